@@ -1,0 +1,92 @@
+/**
+ * The consumer's settings, read once from the environment at start-up.
+ *
+ * @module
+ */
+
+import {
+  type AlertRule,
+  checkKafkaName,
+  checkKafkaTopic,
+  EnvReader,
+  LOG_LEVELS,
+  type LogLevel,
+} from "@iot/shared";
+
+/** Every setting of the consumer, resolved. */
+export interface ConsumerConfig {
+  /** `KAFKA_BROKERS`: bootstrap brokers. */
+  kafkaBrokers: string[];
+  /** `KAFKA_TOPIC`: the topic to read. */
+  topic: string;
+  /** `KAFKA_GROUP_ID`: the consumer group (also the key of the offsets kept in PostgreSQL). */
+  groupId: string;
+  /** `KAFKA_CLIENT_ID`. */
+  clientId: string;
+  /** `KAFKA_SESSION_TIMEOUT_MS`: how long the group waits for a silent member. */
+  sessionTimeoutMs: number;
+  /** `DATABASE_URL`: PostgreSQL connection URL. */
+  databaseUrl: string;
+  /** `DATABASE_POOL_SIZE`: connections to PostgreSQL. */
+  databasePoolSize: number;
+  /** `ALERT_TEMPERATURE_MAX` and `ALERT_BATTERY_MIN`. */
+  alertRule: AlertRule;
+  /** `CONSUMER_CONCURRENCY`: partitions processed at once. */
+  concurrency: number;
+  /** `HTTP_PORT`: operations endpoints; 0 picks a free port. */
+  httpPort: number;
+  /** `LOG_LEVEL`. */
+  logLevel: LogLevel;
+  /** `SUMMARY_INTERVAL_S`: seconds between summary lines; 0 turns them off. */
+  summaryIntervalS: number;
+  /** `SHUTDOWN_TIMEOUT_S`: the longest a graceful stop may take before the process exits. */
+  shutdownTimeoutS: number;
+}
+
+/**
+ * Reads and validates the consumer's settings.
+ *
+ * @param env Environment variables, usually `Deno.env.toObject()`.
+ * @throws {ConfigError} naming every invalid variable and its value.
+ */
+export function loadConsumerConfig(env: Record<string, string | undefined>): ConsumerConfig {
+  const read = new EnvReader(env);
+  const config: ConsumerConfig = {
+    kafkaBrokers: read.brokers("KAFKA_BROKERS", "localhost:9092"),
+    topic: read.string("KAFKA_TOPIC", "iot.sensors", checkKafkaTopic),
+    groupId: read.string("KAFKA_GROUP_ID", "iot-consumer", checkKafkaName),
+    clientId: read.string("KAFKA_CLIENT_ID", "iot-consumer", checkKafkaName),
+    sessionTimeoutMs: read.integer("KAFKA_SESSION_TIMEOUT_MS", 30_000, { min: 6000, max: 300_000 }),
+    databaseUrl: read.string("DATABASE_URL", "postgres://iot:iot@localhost:5432/iot", checkDbUrl),
+    databasePoolSize: read.integer("DATABASE_POOL_SIZE", 4, { min: 1, max: 100 }),
+    alertRule: {
+      temperatureMax: read.number("ALERT_TEMPERATURE_MAX", 35, { min: -50, max: 100 }),
+      batteryMin: read.number("ALERT_BATTERY_MIN", 15, { min: 0, max: 100 }),
+    },
+    concurrency: read.integer("CONSUMER_CONCURRENCY", 3, { min: 1, max: 64 }),
+    httpPort: read.integer("HTTP_PORT", 8080, { min: 0, max: 65535 }),
+    logLevel: read.choice("LOG_LEVEL", "info", LOG_LEVELS),
+    summaryIntervalS: read.number("SUMMARY_INTERVAL_S", 10, { min: 0, max: 86_400 }),
+    shutdownTimeoutS: read.number("SHUTDOWN_TIMEOUT_S", 25, { min: 1, max: 3600 }),
+  };
+  if (config.databasePoolSize < config.concurrency) {
+    read.problem(
+      `DATABASE_POOL_SIZE (${config.databasePoolSize}) must be at least CONSUMER_CONCURRENCY ` +
+        `(${config.concurrency}): each partition in flight holds one connection`,
+    );
+  }
+  read.done();
+  return Object.freeze(config);
+}
+
+function checkDbUrl(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+      return "must be a postgres:// or postgresql:// URL";
+    }
+    return undefined;
+  } catch {
+    return "must be a postgres:// or postgresql:// URL";
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The consumer service: Kafka topic `iot.sensors` → validation → PostgreSQL. This file only wires
+ * the parts together and owns the process lifecycle (start, readiness, summary, shutdown).
+ *
+ * @module
+ */
+
+import {
+  ConfigError,
+  createKafka,
+  createLogger,
+  type Logger,
+  onShutdownSignal,
+  startOpsServer,
+} from "@iot/shared";
+import { type ConsumerConfig, loadConsumerConfig } from "./config.ts";
+import { createConsumerMetrics } from "./metrics.ts";
+import { migrate } from "./migrations.ts";
+import { Pipeline } from "./pipeline.ts";
+import { connectDatabase } from "./sink.ts";
+import { type Source, startSource } from "./source.ts";
+import { startSummary } from "./summary.ts";
+
+async function main(): Promise<number> {
+  let config: ConsumerConfig;
+  try {
+    config = loadConsumerConfig(Deno.env.toObject());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    createLogger("iot-consumer").error(error.message, { problems: error.problems });
+    return 2;
+  }
+  const log = createLogger("iot-consumer", config.logLevel);
+  const metrics = createConsumerMetrics();
+  const sql = connectDatabase(config.databaseUrl, config.databasePoolSize, config.clientId);
+  const pipeline = new Pipeline({
+    sql,
+    groupId: config.groupId,
+    alertRule: config.alertRule,
+    metrics,
+    log,
+  });
+  let source: Source | undefined;
+  let assigned: number[] = [];
+  let stopping = false;
+  const ops = startOpsServer(
+    config.httpPort,
+    {
+      notReadyReasons: () => {
+        const reasons: string[] = [];
+        if (stopping) reasons.push("shutting down");
+        const db = pipeline.databaseProblem();
+        if (db !== undefined) reasons.push(`database: ${db}`);
+        if (source === undefined || !source.isConnected()) {
+          reasons.push(
+            "kafka: not in the group yet",
+          );
+        } else if (assigned.length === 0) reasons.push("kafka: no partition assigned");
+        return reasons;
+      },
+    },
+    metrics.registry,
+    log,
+  );
+  log.info("consumer starting", {
+    topic: config.topic,
+    groupId: config.groupId,
+    brokers: config.kafkaBrokers,
+    alertRule: config.alertRule,
+  });
+
+  const exitCode = Promise.withResolvers<number>();
+  const stop = (code: number) => {
+    stopping = true;
+    exitCode.resolve(code);
+  };
+  const removeSignals = onShutdownSignal((signal) => {
+    log.info("shutdown requested", { signal, timeoutS: config.shutdownTimeoutS });
+    stop(0);
+  });
+
+  await retryUntil(() => stopping, log, "database migration", () => migrate(sql));
+  const kafka = createKafka(config.kafkaBrokers, config.clientId, log);
+  const handler = {
+    onBatch: (batch: Parameters<Pipeline["handle"]>[0]) => pipeline.handle(batch),
+    onAssignment: (partitions: number[]) => {
+      assigned = partitions;
+      pipeline.onRebalance();
+    },
+    onCrash: (error: Error) => {
+      log.error("kafka consumer crashed and cannot recover; exiting", { error });
+      stop(1);
+    },
+  };
+  await retryUntil(() => stopping, log, "kafka connection", async () => {
+    source = await startSource(
+      kafka,
+      {
+        topic: config.topic,
+        groupId: config.groupId,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        concurrency: config.concurrency,
+      },
+      handler,
+      log,
+    );
+  });
+  const stopSummary = startSummary(config.summaryIntervalS, metrics, log);
+
+  const code = await exitCode.promise;
+  removeSignals();
+  stopSummary();
+  // Past the deadline, exit anyway: the orchestrator would SIGKILL us, and PostgreSQL holds the
+  // offsets, so nothing is lost either way.
+  const deadline = setTimeout(() => {
+    log.error("graceful shutdown timed out; exiting", { timeoutS: config.shutdownTimeoutS });
+    Deno.exit(code === 0 ? 1 : code);
+  }, config.shutdownTimeoutS * 1000);
+  try {
+    await source?.stop();
+    await sql.end({ timeout: 5 });
+    await ops.close();
+  } catch (error) {
+    log.warn("error during shutdown", { error });
+  }
+  clearTimeout(deadline);
+  log.info("consumer stopped", {
+    consumed: metrics.consumed.value(),
+    written: metrics.written.value(),
+    duplicates: metrics.duplicates.value(),
+  });
+  return code;
+}
+
+/** Retries `action` with capped exponential backoff until it succeeds or `stop()` is true. */
+async function retryUntil(
+  stop: () => boolean,
+  log: Logger,
+  what: string,
+  action: () => Promise<void>,
+): Promise<void> {
+  for (let attempt = 1; !stop(); attempt++) {
+    try {
+      await action();
+      return;
+    } catch (error) {
+      const delay = Math.min(10_000, 250 * 2 ** attempt);
+      log.warn(`${what} failed; retrying`, { attempt, retryInMs: delay, error });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+if (import.meta.main) Deno.exit(await main());

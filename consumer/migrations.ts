@@ -1,0 +1,91 @@
+/**
+ * The consumer's tables, created at start-up. Every statement is idempotent and the whole script
+ * runs under one advisory lock, so many replicas may start at once.
+ *
+ * @module
+ */
+
+import type { Sql } from "postgres";
+
+/** Key of the advisory lock that serializes migrations across replicas ("iot-migr" in ASCII). */
+export const MIGRATION_LOCK_KEY = 0x696f742d6d696772n;
+
+/** SQLSTATE raised when an event reuses a stored id with different values. */
+export const CONFLICTING_DUPLICATE_SQLSTATE = "IOT01";
+
+/** The DDL, in order. Statements only ever add: old replicas keep working during an upgrade. */
+export const MIGRATION_SQL = `
+CREATE TABLE IF NOT EXISTS tb_sensor_evento (
+  id             uuid PRIMARY KEY,
+  id_dispositivo text NOT NULL,
+  "timestamp"    text NOT NULL,
+  timestamp_ts   timestamptz NOT NULL,
+  temperatura    double precision NOT NULL,
+  umidade        double precision NOT NULL,
+  latitude       double precision NOT NULL,
+  longitude      double precision NOT NULL,
+  status         text NOT NULL,
+  bateria        double precision NOT NULL,
+  alerta         boolean NOT NULL,
+  dt_carga       timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE tb_sensor_evento IS 'Valid sensor events, one row per event id (written by iot-consumer).';
+COMMENT ON COLUMN tb_sensor_evento."timestamp" IS 'TIMESTAMP exactly as the device sent it';
+COMMENT ON COLUMN tb_sensor_evento.timestamp_ts IS 'The same instant in UTC';
+COMMENT ON COLUMN tb_sensor_evento.dt_carga IS 'When the row was written';
+
+-- "Latest readings of a device": ORDER BY timestamp_ts DESC for one id_dispositivo.
+CREATE INDEX IF NOT EXISTS ix_sensor_evento_dispositivo_ts
+  ON tb_sensor_evento (id_dispositivo, timestamp_ts DESC);
+-- "Alerts in a time range": small, because alerts are a few percent of the rows.
+CREATE INDEX IF NOT EXISTS ix_sensor_evento_alerta_ts
+  ON tb_sensor_evento (timestamp_ts) WHERE alerta;
+
+CREATE TABLE IF NOT EXISTS tb_sensor_evento_rejeitado (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  topico       text NOT NULL,
+  particao     integer NOT NULL,
+  offset_kafka bigint NOT NULL,
+  chave        bytea,
+  payload      bytea NOT NULL,
+  motivos      jsonb NOT NULL,
+  dt_carga     timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (topico, particao, offset_kafka)
+);
+COMMENT ON TABLE tb_sensor_evento_rejeitado IS 'Refused messages, as received, with every reason';
+COMMENT ON COLUMN tb_sensor_evento_rejeitado.motivos IS 'Array of {field, code, message}';
+CREATE INDEX IF NOT EXISTS ix_sensor_evento_rejeitado_dt_carga
+  ON tb_sensor_evento_rejeitado (dt_carga);
+
+CREATE TABLE IF NOT EXISTS tb_kafka_offset (
+  group_id    text NOT NULL,
+  topic       text NOT NULL,
+  partition   integer NOT NULL,
+  next_offset bigint NOT NULL,
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (group_id, topic, partition)
+);
+COMMENT ON TABLE tb_kafka_offset IS
+  'Next offset to process per group and partition; advanced in the same statement as the rows';
+
+-- Raised from ON CONFLICT when an id comes back with other values: the consumer then refuses
+-- that event and writes the rest (see consumer/sink.ts).
+CREATE OR REPLACE FUNCTION iot_conflicting_duplicate(event_id uuid) RETURNS timestamptz
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION USING ERRCODE = '${CONFLICTING_DUPLICATE_SQLSTATE}',
+    MESSAGE = 'conflicting duplicate', DETAIL = event_id::text;
+END
+$$;
+`;
+
+/**
+ * Creates or completes the schema. Safe to run concurrently from many replicas: a multi-statement
+ * simple query runs as one implicit transaction, and the transaction-scoped advisory lock taken
+ * first makes the others wait, then find everything in place.
+ */
+export async function migrate(sql: Sql): Promise<void> {
+  await sql.unsafe(
+    `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY});\n${MIGRATION_SQL}`,
+  ).simple();
+}

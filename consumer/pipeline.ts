@@ -1,0 +1,288 @@
+/**
+ * The consumer's core: for each partition batch, check ownership against the offset stored in
+ * PostgreSQL, validate, and write rows, rejects and the new offset in one statement; retry
+ * infrastructure failures without ever skipping; isolate rows the database itself refuses.
+ *
+ * Why this gives an exactly-once effect:
+ * - The offset in `tb_kafka_offset` moves only in the statement that writes the batch's rows, so
+ *   a batch is either fully stored with its offset or not at all.
+ * - The move is conditional on the offset this member expects. A member that lost the partition
+ *   (paused past its session, then woke up) expects an old offset and writes nothing.
+ * - After a crash the stored offset says where to resume; messages Kafka re-delivers below it
+ *   are skipped, and row inserts are idempotent on `id` in any case.
+ *
+ * @module
+ */
+
+import type { Sql } from "postgres";
+import type { AlertRule, Logger } from "@iot/shared";
+import type { ConsumerMetrics } from "./metrics.ts";
+import type { PartitionBatch } from "./source.ts";
+import {
+  type BatchWrite,
+  claimOffset,
+  isDataError,
+  type PartitionKey,
+  writeBatch,
+  writeRowFenced,
+} from "./sink.ts";
+import {
+  conflictReason,
+  planBatch,
+  type PlannedRow,
+  rejectOf,
+  type RejectRow,
+} from "./transform.ts";
+
+/** What the pipeline needs. */
+export interface PipelineDeps {
+  /** Connection pool. */
+  sql: Sql;
+  /** Consumer group (part of the offset key). */
+  groupId: string;
+  /** Alert thresholds. */
+  alertRule: AlertRule;
+  /** Metrics to update. */
+  metrics: ConsumerMetrics;
+  /** Logger. */
+  log: Logger;
+  /** The clock (tests pin it). */
+  now?: () => number;
+}
+
+interface Ownership {
+  /** The offset stored in PostgreSQL for this partition, as this member last saw it. */
+  next: bigint;
+  /** Whether this member already moved Kafka back to `next` once in this generation. */
+  sought: boolean;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+
+/** Processes partition batches; one instance per consumer process. */
+export class Pipeline {
+  readonly #deps: PipelineDeps;
+  readonly #owned = new Map<number, Ownership>();
+  #databaseError: string | undefined;
+  #lastDataError = "";
+
+  /** @param deps Database, settings, metrics, logger. */
+  constructor(deps: PipelineDeps) {
+    this.#deps = deps;
+  }
+
+  /** Why the database is not usable now, or `undefined` when the last operation succeeded. */
+  databaseProblem(): string | undefined {
+    return this.#databaseError;
+  }
+
+  /** Forgets what this member owned: after a rebalance, every partition is checked again. */
+  onRebalance(): void {
+    this.#owned.clear();
+    this.#deps.metrics.lag.clear();
+  }
+
+  /** Validates and stores one partition batch. */
+  async handle(batch: PartitionBatch): Promise<void> {
+    const { metrics } = this.#deps;
+    const started = performance.now();
+    const key: PartitionKey = {
+      groupId: this.#deps.groupId,
+      topic: batch.topic,
+      partition: batch.partition,
+    };
+    if (batch.records.length === 0) return;
+    let owned = this.#owned.get(batch.partition);
+    if (owned === undefined) {
+      const stored = await this.#retry(
+        batch,
+        () => claimOffset(this.#deps.sql, key, batch.records[0].offset),
+      );
+      if (stored === undefined) return;
+      owned = { next: BigInt(stored), sought: false };
+      this.#owned.set(batch.partition, owned);
+    }
+    const lastOffset = batch.records[batch.records.length - 1].offset;
+    const records = batch.records.filter((r) => BigInt(r.offset) >= owned.next);
+    if (records.length === 0) {
+      // All of it is stored already (Kafka's committed offset was behind PostgreSQL's).
+      batch.resolveOffset(lastOffset);
+      return;
+    }
+    if (BigInt(records[0].offset) > owned.next && !owned.sought) {
+      // Kafka is ahead of PostgreSQL (e.g. its offsets were reset): go back once. If the log
+      // really has a gap there (retention, compaction), the next batch starts past it and is taken.
+      owned.sought = true;
+      this.#deps.log.warn("kafka offset ahead of stored offset; seeking back", {
+        partition: batch.partition,
+        kafkaOffset: records[0].offset,
+        storedOffset: owned.next.toString(),
+      });
+      batch.seek(owned.next.toString());
+      return;
+    }
+    const plan = planBatch(
+      batch.topic,
+      batch.partition,
+      records,
+      this.#deps.alertRule,
+      this.#now(),
+    );
+    const write: BatchWrite = {
+      ...key,
+      expectedOffset: owned.next.toString(),
+      nextOffset: (BigInt(lastOffset) + 1n).toString(),
+      rows: plan.rows.map((p) => p.row),
+      rejects: plan.rejects,
+    };
+    const outcome = await this.#store(batch, write, plan.rows);
+    if (outcome === undefined) return; // stopping or outdated: nothing stored, nothing resolved
+    if (outcome.kind === "fenced") {
+      metrics.fenced.inc();
+      this.#owned.delete(batch.partition);
+      const stored = await this.#retry(
+        batch,
+        () => claimOffset(this.#deps.sql, key, write.nextOffset),
+      );
+      this.#deps.log.warn("partition owned by another member; batch not written", {
+        partition: batch.partition,
+        expectedOffset: write.expectedOffset,
+        storedOffset: stored,
+      });
+      if (stored !== undefined && batch.isCurrent()) batch.seek(stored);
+      return;
+    }
+    owned.next = BigInt(write.nextOffset);
+    batch.resolveOffset(lastOffset);
+    metrics.consumed.inc(records.length);
+    metrics.written.inc(outcome.inserted);
+    metrics.duplicates.inc(plan.duplicates + outcome.duplicates);
+    metrics.alerts.inc(outcome.alerts);
+    for (const reject of outcome.rejects) {
+      metrics.rejected.inc(1, { reason: reject.reasons[0].code });
+    }
+    metrics.lag.set(Math.max(0, Number(BigInt(batch.highWatermark) - owned.next)), {
+      partition: String(batch.partition),
+    });
+    metrics.batchSeconds.observe((performance.now() - started) / 1000);
+    await batch.commit();
+    await batch.heartbeat();
+  }
+
+  /**
+   * Writes the batch, moving refused rows into the rejects until the database accepts the rest.
+   * Returns `undefined` when the batch stopped being current before it could be written.
+   */
+  async #store(batch: PartitionBatch, write: BatchWrite, planned: PlannedRow[]) {
+    let rows = planned;
+    let rejects: RejectRow[] = [...write.rejects];
+    for (;;) {
+      const attempt = { ...write, rows: rows.map((p) => p.row), rejects };
+      const outcome = await this.#retry(batch, () => writeBatch(this.#deps.sql, attempt), true);
+      if (outcome === undefined) return undefined;
+      if (outcome === "data_error") {
+        const isolated = await this.#isolate(batch, write, rows);
+        if (isolated === undefined) return undefined;
+        if (isolated === "fenced") return { kind: "fenced" as const };
+        rows = isolated.rows;
+        rejects = [...rejects, ...isolated.rejects];
+        continue;
+      }
+      if (outcome.kind === "fenced") return outcome;
+      if (outcome.kind === "conflict") {
+        const index = rows.findIndex((p) => p.row.id === outcome.id);
+        if (index < 0) throw new Error(`conflict reported for unknown id ${outcome.id}`);
+        rejects = [...rejects, rejectOf(rows[index].record, [conflictReason(outcome.id)])];
+        rows = rows.filter((_, i) => i !== index);
+        continue;
+      }
+      const alerts = rows.filter((p) => p.row.alerta).length;
+      return {
+        kind: "written" as const,
+        inserted: outcome.inserted,
+        duplicates: rows.length - outcome.inserted,
+        alerts: outcome.inserted === rows.length ? alerts : Math.min(alerts, outcome.inserted),
+        rejects,
+      };
+    }
+  }
+
+  /**
+   * Writes rows one at a time (fenced, offset unmoved) to find those the database refuses because
+   * of their data; they become rejects with the database's own words. Rare path: only a data
+   * error makes it run.
+   */
+  async #isolate(batch: PartitionBatch, write: BatchWrite, rows: PlannedRow[]) {
+    const kept: PlannedRow[] = [];
+    const rejects: RejectRow[] = [];
+    for (const planned of rows) {
+      const result = await this.#retry(
+        batch,
+        () => writeRowFenced(this.#deps.sql, write, planned.row),
+        true,
+      );
+      if (result === undefined) return undefined;
+      if (result === "fenced") return "fenced" as const;
+      if (result === "conflict") {
+        rejects.push(rejectOf(planned.record, [conflictReason(planned.row.id)]));
+      } else if (result === "data_error") {
+        rejects.push(rejectOf(planned.record, [{
+          field: "payload",
+          code: "database_refused",
+          message: `PostgreSQL refused the row: ${this.#lastDataError}`,
+        }]));
+      } else {
+        kept.push(planned);
+      }
+    }
+    this.#deps.log.warn("database refused rows of a batch; moved them to the reject table", {
+      partition: write.partition,
+      refused: rejects.length,
+    });
+    return { rows: kept, rejects };
+  }
+
+  /**
+   * Runs `operation` until it succeeds, backing off on infrastructure errors (connection lost,
+   * server restarting) and heartbeating so the group keeps this member. Returns `undefined` when
+   * the batch is no longer current (stopping, or outdated by a rebalance); with `dataErrors`,
+   * returns `"data_error"` for errors caused by the data, which no retry can fix.
+   */
+  async #retry<T>(
+    batch: PartitionBatch,
+    operation: () => Promise<T>,
+    dataErrors = false,
+  ): Promise<T | "data_error" | undefined> {
+    for (let attempt = 0;; attempt++) {
+      if (!batch.isCurrent()) return undefined;
+      try {
+        const result = await operation();
+        this.#databaseError = undefined;
+        return result;
+      } catch (error) {
+        if (dataErrors && isDataError(error)) {
+          this.#lastDataError = `${(error as Error).message} (SQLSTATE ${
+            (error as { code: string }).code
+          })`;
+          return "data_error";
+        }
+        this.#databaseError = (error as Error).message;
+        this.#deps.metrics.retries.inc();
+        const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        this.#deps.log.warn("database operation failed; retrying", {
+          partition: batch.partition,
+          attempt: attempt + 1,
+          retryInMs: Math.round(delay),
+          error,
+        });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        // A failed heartbeat means a rebalance is under way: isCurrent() turns false next turn.
+        await batch.heartbeat().catch(() => {});
+      }
+    }
+  }
+
+  #now(): number {
+    return (this.#deps.now ?? Date.now)();
+  }
+}

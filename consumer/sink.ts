@@ -1,0 +1,198 @@
+/**
+ * The PostgreSQL sink: offsets that fence writers, and one statement per batch that advances the
+ * offset, inserts the rows and the rejects together, or does nothing at all.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import postgres, { type Sql } from "postgres";
+import type { SensorRow } from "@iot/shared";
+import { CONFLICTING_DUPLICATE_SQLSTATE } from "./migrations.ts";
+import type { RejectRow } from "./transform.ts";
+
+/** Where a partition's offsets are kept. */
+export interface PartitionKey {
+  /** Consumer group. */
+  groupId: string;
+  /** Topic. */
+  topic: string;
+  /** Partition. */
+  partition: number;
+}
+
+/** One batch's write: move the partition from `expectedOffset` to `nextOffset`. */
+export interface BatchWrite extends PartitionKey {
+  /** The offset this consumer believes is stored; the write happens only if it still is. */
+  expectedOffset: string;
+  /** The offset after the batch's last message. */
+  nextOffset: string;
+  /** Valid rows, unique by id. */
+  rows: readonly SensorRow[];
+  /** Refused messages. */
+  rejects: readonly RejectRow[];
+}
+
+/**
+ * An id seen again with the same reading is a re-send: nothing happens. With another reading it
+ * raises {@linkcode CONFLICTING_DUPLICATE_SQLSTATE}, checked against the committed row under its
+ * lock, so even a twin written at the same moment by another partition is caught.
+ */
+const ON_CONFLICT_REFUSE_CHANGES = `
+  ON CONFLICT (id) DO UPDATE SET dt_carga = iot_conflicting_duplicate(EXCLUDED.id)
+  WHERE (t.id_dispositivo, t."timestamp", t.temperatura, t.umidade, t.latitude, t.longitude,
+         t.status, t.bateria)
+    IS DISTINCT FROM (EXCLUDED.id_dispositivo, EXCLUDED."timestamp", EXCLUDED.temperatura,
+         EXCLUDED.umidade, EXCLUDED.latitude, EXCLUDED.longitude, EXCLUDED.status,
+         EXCLUDED.bateria)`;
+
+/** What a batch write did. */
+export type WriteOutcome =
+  | { kind: "written"; inserted: number; rejected: number }
+  | { kind: "fenced" }
+  | { kind: "conflict"; id: string };
+
+/**
+ * Opens the connection pool.
+ *
+ * @param url PostgreSQL URL.
+ * @param poolSize Most connections.
+ * @param applicationName Shown in `pg_stat_activity`.
+ */
+export function connectDatabase(url: string, poolSize: number, applicationName: string): Sql {
+  return postgres(url, {
+    max: poolSize,
+    connect_timeout: 10,
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: { application_name: applicationName },
+  });
+}
+
+/**
+ * Returns the stored next offset of a partition, storing `initial` first when there is none
+ * (a new group starts where Kafka first delivered).
+ */
+export async function claimOffset(sql: Sql, key: PartitionKey, initial: string): Promise<string> {
+  const [row] = await sql<{ next_offset: string }[]>`
+    WITH inserted AS (
+      INSERT INTO tb_kafka_offset (group_id, topic, partition, next_offset)
+      VALUES (${key.groupId}, ${key.topic}, ${key.partition}, ${initial}::bigint)
+      ON CONFLICT (group_id, topic, partition) DO NOTHING
+      RETURNING next_offset
+    )
+    SELECT next_offset::text FROM inserted
+    UNION ALL
+    SELECT next_offset::text FROM tb_kafka_offset
+    WHERE group_id = ${key.groupId} AND topic = ${key.topic} AND partition = ${key.partition}
+    LIMIT 1`;
+  return row.next_offset;
+}
+
+/**
+ * Writes one batch in one statement: the offset moves from `expectedOffset` to `nextOffset`, and
+ * only if it did are the rows and rejects inserted. Row inserts are idempotent on `id`; an id that
+ * comes back with other values aborts the statement with {@linkcode CONFLICTING_DUPLICATE_SQLSTATE}
+ * and is reported as `conflict`, so the caller can refuse that event and try again.
+ */
+export async function writeBatch(sql: Sql, batch: BatchWrite): Promise<WriteOutcome> {
+  const { rows, rejects } = batch;
+  const column = <K extends keyof SensorRow>(name: K) => rows.map((r) => r[name]);
+  try {
+    const [result] = await sql<{ fenced: number; inserted: number; rejected: number }[]>`
+      WITH fence AS (
+        UPDATE tb_kafka_offset
+        SET next_offset = ${batch.nextOffset}::bigint, updated_at = now()
+        WHERE group_id = ${batch.groupId} AND topic = ${batch.topic}
+          AND partition = ${batch.partition} AND next_offset = ${batch.expectedOffset}::bigint
+        RETURNING 1
+      ), new_rows AS (
+        INSERT INTO tb_sensor_evento AS t (id, id_dispositivo, "timestamp", timestamp_ts,
+          temperatura, umidade, latitude, longitude, status, bateria, alerta)
+        SELECT * FROM unnest(${column("id")}::uuid[], ${column("id_dispositivo")}::text[],
+          ${column("timestamp")}::text[], ${column("timestamp_ts")}::timestamptz[],
+          ${column("temperatura")}::float8[], ${column("umidade")}::float8[],
+          ${column("latitude")}::float8[], ${column("longitude")}::float8[],
+          ${column("status")}::text[], ${column("bateria")}::float8[], ${column("alerta")}::bool[])
+        WHERE EXISTS (SELECT 1 FROM fence)
+        ${sql.unsafe(ON_CONFLICT_REFUSE_CHANGES)}
+        RETURNING 1
+      ), new_rejects AS (
+        INSERT INTO tb_sensor_evento_rejeitado (topico, particao, offset_kafka, chave, payload,
+          motivos)
+        SELECT ${batch.topic}, ${batch.partition}, r.offset_kafka, decode(r.chave, 'hex'),
+          decode(r.payload, 'hex'), r.motivos
+        FROM unnest(${rejects.map((r) => r.offset)}::int8[],
+          ${rejects.map((r) => hexOrNull(r.key))}::text[],
+          ${rejects.map((r) => hex(r.payload))}::text[],
+          ${rejects.map((r) => JSON.stringify(r.reasons))}::jsonb[])
+          AS r(offset_kafka, chave, payload, motivos)
+        WHERE EXISTS (SELECT 1 FROM fence)
+        ON CONFLICT (topico, particao, offset_kafka) DO NOTHING
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM fence)::int AS fenced,
+        (SELECT count(*) FROM new_rows)::int AS inserted,
+        (SELECT count(*) FROM new_rejects)::int AS rejected`;
+    if (result.fenced === 0) return { kind: "fenced" };
+    return { kind: "written", inserted: result.inserted, rejected: result.rejected };
+  } catch (error) {
+    const pgError = error as { code?: string; detail?: string };
+    if (pgError.code === CONFLICTING_DUPLICATE_SQLSTATE && pgError.detail) {
+      return { kind: "conflict", id: pgError.detail };
+    }
+    throw error;
+  }
+}
+
+/**
+ * Inserts one row only while this consumer still owns the partition at `expectedOffset`, without
+ * moving the offset. Used to find which row of a batch the database refuses; safe to repeat
+ * because inserts are idempotent on `id`.
+ */
+export async function writeRowFenced(
+  sql: Sql,
+  key: PartitionKey & { expectedOffset: string },
+  row: SensorRow,
+): Promise<"written" | "fenced" | "conflict"> {
+  try {
+    const [result] = await sql<{ owner: boolean }[]>`
+      WITH owner AS (
+        SELECT 1 FROM tb_kafka_offset WHERE group_id = ${key.groupId} AND topic = ${key.topic}
+          AND partition = ${key.partition} AND next_offset = ${key.expectedOffset}::bigint
+      ), new_row AS (
+        INSERT INTO tb_sensor_evento AS t (id, id_dispositivo, "timestamp", timestamp_ts,
+          temperatura, umidade, latitude, longitude, status, bateria, alerta)
+        SELECT ${row.id}::uuid, ${row.id_dispositivo}, ${row.timestamp},
+          ${row.timestamp_ts}::timestamptz, ${row.temperatura}::float8, ${row.umidade}::float8,
+          ${row.latitude}::float8, ${row.longitude}::float8, ${row.status}, ${row.bateria}::float8,
+          ${row.alerta}
+        WHERE EXISTS (SELECT 1 FROM owner)
+        ${sql.unsafe(ON_CONFLICT_REFUSE_CHANGES)}
+        RETURNING 1
+      )
+      SELECT EXISTS (SELECT 1 FROM owner) AS owner, (SELECT count(*) FROM new_row) AS n`;
+    return result.owner ? "written" : "fenced";
+  } catch (error) {
+    if ((error as { code?: string }).code === CONFLICTING_DUPLICATE_SQLSTATE) return "conflict";
+    throw error;
+  }
+}
+
+/**
+ * Whether an error is caused by the data (the row itself), not by the infrastructure: SQLSTATE
+ * classes 22 (data exception) and 23 (integrity constraint). Such an error will never succeed on
+ * retry; anything else (connection lost, server shutting down, too many clients) will, later.
+ */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+}
+
+function hexOrNull(bytes: Uint8Array | null): string | null {
+  return bytes === null ? null : hex(bytes);
+}

@@ -1,0 +1,148 @@
+/**
+ * The Kafka source: a kafkajs consumer-group member that hands each partition's batch to a
+ * handler, tells the handler when the group was rebalanced, and reports its state.
+ *
+ * kafkajs has no rebalance callbacks; its GROUP_JOIN event is the only signal that assignments
+ * changed, so every join starts a new "generation" and the handler must re-check what it owns.
+ *
+ * @module
+ */
+
+import type { Consumer, Kafka } from "kafkajs";
+import type { Logger } from "@iot/shared";
+import type { KafkaRecord } from "./transform.ts";
+
+/** One partition's messages, with what the handler may do with them. */
+export interface PartitionBatch {
+  /** Topic. */
+  topic: string;
+  /** Partition. */
+  partition: number;
+  /** Messages in offset order. */
+  records: KafkaRecord[];
+  /** The partition's end offset when the batch was fetched. */
+  highWatermark: string;
+  /** Marks offsets up to `offset` as done (Kafka commits them soon after). */
+  resolveOffset(offset: string): void;
+  /** Commits resolved offsets to Kafka now (for lag tools; PostgreSQL holds the truth). */
+  commit(): Promise<void>;
+  /** Restarts fetching this partition at `offset`. */
+  seek(offset: string): void;
+  /** Tells the group this member is alive (long writes must call it). */
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the batch is outdated by a seek or rebalance. */
+  isCurrent(): boolean;
+}
+
+/** Settings of the source. */
+export interface SourceOptions {
+  /** Topic to read. */
+  topic: string;
+  /** Consumer group. */
+  groupId: string;
+  /** Group session timeout, in ms. */
+  sessionTimeoutMs: number;
+  /** Partitions processed at once. */
+  concurrency: number;
+}
+
+/** Callbacks the source drives. */
+export interface SourceHandler {
+  /** Processes one batch. Throwing makes kafkajs retry the batch. */
+  onBatch(batch: PartitionBatch): Promise<void>;
+  /** The group was rebalanced: `partitions` are this member's now. */
+  onAssignment(partitions: number[]): void;
+  /** kafkajs gave up: the process must exit non-zero so the orchestrator restarts it. */
+  onCrash(error: Error): void;
+}
+
+/** A running source. */
+export interface Source {
+  /** Whether the consumer has joined the group (and is not stopped). */
+  isConnected(): boolean;
+  /** Leaves the group after the in-flight batches finish. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Joins the group and starts consuming.
+ *
+ * @param kafka The kafkajs client.
+ * @param options Topic, group, timeouts.
+ * @param handler What to do with batches and group events.
+ * @param log Logger.
+ */
+export async function startSource(
+  kafka: Kafka,
+  options: SourceOptions,
+  handler: SourceHandler,
+  log: Logger,
+): Promise<Source> {
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: Math.min(3000, Math.floor(options.sessionTimeoutMs / 3)),
+    rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs),
+    maxBytesPerPartition: 1024 * 1024,
+    // Keep going after retriable errors; a CRASH with restart=false ends the process.
+    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+  let connected = false;
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    connected = true;
+    const partitions = payload.memberAssignment[options.topic] ?? [];
+    log.info("joined consumer group", {
+      groupId: payload.groupId,
+      memberId: payload.memberId,
+      partitions,
+    });
+    handler.onAssignment(partitions);
+  });
+  consumer.on(consumer.events.DISCONNECT, () => {
+    connected = false;
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    connected = false;
+    if (payload.restart) {
+      log.warn("kafka consumer failed; kafkajs restarts it", { error: payload.error });
+    } else {
+      handler.onCrash(payload.error);
+    }
+  });
+  let stopping = false;
+  try {
+    await consumer.connect();
+    // New groups start at the earliest offset: nothing written before the first start is skipped.
+    await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
+  } catch (error) {
+    await consumer.disconnect().catch(() => {});
+    throw error;
+  }
+  await consumer.run({
+    autoCommit: true,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.concurrency,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      await handler.onBatch({
+        topic: batch.topic,
+        partition: batch.partition,
+        records: batch.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value })),
+        highWatermark: batch.highWatermark,
+        resolveOffset: payload.resolveOffset,
+        commit: () => payload.commitOffsetsIfNecessary(),
+        seek: (offset) => consumer.seek({ topic: batch.topic, partition: batch.partition, offset }),
+        heartbeat: payload.heartbeat,
+        isCurrent: () => !stopping && payload.isRunning() && !payload.isStale(),
+      });
+    },
+  });
+  return {
+    isConnected: () => connected && !stopping,
+    stop: async () => {
+      stopping = true;
+      await consumer.disconnect();
+      connected = false;
+    },
+  };
+}

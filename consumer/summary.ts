@@ -1,0 +1,45 @@
+/**
+ * The periodic summary line: rates, lag and alerts in words a person reads in `kubectl logs`.
+ *
+ * @module
+ */
+
+import type { Logger } from "@iot/shared";
+import type { ConsumerMetrics } from "./metrics.ts";
+
+/**
+ * Logs a summary every `intervalS` seconds (0 turns it off).
+ *
+ * @returns A function that stops the timer.
+ */
+export function startSummary(intervalS: number, metrics: ConsumerMetrics, log: Logger): () => void {
+  if (intervalS <= 0) return () => {};
+  let last = { at: performance.now(), consumed: 0, written: 0, rejected: 0, alerts: 0 };
+  const timer = setInterval(() => {
+    const now = {
+      at: performance.now(),
+      consumed: metrics.consumed.value(),
+      written: metrics.written.value(),
+      rejected: metrics.rejected.total(),
+      alerts: metrics.alerts.value(),
+    };
+    const seconds = (now.at - last.at) / 1000;
+    const rate = (n: number) => Math.round(n / seconds);
+    const lag = metrics.lag.total();
+    const fields = {
+      consumedPerS: rate(now.consumed - last.consumed),
+      writtenPerS: rate(now.written - last.written),
+      rejected: now.rejected - last.rejected,
+      alerts: now.alerts - last.alerts,
+      lag,
+      totalWritten: now.written,
+    };
+    log.info(
+      `summary: ${fields.writtenPerS} rows/s written, ${fields.rejected} rejected, ` +
+        `${fields.alerts} alerts in the last ${Math.round(seconds)}s; lag ${lag}`,
+      fields,
+    );
+    last = now;
+  }, intervalS * 1000);
+  return () => clearInterval(timer);
+}

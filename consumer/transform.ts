@@ -1,0 +1,127 @@
+/**
+ * The consumer's pure step: one partition's messages in, rows and rejects out. No I/O.
+ *
+ * @module
+ */
+
+import {
+  type AlertRule,
+  deriveEventId,
+  type Reason,
+  type SensorRow,
+  toRow,
+  validateEvent,
+} from "@iot/shared";
+
+/** A Kafka message as the transform needs it. */
+export interface KafkaRecord {
+  /** Offset, as kafkajs gives it (64-bit, as text). */
+  offset: string;
+  /** Message key bytes, if any. */
+  key: Uint8Array | null;
+  /** Message value bytes, exactly as received. */
+  value: Uint8Array | null;
+}
+
+/** One row of `tb_sensor_evento_rejeitado`. */
+export interface RejectRow {
+  /** Offset of the refused message. */
+  offset: string;
+  /** Its key, as received. */
+  key: Uint8Array | null;
+  /** Its value, as received (empty for a tombstone). */
+  payload: Uint8Array;
+  /** Every reason it was refused. */
+  reasons: Reason[];
+}
+
+/** A valid row with the offset it came from (the offset is not stored, it places errors). */
+export interface PlannedRow {
+  /** Offset of the message. */
+  offset: string;
+  /** The row to write. */
+  row: SensorRow;
+  /** The raw message, kept in case the database refuses the row and it must be rejected. */
+  record: KafkaRecord;
+}
+
+/** What to write for one batch of one partition. */
+export interface BatchPlan {
+  /** Valid events, at most one per id. */
+  rows: PlannedRow[];
+  /** Refused messages. */
+  rejects: RejectRow[];
+  /** Exact re-sends of an event already in this batch (dropped: the first copy is written). */
+  duplicates: number;
+}
+
+/**
+ * Validates and maps one partition's messages.
+ *
+ * An event re-sent within the batch is written once; a second event that reuses an id with
+ * different values is refused as `duplicate_id_conflict` (the first one wins, as it would across
+ * batches, where the database decides).
+ *
+ * @param topic Kafka topic.
+ * @param partition Partition number.
+ * @param records Messages in offset order.
+ * @param rule Alert thresholds.
+ * @param nowMs The receiving clock, for the timestamp's future bound.
+ */
+export function planBatch(
+  topic: string,
+  partition: number,
+  records: readonly KafkaRecord[],
+  rule: AlertRule,
+  nowMs: number,
+): BatchPlan {
+  const rows: PlannedRow[] = [];
+  const rejects: RejectRow[] = [];
+  const byId = new Map<string, SensorRow>();
+  let duplicates = 0;
+  for (const record of records) {
+    const result = validateEvent(record.value, nowMs);
+    if (!result.ok) {
+      rejects.push(rejectOf(record, result.reasons));
+      continue;
+    }
+    const id = result.event.id ?? deriveEventId(topic, partition, record.offset);
+    const row = toRow(result.event, id, rule);
+    const earlier = byId.get(id);
+    if (earlier === undefined) {
+      byId.set(id, row);
+      rows.push({ offset: record.offset, row, record });
+    } else if (sameReading(earlier, row)) {
+      duplicates++;
+    } else {
+      rejects.push(rejectOf(record, [conflictReason(id)]));
+    }
+  }
+  return { rows, rejects, duplicates };
+}
+
+/** The reason given to an event whose id is taken by a different reading. */
+export function conflictReason(id: string): Reason {
+  return {
+    field: "ID",
+    code: "duplicate_id_conflict",
+    message: `ID ${id} was already stored with different values; the first reading is kept`,
+  };
+}
+
+/** Builds the reject row of a message. */
+export function rejectOf(record: KafkaRecord, reasons: Reason[]): RejectRow {
+  return {
+    offset: record.offset,
+    key: record.key,
+    payload: record.value ?? new Uint8Array(),
+    reasons,
+  };
+}
+
+/** Whether two rows carry the same reading (what the sender sent; derived columns aside). */
+export function sameReading(a: SensorRow, b: SensorRow): boolean {
+  return a.id_dispositivo === b.id_dispositivo && a.timestamp === b.timestamp &&
+    a.temperatura === b.temperatura && a.umidade === b.umidade && a.latitude === b.latitude &&
+    a.longitude === b.longitude && a.status === b.status && a.bateria === b.bateria;
+}

@@ -1,0 +1,194 @@
+/**
+ * The simulated fleet: a model of N devices whose readings drift like real sensors. Pure: the
+ * clock is passed in and all randomness comes from one seeded faker, so a seed replays a fleet.
+ *
+ * - Temperature: a mean-reverting random walk around each device's own baseline, with rare heat
+ *   spikes that push it past the alert threshold for a while.
+ * - Humidity: a bounded walk that falls a little when the temperature rises.
+ * - Battery: drains a little with every reading, then recharges from a low point to nearly full.
+ * - Status: derived from the state (ERROR when critical, WARN when alerting, OK otherwise).
+ * - A tenth of the devices run the original firmware: lowercase English keys and no event id.
+ *
+ * @module
+ */
+
+import { base, en, Faker } from "@faker-js/faker";
+import type { SensorEventPayload, Status } from "@iot/shared";
+
+/** The legacy firmware's payload: lowercase English keys, no `ID`. */
+export interface LegacyPayload {
+  /** Device id. */
+  device_id: string;
+  /** RFC 3339 time. */
+  timestamp: string;
+  /** °C. */
+  temperature: number;
+  /** %. */
+  humidity: number;
+  /** Degrees. */
+  latitude: number;
+  /** Degrees. */
+  longitude: number;
+  /** Device state. */
+  status: Status;
+  /** %. */
+  battery: number;
+}
+
+/** One device's fixed identity and changing state. */
+export interface Device {
+  /** Stable device id. */
+  id: string;
+  /** Where it is installed. */
+  home: { latitude: number; longitude: number };
+  /** Whether it sends the legacy payload. */
+  legacy: boolean;
+  /** The temperature it drifts around, °C. */
+  baseline: number;
+  /** Current temperature, °C. */
+  temperature: number;
+  /** Current humidity, %. */
+  humidity: number;
+  /** Current battery, %. */
+  battery: number;
+  /** Whether the battery is charging. */
+  charging: boolean;
+  /** Readings left in the current heat spike (0 = none). */
+  spikeLeft: number;
+  /** Extra °C of the current spike. */
+  spikeHeat: number;
+}
+
+/** A generated reading: the payload and the device that sent it (the Kafka key). */
+export interface Reading {
+  /** Device id, used as the message key so one device stays on one partition. */
+  key: string;
+  /** The payload in the device's own format. */
+  payload: SensorEventPayload | LegacyPayload;
+}
+
+/** Chance per reading that a heat spike starts (about one spike every 500 readings). */
+export const SPIKE_CHANCE = 0.002;
+
+/** The simulated fleet. */
+export class Fleet {
+  /** Devices, in a fixed order. */
+  readonly devices: readonly Device[];
+  readonly #faker: Faker;
+  #next = 0;
+
+  /**
+   * @param size Number of devices.
+   * @param seed Seed of every random choice.
+   */
+  constructor(size: number, seed: number) {
+    this.#faker = new Faker({ locale: [en, base], seed });
+    this.devices = Array.from({ length: size }, (_, i) => this.#newDevice(i));
+  }
+
+  /** The next reading, devices taking turns. */
+  nextReading(nowMs: number): Reading {
+    const device = this.devices[this.#next];
+    this.#next = (this.#next + 1) % this.devices.length;
+    this.#step(device);
+    return { key: device.id, payload: this.#payload(device, nowMs) };
+  }
+
+  /** The faker behind the fleet, for other generators that must share its seed. */
+  get faker(): Faker {
+    return this.#faker;
+  }
+
+  #newDevice(index: number): Device {
+    const f = this.#faker;
+    const baseline = f.number.float({ min: 16, max: 30, fractionDigits: 1 });
+    return {
+      id: `sensor-${String(index + 1).padStart(4, "0")}-${
+        f.string.alphanumeric({ length: 6, casing: "lower" })
+      }`,
+      home: {
+        latitude: f.location.latitude({ min: -33.7, max: 5.2, precision: 6 }),
+        longitude: f.location.longitude({ min: -73.9, max: -34.8, precision: 6 }),
+      },
+      legacy: f.number.float({ min: 0, max: 1 }) < 0.1,
+      baseline,
+      temperature: baseline,
+      humidity: f.number.float({ min: 35, max: 75, fractionDigits: 1 }),
+      battery: f.number.float({ min: 20, max: 100, fractionDigits: 1 }),
+      charging: false,
+      spikeLeft: 0,
+      spikeHeat: 0,
+    };
+  }
+
+  #step(d: Device): void {
+    const f = this.#faker;
+    const noise = (scale: number) => f.number.float({ min: -scale, max: scale });
+    if (d.spikeLeft > 0) {
+      d.spikeLeft--;
+    } else if (f.number.float({ min: 0, max: 1 }) < SPIKE_CHANCE) {
+      d.spikeLeft = f.number.int({ min: 10, max: 40 });
+      d.spikeHeat = f.number.float({ min: 8, max: 18 });
+    }
+    const target = d.baseline + (d.spikeLeft > 0 ? d.spikeHeat : 0);
+    d.temperature = clamp(d.temperature + 0.2 * (target - d.temperature) + noise(0.4), -40, 90);
+    d.humidity = clamp(d.humidity + noise(1) - 0.05 * (d.temperature - d.baseline), 5, 99);
+    if (d.charging) {
+      d.battery = Math.min(100, d.battery + f.number.float({ min: 1, max: 3 }));
+      if (d.battery >= 98) d.charging = false;
+    } else {
+      d.battery = Math.max(0, d.battery - f.number.float({ min: 0.02, max: 0.2 }));
+      if (d.battery < f.number.float({ min: 5, max: 14 })) d.charging = true;
+    }
+  }
+
+  #payload(d: Device, nowMs: number): SensorEventPayload | LegacyPayload {
+    const f = this.#faker;
+    const latitude = round(d.home.latitude + f.number.float({ min: -5e-4, max: 5e-4 }), 6);
+    const longitude = round(d.home.longitude + f.number.float({ min: -5e-4, max: 5e-4 }), 6);
+    const temperature = round(d.temperature, 2);
+    const humidity = round(d.humidity, 1);
+    const battery = round(d.battery, 1);
+    const status = statusOf(temperature, battery);
+    const timestamp = new Date(nowMs).toISOString();
+    if (d.legacy) {
+      return {
+        device_id: d.id,
+        timestamp,
+        temperature,
+        humidity,
+        latitude,
+        longitude,
+        status,
+        battery,
+      };
+    }
+    return {
+      ID: f.string.uuid(),
+      ID_DISPOSITIVO: d.id,
+      TIMESTAMP: timestamp,
+      TEMPERATURA: temperature,
+      UMIDADE: humidity,
+      LATITUDE: latitude,
+      LONGITUDE: longitude,
+      STATUS: status,
+      BATERIA: battery,
+    };
+  }
+}
+
+/** The state a device reports: ERROR when critical, WARN when near a limit, else OK. */
+export function statusOf(temperature: number, battery: number): Status {
+  if (temperature > 45 || battery < 5) return "ERROR";
+  if (temperature > 35 || battery < 15) return "WARN";
+  return "OK";
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,133 @@
+/**
+ * The producer service: a simulated fleet of IoT devices sending JSON readings to Kafka, keyed by
+ * device. This file only wires the parts and owns the lifecycle.
+ *
+ * @module
+ */
+
+import {
+  ConfigError,
+  createKafka,
+  createLogger,
+  onShutdownSignal,
+  Registry,
+  startOpsServer,
+} from "@iot/shared";
+import { loadProducerConfig, type ProducerConfig } from "./config.ts";
+import { type EmitterTotals, runEmitter, type StopSignal } from "./emitter.ts";
+import { Fleet } from "./fleet.ts";
+import { connectSink, type KafkaSink } from "./sink.ts";
+
+async function main(): Promise<number> {
+  let config: ProducerConfig;
+  try {
+    config = loadProducerConfig(Deno.env.toObject());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    createLogger("iot-producer").error(error.message, { problems: error.problems });
+    return 2;
+  }
+  const log = createLogger("iot-producer", config.logLevel);
+  const registry = new Registry();
+  const metrics = {
+    sent: registry.counter("iot_producer_events_sent_total", "Events acknowledged by Kafka"),
+    invalid: registry.counter(
+      "iot_producer_invalid_events_sent_total",
+      "Deliberately invalid events sent",
+    ),
+    errors: registry.counter("iot_producer_send_errors_total", "Failed sends (retried)"),
+    sendSeconds: registry.histogram(
+      "iot_producer_send_duration_seconds",
+      "Time for Kafka to acknowledge one batch",
+      [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    ),
+  };
+  const stopRequest = Promise.withResolvers<void>();
+  const stop: StopSignal & { stopped: boolean } = { stopped: false, promise: stopRequest.promise };
+  const removeSignals = onShutdownSignal((signal) => {
+    log.info("shutdown requested; flushing", { signal });
+    stop.stopped = true;
+    stopRequest.resolve();
+  });
+  let sink: KafkaSink | undefined;
+  const ops = startOpsServer(
+    config.httpPort,
+    {
+      notReadyReasons: () =>
+        sink === undefined
+          ? ["kafka: not connected"]
+          : sink.healthy()
+          ? []
+          : ["kafka: last send failed"],
+    },
+    registry,
+    log,
+  );
+
+  const fleet = new Fleet(config.devices, config.seed);
+  log.info("producer starting", {
+    topic: config.topic,
+    brokers: config.kafkaBrokers,
+    devices: config.devices,
+    rate: config.rate,
+    count: config.count,
+    durationS: config.durationS,
+    invalidRatio: config.invalidRatio,
+    seed: config.seed,
+  });
+  const kafka = createKafka(config.kafkaBrokers, config.clientId, log);
+  for (let attempt = 1; sink === undefined && !stop.stopped; attempt++) {
+    try {
+      sink = await connectSink(kafka, config.topic, metrics, stop, log);
+    } catch (error) {
+      const delay = Math.min(10_000, 250 * 2 ** attempt);
+      log.warn("kafka connection failed; retrying", { attempt, retryInMs: delay, error });
+      await Promise.race([stop.promise, new Promise((r) => setTimeout(r, delay))]);
+    }
+  }
+  const started = performance.now();
+  let totals: EmitterTotals = { sent: 0, invalid: {} };
+  let code = 0;
+  if (sink !== undefined) {
+    const connected = sink;
+    const summary = config.summaryIntervalS > 0
+      ? setInterval(() => {
+        log.info(`summary: ${metrics.sent.value()} events sent`, {
+          sent: metrics.sent.value(),
+          errors: metrics.errors.value(),
+        });
+      }, config.summaryIntervalS * 1000)
+      : undefined;
+    try {
+      totals = await runEmitter(fleet, {
+        rate: config.rate,
+        count: config.count,
+        durationMs: config.durationS * 1000,
+        invalidRatio: config.invalidRatio,
+        batchSize: config.batchSize,
+      }, async (messages) => {
+        await connected.send(messages);
+      }, stop);
+    } catch (error) {
+      // Only reachable when a stop interrupted a failing send: that batch was not acknowledged.
+      log.error("stopped while kafka was failing; the last batch was not acknowledged", { error });
+      code = 1;
+    }
+    clearInterval(summary);
+    await connected.close();
+  }
+  metrics.invalid.inc(Object.values(totals.invalid).reduce((a, b) => a + (b ?? 0), 0));
+  const seconds = (performance.now() - started) / 1000;
+  log.info("producer stopped", {
+    sent: totals.sent,
+    invalid: totals.invalid,
+    seconds: Math.round(seconds * 10) / 10,
+    eventsPerS: Math.round(totals.sent / Math.max(seconds, 1e-3)),
+    seed: config.seed,
+  });
+  removeSignals();
+  await ops.close();
+  return code;
+}
+
+if (import.meta.main) Deno.exit(await main());

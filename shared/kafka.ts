@@ -1,0 +1,53 @@
+/**
+ * The kafkajs client both services use, with kafkajs's own logs routed into our JSON log lines.
+ *
+ * @module
+ */
+
+import { Kafka, logLevel as KafkaLogLevel } from "kafkajs";
+import type { Logger } from "./log.ts";
+
+/**
+ * Creates a kafkajs client that logs through `log`.
+ *
+ * @param brokers `host:port` list.
+ * @param clientId Kafka client id.
+ * @param log Where kafkajs's messages go (as `kafkajs: <message>`).
+ */
+export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
+  return new Kafka({
+    brokers,
+    clientId,
+    logLevel: KafkaLogLevel.WARN,
+    // Bounded retries: callers own the outer retry loop and the decision to exit.
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5_000 },
+    logCreator: () => ({ level, log: entry }) => {
+      const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry;
+      const msg = `kafkajs: ${message}`;
+      if (level <= KafkaLogLevel.ERROR) log.error(msg, fields);
+      else if (level === KafkaLogLevel.WARN) log.warn(msg, fields);
+      else if (level === KafkaLogLevel.INFO) log.info(msg, fields);
+      else log.debug(msg, fields);
+    },
+  });
+}
+
+/**
+ * Calls `handler` once on the first SIGTERM or SIGINT; a second signal exits at once with 130,
+ * for a person who does not want to wait.
+ *
+ * @returns A function that removes the listeners.
+ */
+export function onShutdownSignal(handler: (signal: Deno.Signal) => void): () => void {
+  let received = false;
+  const listeners = (["SIGTERM", "SIGINT"] as const).map((signal) => {
+    const listener = () => {
+      if (received) Deno.exit(130);
+      received = true;
+      handler(signal);
+    };
+    Deno.addSignalListener(signal, listener);
+    return [signal, listener] as const;
+  });
+  return () => listeners.forEach(([s, l]) => Deno.removeSignalListener(s, l));
+}

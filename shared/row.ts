@@ -1,0 +1,117 @@
+/**
+ * From a valid event to a row of `tb_sensor_evento`: the alert rule, the derived event id and the
+ * column mapping.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { SensorEvent } from "./validate.ts";
+
+/** Thresholds of the alert rule. */
+export interface AlertRule {
+  /** Alert when the temperature is strictly above this, in °C. @default {35} */
+  temperatureMax: number;
+  /** Alert when the battery is strictly below this, in %. @default {15} */
+  batteryMin: number;
+}
+
+/** The thresholds of the original system. */
+export const DEFAULT_ALERT_RULE: Readonly<AlertRule> = Object.freeze({
+  temperatureMax: 35,
+  batteryMin: 15,
+});
+
+/**
+ * The alert rule: `TEMPERATURA > temperatureMax OR BATERIA < batteryMin`. Both bounds are strict,
+ * so exactly 35 °C and exactly 15 % raise no alert.
+ *
+ * @example
+ * ```ts
+ * import { isAlert, DEFAULT_ALERT_RULE } from "./row.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isAlert(35, 50, DEFAULT_ALERT_RULE), false);
+ * assert.equal(isAlert(35.1, 50, DEFAULT_ALERT_RULE), true);
+ * ```
+ */
+export function isAlert(temperature: number, battery: number, rule: AlertRule): boolean {
+  return temperature > rule.temperatureMax || battery < rule.batteryMin;
+}
+
+/** Namespace of derived ids (UUID v5, RFC 9562 §5.5); fixed forever, or ids would change. */
+const EVENT_ID_NAMESPACE = "6f1d3c2a-8b4e-5d7f-9a0c-1e2f3a4b5c6d";
+const NAMESPACE_BYTES = uuidBytes(EVENT_ID_NAMESPACE);
+
+/**
+ * Derives the id of an event that arrived without `ID`, from where it sits in Kafka. The same
+ * message always gets the same id, so a redelivery can never make a second row.
+ *
+ * @param topic Kafka topic.
+ * @param partition Partition number.
+ * @param offset Offset as text (Kafka offsets are 64-bit).
+ * @returns A lower-case version 5 UUID.
+ */
+export function deriveEventId(topic: string, partition: number, offset: string): string {
+  const hash = createHash("sha1").update(NAMESPACE_BYTES).update(`${topic}/${partition}/${offset}`)
+    .digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
+    hex.slice(20)
+  }`;
+}
+
+function uuidBytes(uuid: string): Uint8Array {
+  const hex = uuid.replaceAll("-", "");
+  return Uint8Array.from({ length: 16 }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16));
+}
+
+/** One row of `tb_sensor_evento` (`dt_carga` is set by PostgreSQL). */
+export interface SensorRow {
+  /** Event UUID (primary key). */
+  id: string;
+  /** Device id. */
+  id_dispositivo: string;
+  /** `TIMESTAMP` as sent. */
+  timestamp: string;
+  /** The same instant in UTC, ISO 8601 with microseconds. */
+  timestamp_ts: string;
+  /** °C. */
+  temperatura: number;
+  /** %. */
+  umidade: number;
+  /** Degrees. */
+  latitude: number;
+  /** Degrees. */
+  longitude: number;
+  /** OK, WARN or ERROR. */
+  status: string;
+  /** %. */
+  bateria: number;
+  /** Result of {@linkcode isAlert}. */
+  alerta: boolean;
+}
+
+/**
+ * Maps a valid event to its row.
+ *
+ * @param event The validated event.
+ * @param id The event's id: its own `ID`, or {@linkcode deriveEventId} when it had none.
+ * @param rule Alert thresholds.
+ */
+export function toRow(event: SensorEvent, id: string, rule: AlertRule): SensorRow {
+  return {
+    id,
+    id_dispositivo: event.deviceId,
+    timestamp: event.timestampText,
+    timestamp_ts: event.timestamp.iso,
+    temperatura: event.temperature,
+    umidade: event.humidity,
+    latitude: event.latitude,
+    longitude: event.longitude,
+    status: event.status,
+    bateria: event.battery,
+    alerta: isAlert(event.temperature, event.battery, rule),
+  };
+}

@@ -1,0 +1,308 @@
+/**
+ * Validation of raw Kafka message values into typed sensor events.
+ *
+ * Hand-written, table-driven from {@linkcode FIELDS}: the rules need accepted aliases, a custom
+ * timestamp grammar, every failure reported at once in plain words, and a JSON Schema generated
+ * from the same table. A general library (zod, valibot) would need a custom step for each of these
+ * and still sits on the consumer's hot path.
+ *
+ * @module
+ */
+
+import {
+  DEVICE_ID_PATTERN,
+  FIELDS,
+  type FieldSpec,
+  MAX_KEYS,
+  MAX_PAYLOAD_BYTES,
+  type Status,
+  STATUSES,
+  UUID_PATTERN,
+} from "./event.ts";
+import { kind, type NormalizedTimestamp, normalizeTimestamp, quote } from "./timestamp.ts";
+
+/** Machine-readable reason codes, stable across releases (dashboards and tests count on them). */
+export type ReasonCode =
+  | "payload_empty"
+  | "payload_too_large"
+  | "not_utf8"
+  | "not_json"
+  | "not_object"
+  | "too_many_keys"
+  | "missing_field"
+  | "conflicting_alias"
+  | "invalid_type"
+  | "invalid_format"
+  | "invalid_date"
+  | "invalid_value"
+  | "out_of_range"
+  | "duplicate_id_conflict"
+  | "database_refused";
+
+/** Why an event was refused: which field, a stable code, and a sentence for people. */
+export interface Reason {
+  /** Canonical field name, or `payload` when the message as a whole is at fault. */
+  field: string;
+  /** Stable machine-readable code. */
+  code: ReasonCode;
+  /** What was wrong, in words, with the offending value quoted. */
+  message: string;
+}
+
+/** A valid event, normalized: canonical names, UTC timestamp, lower-case UUID. */
+export interface SensorEvent {
+  /** Lower-case UUID, or `undefined` when the sender gave none (see `deriveEventId`). */
+  id: string | undefined;
+  /** Device identifier. */
+  deviceId: string;
+  /** `TIMESTAMP` exactly as sent (a number is kept as its decimal text). */
+  timestampText: string;
+  /** The same instant in UTC. */
+  timestamp: NormalizedTimestamp;
+  /** °C. */
+  temperature: number;
+  /** %. */
+  humidity: number;
+  /** Degrees. */
+  latitude: number;
+  /** Degrees. */
+  longitude: number;
+  /** Device state. */
+  status: Status;
+  /** %. */
+  battery: number;
+}
+
+/** The outcome of validation: the event, or every reason it fails. */
+export type ValidationResult =
+  | { ok: true; event: SensorEvent }
+  | { ok: false; reasons: Reason[] };
+
+const UUID = new RegExp(UUID_PATTERN);
+const DEVICE_ID = new RegExp(DEVICE_ID_PATTERN, "u");
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Validates a raw message value (bytes as received from Kafka, or text).
+ *
+ * @param payload The message value; `null` (a Kafka tombstone) is refused as empty.
+ * @param nowMs The receiving clock, for the timestamp's future bound.
+ * @returns The normalized event or every reason it is refused.
+ *
+ * @example
+ * ```ts
+ * import { validateEvent } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ * const r = validateEvent('{"ID_DISPOSITIVO":"d-1"}', Date.now());
+ * assert.ok(!r.ok && r.reasons.some((x) => x.field === "TEMPERATURA"));
+ * ```
+ */
+export function validateEvent(
+  payload: Uint8Array | string | null,
+  nowMs: number,
+): ValidationResult {
+  const parsed = parsePayload(payload);
+  if (!parsed.ok) return parsed;
+  return validateObject(parsed.value, nowMs);
+}
+
+/** Decodes and parses a payload into a JSON object, or says why it cannot be. */
+export function parsePayload(
+  payload: Uint8Array | string | null,
+): { ok: true; value: Record<string, unknown> } | { ok: false; reasons: Reason[] } {
+  if (payload === null || payload.length === 0) {
+    return refuse("payload", "payload_empty", "payload is empty (a JSON object was expected)");
+  }
+  let text: string;
+  if (typeof payload === "string") {
+    text = payload;
+  } else {
+    if (payload.length > MAX_PAYLOAD_BYTES) return tooLarge(payload.length);
+    try {
+      text = STRICT_UTF8.decode(payload);
+    } catch {
+      return refuse("payload", "not_utf8", "payload is not valid UTF-8 text");
+    }
+  }
+  // Bytes and characters differ; the limit is on bytes, so recount only when it could matter.
+  if (text.length * 3 > MAX_PAYLOAD_BYTES) {
+    const bytes = new TextEncoder().encode(text).length;
+    if (bytes > MAX_PAYLOAD_BYTES) return tooLarge(bytes);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof SyntaxError ? `: ${error.message}` : "";
+    return refuse("payload", "not_json", `payload is not valid JSON${detail}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return refuse("payload", "not_object", `payload must be a JSON object: got ${kind(value)}`);
+  }
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+/**
+ * Validates an already parsed JSON object, collecting every reason it fails.
+ *
+ * @param object The decoded payload.
+ * @param nowMs The receiving clock, for the timestamp's future bound.
+ */
+export function validateObject(object: Record<string, unknown>, nowMs: number): ValidationResult {
+  const reasons: Reason[] = [];
+  const keyCount = Object.keys(object).length;
+  if (keyCount > MAX_KEYS) {
+    reasons.push({
+      field: "payload",
+      code: "too_many_keys",
+      message: `payload has ${keyCount} keys; at most ${MAX_KEYS} are accepted`,
+    });
+  }
+  const values = new Map<string, unknown>();
+  for (const field of FIELDS) {
+    const found = lookUp(object, field, reasons);
+    if (found === undefined) continue;
+    const checked = checkField(field, found.value, found.sentAs, nowMs, reasons);
+    if (checked !== undefined) values.set(field.key, checked);
+  }
+  if (reasons.length > 0) return { ok: false, reasons };
+  const timestamp = values.get("TIMESTAMP") as NormalizedTimestamp;
+  const rawTimestamp = object.TIMESTAMP ?? object.timestamp;
+  const id = values.get("ID") as string | undefined;
+  return {
+    ok: true,
+    event: {
+      id: id?.toLowerCase(),
+      deviceId: values.get("ID_DISPOSITIVO") as string,
+      timestampText: String(rawTimestamp),
+      timestamp,
+      temperature: values.get("TEMPERATURA") as number,
+      humidity: values.get("UMIDADE") as number,
+      latitude: values.get("LATITUDE") as number,
+      longitude: values.get("LONGITUDE") as number,
+      status: values.get("STATUS") as Status,
+      battery: values.get("BATERIA") as number,
+    },
+  };
+}
+
+/** Finds a field under its canonical key or an alias; refuses contradictory spellings. */
+function lookUp(
+  object: Record<string, unknown>,
+  field: FieldSpec,
+  reasons: Reason[],
+): { value: unknown; sentAs: string } | undefined {
+  let found: { value: unknown; sentAs: string } | undefined;
+  for (const name of [field.key, ...field.aliases]) {
+    if (!Object.hasOwn(object, name)) continue;
+    const value = object[name];
+    if (found === undefined) {
+      found = { value, sentAs: name };
+    } else if (!Object.is(found.value, value)) {
+      reasons.push({
+        field: field.key,
+        code: "conflicting_alias",
+        message:
+          `${field.key} is given twice with different values, as ${found.sentAs} and ${name}`,
+      });
+      return undefined;
+    }
+  }
+  if (found === undefined && field.required) {
+    const spellings = [field.key, ...field.aliases].join(" or ");
+    reasons.push({
+      field: field.key,
+      code: "missing_field",
+      message: `${field.key} is missing (send it as ${spellings})`,
+    });
+  }
+  return found;
+}
+
+function checkField(
+  field: FieldSpec,
+  value: unknown,
+  sentAs: string,
+  nowMs: number,
+  reasons: Reason[],
+): unknown {
+  const name = sentAs === field.key ? field.key : `${field.key} (sent as ${sentAs})`;
+  const refuseField = (code: ReasonCode, what: string) => {
+    reasons.push({ field: field.key, code, message: `${name} ${what}` });
+    return undefined;
+  };
+  const rule = field.rule;
+  switch (rule.type) {
+    case "number": {
+      if (typeof value !== "number") {
+        return refuseField("invalid_type", `must be a JSON number: got ${kind(value)}`);
+      }
+      if (!Number.isFinite(value)) return refuseField("invalid_type", "must be a finite number");
+      if (value < rule.min || value > rule.max) {
+        return refuseField(
+          "out_of_range",
+          `must be between ${rule.min} and ${rule.max} ${rule.unit}: got ${value}`,
+        );
+      }
+      return value;
+    }
+    case "status": {
+      if (typeof value !== "string") {
+        return refuseField("invalid_type", `must be a string: got ${kind(value)}`);
+      }
+      if (!(STATUSES as readonly string[]).includes(value)) {
+        return refuseField(
+          "invalid_value",
+          `must be one of ${STATUSES.join(", ")} (exact case): got ${quote(value)}`,
+        );
+      }
+      return value;
+    }
+    case "uuid": {
+      if (typeof value !== "string") {
+        return refuseField("invalid_type", `must be a UUID string: got ${kind(value)}`);
+      }
+      if (!UUID.test(value)) {
+        return refuseField(
+          "invalid_format",
+          `must be a UUID (8-4-4-4-12 hex): got ${quote(value)}`,
+        );
+      }
+      return value;
+    }
+    case "device_id": {
+      if (typeof value !== "string") {
+        return refuseField("invalid_type", `must be a string: got ${kind(value)}`);
+      }
+      if (!DEVICE_ID.test(value)) {
+        return refuseField(
+          "invalid_format",
+          "must be 1-64 letters or digits (any script) or . _ : / - , starting with a letter " +
+            `or digit: got ${quote(value)}`,
+        );
+      }
+      return value;
+    }
+    case "timestamp": {
+      const result = normalizeTimestamp(value, nowMs);
+      if (!result.ok) return refuseField(result.code, result.message);
+      return result.value;
+    }
+  }
+}
+
+function tooLarge(bytes: number): { ok: false; reasons: Reason[] } {
+  return refuse(
+    "payload",
+    "payload_too_large",
+    `payload is ${bytes} bytes; at most ${MAX_PAYLOAD_BYTES} are accepted`,
+  );
+}
+
+function refuse(
+  field: string,
+  code: ReasonCode,
+  message: string,
+): { ok: false; reasons: Reason[] } {
+  return { ok: false, reasons: [{ field, code, message }] };
+}
