@@ -1,0 +1,140 @@
+/**
+ * THE shared fixture for integration tests: real Kafka and PostgreSQL servers, started once
+ * (or reused) through scripts/services.ts and shared by every test file and process.
+ *
+ * Tests isolate by topic and database, never by server: take a name from `uniqueName()`,
+ * then `createTopic(name)` / `freshDatabase(name)`.
+ *
+ * ```ts
+ * import { createTopic, freshDatabase, startServices, uniqueName } from "../testing/services.ts";
+ * const { kafkaBrokers } = await startServices();
+ * const topic = uniqueName("consumer_it");
+ * await createTopic(topic, 6);
+ * const databaseUrl = await freshDatabase(topic);
+ * ```
+ *
+ * Servers keep running after the tests (cheap reuse on the next run); `deno task
+ * services:down` stops them. With KAFKA_BROKERS / DATABASE_URL set and answering, those are
+ * used instead and nothing is started.
+ * @module
+ */
+
+import { Kafka, logLevel } from "kafkajs";
+import postgres from "postgres";
+import { ensureServices, type Services } from "../scripts/services.ts";
+
+export type { Services };
+
+let started: Promise<Services> | undefined;
+
+/**
+ * Starts (or finds) Kafka and PostgreSQL once per process and returns where they are.
+ * Memoized: every call after the first returns the same promise, so test files can call it
+ * at will. A failed start is not cached, so a later call retries.
+ */
+export function startServices(): Promise<Services> {
+  started ??= ensureServices().catch((err) => {
+    started = undefined;
+    throw err;
+  });
+  return started;
+}
+
+/**
+ * A name that is unique across runs and processes and valid both as a Kafka topic and as an
+ * unquoted PostgreSQL database name: `<prefix>_<time>_<random>` in [a-z0-9_].
+ */
+export function uniqueName(prefix: string): string {
+  const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+  const name = `${prefix}_${Date.now().toString(36)}_${random}`.toLowerCase();
+  if (!/^[a-z_][a-z0-9_]*$/.test(name) || name.length > 63) {
+    throw new Error(`uniqueName: prefix ${JSON.stringify(prefix)} must be short [a-z0-9_]`);
+  }
+  return name;
+}
+
+/**
+ * A kafkajs client for the fixture's cluster. kafkajs logs only errors by default, to keep
+ * test output readable; pass another `logLevel` to see more (or nothing).
+ */
+export async function kafkaClient(
+  clientId = "iot-test",
+  level: logLevel = logLevel.ERROR,
+): Promise<Kafka> {
+  const { kafkaBrokers } = await startServices();
+  return new Kafka({ clientId, brokers: kafkaBrokers.split(","), logLevel: level });
+}
+
+/**
+ * Creates topic `name` with `partitions` partitions (broker-default replication) and waits
+ * until every partition has a leader, because the broker has auto-creation off. Idempotent
+ * when the topic already exists with that partition count; throws when the count differs.
+ */
+export async function createTopic(name: string, partitions = 6): Promise<void> {
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(name)) throw new Error(`invalid topic name ${name}`);
+  // Silent: "topic already exists" is an expected answer here, not an error to log.
+  const admin = (await kafkaClient("iot-test-admin", logLevel.NOTHING)).admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      topics: [{ topic: name, numPartitions: partitions }],
+      waitForLeaders: true,
+    });
+    if (!created) {
+      const meta = await admin.fetchTopicMetadata({ topics: [name] });
+      const existing = meta.topics[0].partitions.length;
+      if (existing !== partitions) {
+        throw new Error(
+          `topic ${name} already exists with ${existing} partitions, ` +
+            `not ${partitions}`,
+        );
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Runs `fn` with a one-connection client on the fixture's own database (the `iot` role's). */
+async function withAdminSql<T>(fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const { databaseUrl } = await startServices();
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+function checkDbName(name: string, baseUrl: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
+    throw new Error(`invalid database name ${JSON.stringify(name)}: use [a-z0-9_], max 63`);
+  }
+  if (new URL(baseUrl).pathname === `/${name}`) {
+    throw new Error(`refusing to recreate the fixture's own database ${name}`);
+  }
+}
+
+/**
+ * Creates an empty database `name` on the fixture's server and returns its URL (same
+ * credentials and options as DATABASE_URL). An existing database of that name is dropped
+ * first (its connections are terminated), so the result is always empty.
+ */
+export async function freshDatabase(name: string): Promise<string> {
+  const { databaseUrl } = await startServices();
+  checkDbName(name, databaseUrl);
+  await withAdminSql(async (sql) => {
+    await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await sql.unsafe(`CREATE DATABASE "${name}"`);
+  });
+  const url = new URL(databaseUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Drops a database made by `freshDatabase()`, terminating its connections. For cleanup. */
+export async function dropDatabase(name: string): Promise<void> {
+  const { databaseUrl } = await startServices();
+  checkDbName(name, databaseUrl);
+  await withAdminSql((sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
