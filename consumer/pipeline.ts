@@ -176,16 +176,23 @@ export class Pipeline {
   async #store(batch: PartitionBatch, write: BatchWrite, planned: PlannedRow[]) {
     let rows = planned;
     let rejects: RejectRow[] = [...write.rejects];
+    let isolated = false;
     for (;;) {
       const attempt = { ...write, rows: rows.map((p) => p.row), rejects };
       const outcome = await this.#retry(batch, () => writeBatch(this.#deps.sql, attempt), true);
       if (outcome === undefined) return undefined;
       if (outcome === "data_error") {
-        const isolated = await this.#isolate(batch, write, rows);
-        if (isolated === undefined) return undefined;
-        if (isolated === "fenced") return { kind: "fenced" as const };
-        rows = isolated.rows;
-        rejects = [...rejects, ...isolated.rejects];
+        if (isolated) {
+          // Every row was accepted alone, so the fault is not in one event: a bug, not bad data.
+          // Throwing makes kafkajs retry the batch; nothing is skipped.
+          throw new Error(`PostgreSQL refuses the batch as a whole: ${this.#lastDataError}`);
+        }
+        isolated = true;
+        const result = await this.#isolate(batch, write, rows);
+        if (result === undefined) return undefined;
+        if (result === "fenced") return { kind: "fenced" as const };
+        rows = result.rows;
+        rejects = [...rejects, ...result.rejects];
         continue;
       }
       if (outcome.kind === "fenced") return outcome;
@@ -235,9 +242,10 @@ export class Pipeline {
         kept.push(planned);
       }
     }
-    this.#deps.log.warn("database refused rows of a batch; moved them to the reject table", {
+    this.#deps.log.warn("database refused a batch; its refused rows go to the reject table", {
       partition: write.partition,
       refused: rejects.length,
+      error: this.#lastDataError,
     });
     return { rows: kept, rejects };
   }

@@ -96,8 +96,16 @@ export async function claimOffset(sql: Sql, key: PartitionKey, initial: string):
  * and is reported as `conflict`, so the caller can refuse that event and try again.
  */
 export async function writeBatch(sql: Sql, batch: BatchWrite): Promise<WriteOutcome> {
-  const { rows, rejects } = batch;
-  const column = <K extends keyof SensorRow>(name: K) => rows.map((r) => r[name]);
+  // Rows travel as one JSON document: JSON's escaping is exact for any text, which postgres.js's
+  // array serialization is not (it mangles quotes and turns null into "NULL"). The document is
+  // typed text, then cast: a parameter typed json would be JSON.stringify'd a second time.
+  const rows = JSON.stringify(batch.rows);
+  const rejects = JSON.stringify(batch.rejects.map((r) => ({
+    offset_kafka: r.offset,
+    chave: r.key === null ? null : hex(r.key),
+    payload: hex(r.payload),
+    motivos: r.reasons,
+  })));
   try {
     const [result] = await sql<{ fenced: number; inserted: number; rejected: number }[]>`
       WITH fence AS (
@@ -109,11 +117,11 @@ export async function writeBatch(sql: Sql, batch: BatchWrite): Promise<WriteOutc
       ), new_rows AS (
         INSERT INTO tb_sensor_evento AS t (id, id_dispositivo, "timestamp", timestamp_ts,
           temperatura, umidade, latitude, longitude, status, bateria, alerta)
-        SELECT * FROM unnest(${column("id")}::uuid[], ${column("id_dispositivo")}::text[],
-          ${column("timestamp")}::text[], ${column("timestamp_ts")}::timestamptz[],
-          ${column("temperatura")}::float8[], ${column("umidade")}::float8[],
-          ${column("latitude")}::float8[], ${column("longitude")}::float8[],
-          ${column("status")}::text[], ${column("bateria")}::float8[], ${column("alerta")}::bool[])
+        SELECT id, id_dispositivo, "timestamp", timestamp_ts, temperatura, umidade, latitude,
+          longitude, status, bateria, alerta
+        FROM json_to_recordset(${rows}::text::json) AS r(id uuid, id_dispositivo text, "timestamp" text,
+          timestamp_ts timestamptz, temperatura float8, umidade float8, latitude float8,
+          longitude float8, status text, bateria float8, alerta boolean)
         WHERE EXISTS (SELECT 1 FROM fence)
         ${sql.unsafe(ON_CONFLICT_REFUSE_CHANGES)}
         RETURNING 1
@@ -122,11 +130,8 @@ export async function writeBatch(sql: Sql, batch: BatchWrite): Promise<WriteOutc
           motivos)
         SELECT ${batch.topic}, ${batch.partition}, r.offset_kafka, decode(r.chave, 'hex'),
           decode(r.payload, 'hex'), r.motivos
-        FROM unnest(${rejects.map((r) => r.offset)}::int8[],
-          ${rejects.map((r) => hexOrNull(r.key))}::text[],
-          ${rejects.map((r) => hex(r.payload))}::text[],
-          ${rejects.map((r) => JSON.stringify(r.reasons))}::jsonb[])
-          AS r(offset_kafka, chave, payload, motivos)
+        FROM json_to_recordset(${rejects}::text::json)
+          AS r(offset_kafka bigint, chave text, payload text, motivos jsonb)
         WHERE EXISTS (SELECT 1 FROM fence)
         ON CONFLICT (topico, particao, offset_kafka) DO NOTHING
         RETURNING 1
@@ -191,8 +196,4 @@ export function isDataError(error: unknown): boolean {
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}
-
-function hexOrNull(bytes: Uint8Array | null): string | null {
-  return bytes === null ? null : hex(bytes);
 }

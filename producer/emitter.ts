@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Fleet } from "./fleet.ts";
+import { canonicalOf, type Fleet } from "./fleet.ts";
 import { breakEvent, type InvalidKind } from "./invalid.ts";
 
 /** A message ready for Kafka. */
@@ -96,13 +96,13 @@ function nextMessage(
   nowMs: number,
 ): OutgoingMessage {
   const reading = fleet.nextReading(nowMs);
-  const payload = reading.payload as unknown as Record<string, unknown>;
   if (
     options.invalidRatio > 0 && fleet.faker.number.float({ min: 0, max: 1 }) < options.invalidRatio
   ) {
-    const broken = breakEvent(payload, fleet.faker);
+    // Broken from the canonical form, so each kind breaks the field it names.
+    const broken = breakEvent(canonicalOf(reading.payload), fleet.faker);
     totals.invalid[broken.kind] = (totals.invalid[broken.kind] ?? 0) + 1;
     return { key: reading.key, value: broken.value };
   }
-  return { key: reading.key, value: JSON.stringify(payload) };
+  return { key: reading.key, value: JSON.stringify(reading.payload) };
 }

@@ -177,6 +177,21 @@ export class Fleet {
   }
 }
 
+/** The canonical form of any payload the fleet sends (legacy keys renamed, no `ID` added). */
+export function canonicalOf(payload: SensorEventPayload | LegacyPayload): Record<string, unknown> {
+  if (!("device_id" in payload)) return { ...payload };
+  return {
+    ID_DISPOSITIVO: payload.device_id,
+    TIMESTAMP: payload.timestamp,
+    TEMPERATURA: payload.temperature,
+    UMIDADE: payload.humidity,
+    LATITUDE: payload.latitude,
+    LONGITUDE: payload.longitude,
+    STATUS: payload.status,
+    BATERIA: payload.battery,
+  };
+}
+
 /** The state a device reports: ERROR when critical, WARN when near a limit, else OK. */
 export function statusOf(temperature: number, battery: number): Status {
   if (temperature > 45 || battery < 5) return "ERROR";

@@ -4,6 +4,7 @@
  * @module
  */
 
+import process from "node:process";
 import { Kafka, logLevel as KafkaLogLevel } from "kafkajs";
 import type { Logger } from "./log.ts";
 
@@ -15,6 +16,7 @@ import type { Logger } from "./log.ts";
  * @param log Where kafkajs's messages go (as `kafkajs: <message>`).
  */
 export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
+  routeRuntimeWarnings(log);
   return new Kafka({
     brokers,
     clientId,
@@ -30,6 +32,19 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
       else log.debug(msg, fields);
     },
   });
+}
+
+/**
+ * Sends Node-compat runtime warnings into the JSON log instead of bare stderr text. kafkajs 2.2.4
+ * computes negative timer delays, which the runtime flags with a `TimeoutNegativeWarning` line that
+ * would break one-JSON-object-per-line logs; the delay is clamped to 1 ms and harmless.
+ */
+function routeRuntimeWarnings(log: Logger): void {
+  process.removeAllListeners("warning");
+  process.emitWarning = ((warning: string | Error) => {
+    const error = typeof warning === "string" ? new Error(warning) : warning;
+    log.debug("runtime warning", { warning: error.name, message: error.message });
+  }) as typeof process.emitWarning;
 }
 
 /**
