@@ -21,16 +21,18 @@ import { connectDatabase } from "./sink.ts";
 import { type Source, startSource } from "./source.ts";
 import { startSummary } from "./summary.ts";
 
+const SERVICE = "iot-consumer";
+
 async function main(): Promise<number> {
   let config: ConsumerConfig;
   try {
     config = loadConsumerConfig(Deno.env.toObject());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    createLogger("iot-consumer").error(error.message, { problems: error.problems });
+    createLogger(SERVICE).error(error.message, { problems: error.problems });
     return 2;
   }
-  const log = createLogger("iot-consumer", config.logLevel);
+  const log = createLogger(SERVICE, config.logLevel);
   const metrics = createConsumerMetrics();
   const sql = connectDatabase(config.databaseUrl, config.databasePoolSize, config.clientId);
   const pipeline = new Pipeline({
@@ -151,4 +153,12 @@ async function retryUntil(
   }
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) {
+  try {
+    Deno.exit(await main());
+  } catch (error) {
+    // Start-up failures that are not configuration errors (e.g. the HTTP port is taken).
+    createLogger(SERVICE).error("fatal error", { error });
+    Deno.exit(1);
+  }
+}

@@ -34,6 +34,8 @@ export interface ProducerConfig {
   logLevel: LogLevel;
   /** `SUMMARY_INTERVAL_S`: seconds between summary lines; 0 turns them off. */
   summaryIntervalS: number;
+  /** `SHUTDOWN_TIMEOUT_S`: the longest the final flush may take before the process exits. */
+  shutdownTimeoutS: number;
 }
 
 /**
@@ -62,6 +64,7 @@ export function loadProducerConfig(
     httpPort: read.integer("HTTP_PORT", 8081, { min: 0, max: 65535 }),
     logLevel: read.choice("LOG_LEVEL", "info", LOG_LEVELS),
     summaryIntervalS: read.number("SUMMARY_INTERVAL_S", 10, { min: 0, max: 86_400 }),
+    shutdownTimeoutS: read.number("SHUTDOWN_TIMEOUT_S", 25, { min: 1, max: 3600 }),
   };
   read.done();
   return Object.freeze(config);

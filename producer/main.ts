@@ -18,16 +18,18 @@ import { type EmitterTotals, runEmitter, type StopSignal } from "./emitter.ts";
 import { Fleet } from "./fleet.ts";
 import { connectSink, type KafkaSink } from "./sink.ts";
 
+const SERVICE = "iot-producer";
+
 async function main(): Promise<number> {
   let config: ProducerConfig;
   try {
     config = loadProducerConfig(Deno.env.toObject());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    createLogger("iot-producer").error(error.message, { problems: error.problems });
+    createLogger(SERVICE).error(error.message, { problems: error.problems });
     return 2;
   }
-  const log = createLogger("iot-producer", config.logLevel);
+  const log = createLogger(SERVICE, config.logLevel);
   const registry = new Registry();
   const metrics = {
     sent: registry.counter("iot_producer_events_sent_total", "Events acknowledged by Kafka"),
@@ -45,9 +47,16 @@ async function main(): Promise<number> {
   const stopRequest = Promise.withResolvers<void>();
   const stop: StopSignal & { stopped: boolean } = { stopped: false, promise: stopRequest.promise };
   const removeSignals = onShutdownSignal((signal) => {
-    log.info("shutdown requested; flushing", { signal });
+    log.info("shutdown requested; flushing", { signal, timeoutS: config.shutdownTimeoutS });
     stop.stopped = true;
     stopRequest.resolve();
+    // The batch in flight is waited for, but not past the deadline (Kafka may be down).
+    setTimeout(() => {
+      log.error("flush timed out; exiting with the last batch unacknowledged", {
+        sent: metrics.sent.value(),
+      });
+      Deno.exit(1);
+    }, config.shutdownTimeoutS * 1000);
   });
   let sink: KafkaSink | undefined;
   const ops = startOpsServer(
@@ -130,4 +139,12 @@ async function main(): Promise<number> {
   return code;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) {
+  try {
+    Deno.exit(await main());
+  } catch (error) {
+    // Start-up failures that are not configuration errors (e.g. the HTTP port is taken).
+    createLogger(SERVICE).error("fatal error", { error });
+    Deno.exit(1);
+  }
+}

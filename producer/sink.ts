@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Kafka, Producer } from "kafkajs";
+import { type Kafka, Partitioners, type Producer } from "kafkajs";
 import type { Counter, Histogram, Logger } from "@iot/shared";
 import type { OutgoingMessage, StopSignal } from "./emitter.ts";
 
@@ -29,9 +29,14 @@ export interface KafkaSink {
   close(): Promise<void>;
 }
 
+/** A send pending longer than this makes the producer report not ready. */
+export const SEND_STALL_MS = 10_000;
+
 /**
  * Connects an idempotent producer (acks from all in-sync replicas, one request in flight, so
- * kafkajs's retries neither duplicate nor reorder a device's events).
+ * kafkajs's retries neither duplicate nor reorder a device's events). Its retries are unbounded,
+ * as kafkajs requires for idempotence: a send waits out a broker outage instead of failing, and
+ * readiness reports the stall.
  */
 export async function connectSink(
   kafka: Kafka,
@@ -44,23 +49,31 @@ export async function connectSink(
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // Kafka's own murmur2 partitioner: a device lands on the partition Java clients would pick.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
   });
   await producer.connect();
-  let healthy = true;
+  let failing = false;
+  let pendingSince: number | undefined;
   return {
-    healthy: () => healthy,
+    healthy: () =>
+      !failing && (pendingSince === undefined || performance.now() - pendingSince < SEND_STALL_MS),
     close: () => producer.disconnect(),
     async send(messages) {
       for (let attempt = 1;; attempt++) {
         const started = performance.now();
+        pendingSince = started;
         try {
           await producer.send({ topic, acks: -1, messages });
           metrics.sendSeconds.observe((performance.now() - started) / 1000);
           metrics.sent.inc(messages.length);
-          healthy = true;
+          failing = false;
+          pendingSince = undefined;
           return;
         } catch (error) {
-          healthy = false;
+          failing = true;
+          pendingSince = undefined;
           metrics.errors.inc();
           if (stop.stopped) throw error;
           const delay = Math.min(10_000, 250 * 2 ** attempt);

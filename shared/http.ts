@@ -39,7 +39,19 @@ export function startOpsServer(
   registry: Registry,
   log: Logger,
 ): OpsServer {
-  const server = Deno.serve({ port, hostname: "0.0.0.0", onListen: () => {} }, (request) => {
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ port, hostname: "0.0.0.0", onListen: () => {} }, route);
+  } catch (error) {
+    throw new Error(`Cannot listen on HTTP_PORT ${port}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const bound = server.addr.port;
+  log.info("http server listening", { port: bound, endpoints: ["/healthz", "/readyz", "/metrics"] });
+  return { port: bound, close: () => server.shutdown() };
+
+  function route(request: Request): Response {
     const path = new URL(request.url).pathname;
     if (request.method !== "GET" && request.method !== "HEAD") {
       return new Response("method not allowed\n", { status: 405 });
@@ -61,11 +73,5 @@ export function startOpsServer(
       default:
         return new Response("not found\n", { status: 404 });
     }
-  });
-  const bound = (server.addr as Deno.NetAddr).port;
-  log.info("http server listening", {
-    port: bound,
-    endpoints: ["/healthz", "/readyz", "/metrics"],
-  });
-  return { port: bound, close: () => server.shutdown() };
+  }
 }
