@@ -53,6 +53,17 @@ export const ENV_FILE = `${SERVICES_DIR}/env`;
 const envLines = (s: Services) =>
   `KAFKA_BROKERS=${s.kafkaBrokers}\nDATABASE_URL=${s.databaseUrl}\n`;
 
+/** Values of settled promises, or one error carrying every failure's message. */
+function settled<T extends unknown[]>(
+  results: { [K in keyof T]: PromiseSettledResult<T[K]> },
+): T {
+  const errors = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+  if (errors.length > 0) {
+    throw new Error(errors.map((e) => e instanceof Error ? e.message : String(e)).join("\n"));
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+}
+
 /**
  * Makes sure Kafka and PostgreSQL answer, starting (and on first use installing/initialising)
  * whatever is missing, and returns where they are. Safe to call concurrently from several
@@ -61,7 +72,10 @@ const envLines = (s: Services) =>
 export function ensureServices(): Promise<Services> {
   return withLock(async () => {
     // In parallel: the JVM start dominates, PostgreSQL fits inside it.
-    const [kafkaBrokers, databaseUrl] = await Promise.all([ensureKafka(), ensurePostgres()]);
+    // allSettled, not all: the lock must be held until both halves have finished.
+    const [kafkaBrokers, databaseUrl] = settled(
+      await Promise.allSettled([ensureKafka(), ensurePostgres()]),
+    );
     const services = { kafkaBrokers, databaseUrl };
     await Deno.writeTextFile(ENV_FILE, envLines(services));
     return services;
@@ -75,7 +89,9 @@ export function ensureServices(): Promise<Services> {
  */
 export function stopServices(): Promise<void> {
   return withLock(async () => {
-    const [kafka, pg] = await Promise.all([stopKafka("SIGTERM"), stopPostgres("fast")]);
+    const [kafka, pg] = settled(
+      await Promise.allSettled([stopKafka("SIGTERM"), stopPostgres("fast")]),
+    );
     log("kafka", kafka ? "stopped" : "was not running (from this checkout)");
     log("postgres", pg ? "stopped" : "was not running (from this checkout)");
     await Deno.remove(ENV_FILE).catch(() => {});

@@ -10,6 +10,7 @@ import {
   CACHE_DIR,
   cmdline,
   envPort,
+  fileSize,
   isAlive,
   javaBinary,
   log,
@@ -179,6 +180,9 @@ function clusterId(): string {
   }
 }
 
+/** Log sizes when we last spawned the broker, so errors quote only that run's lines. */
+const logMark = { server: 0, stdout: 0 };
+
 /** Polls until the broker answers; fails fast with the log tail if the JVM dies. */
 export async function waitForKafka(
   brokers: string,
@@ -190,13 +194,14 @@ export async function waitForKafka(
     if (!isAlive(pid)) {
       throw new Error(
         `Kafka (pid ${pid}) exited during startup; see ${KAFKA_LOG} ` +
-          `and ${STDOUT_LOG}:\n${tail(KAFKA_LOG)}\n${tail(STDOUT_LOG, 10)}`,
+          `and ${STDOUT_LOG}:\n${tail(STDOUT_LOG, 10, logMark.stdout)}\n` +
+          tail(KAFKA_LOG, 25, logMark.server),
       );
     }
     if (Date.now() > deadline) {
       throw new Error(
         `Kafka did not answer on ${brokers} within ${timeoutMs / 1000}s; ` +
-          `see ${KAFKA_LOG}:\n${tail(KAFKA_LOG)}`,
+          `see ${KAFKA_LOG}:\n${tail(KAFKA_LOG, 25, logMark.server)}`,
       );
     }
     await sleep(500);
@@ -219,6 +224,8 @@ export async function startKafka(p: KafkaPorts = kafkaPorts()): Promise<string> 
     await run([...tool, "-t", clusterId(), "-c", PROPS], { check: true });
   }
   const started = Date.now();
+  logMark.server = fileSize(KAFKA_LOG);
+  logMark.stdout = fileSize(STDOUT_LOG);
   // setsid: its own session, so neither Ctrl-C in the terminal nor the exit of the test or
   // `deno task` process that started it takes the broker down. `sh` reports the java pid.
   const spawn = await run([

@@ -118,12 +118,25 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
   return true;
 }
 
-/** Last `lines` lines of a log file, for error messages that point at it. */
-export function tail(path: string, lines = 25): string {
+/**
+ * Last `lines` lines of a log file, for error messages that point at it. `fromByte` skips
+ * what earlier runs wrote, so a failed start shows its own lines, not the last shutdown's.
+ */
+export function tail(path: string, lines = 25, fromByte = 0): string {
   try {
-    return Deno.readTextFileSync(path).trimEnd().split("\n").slice(-lines).join("\n");
+    const text = new TextDecoder().decode(Deno.readFileSync(path).subarray(fromByte)).trimEnd();
+    return text ? text.split("\n").slice(-lines).join("\n") : "(empty)";
   } catch {
     return "(no log yet)";
+  }
+}
+
+/** Current size of a file (0 if missing): a mark for `tail(path, n, mark)`. */
+export function fileSize(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return 0;
   }
 }
 
