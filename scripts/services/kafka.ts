@@ -55,8 +55,16 @@ export function kafkaPorts(): KafkaPorts {
 /** Bootstrap address of the local broker; 127.0.0.1 not localhost, which may resolve to ::1. */
 export const localBrokers = (p: KafkaPorts): string => `127.0.0.1:${p.port}`;
 
-/** True when a Kafka cluster at `brokers` answers a metadata request (admin listTopics). */
-export async function kafkaAnswers(brokers: string, timeoutMs = 5000): Promise<boolean> {
+/**
+ * True when a Kafka cluster at `brokers` answers a metadata request (admin listTopics).
+ * With `groups`, also a group lookup: a fresh broker creates and loads __consumer_offsets on
+ * the first one, and until then consumers crash-and-retry ("coordinator is loading"), so
+ * startup waits for it and `up` means "ready for consumer groups".
+ */
+export async function kafkaAnswers(
+  brokers: string,
+  opts: { groups?: boolean; timeoutMs?: number } = {},
+): Promise<boolean> {
   const admin = new Kafka({
     clientId: "iot-services-probe",
     brokers: brokers.split(",").map((b) => b.trim()),
@@ -66,7 +74,12 @@ export async function kafkaAnswers(brokers: string, timeoutMs = 5000): Promise<b
     retry: { retries: 0 }, // the callers poll; kafkajs' own backoff would only hide the state
   }).admin();
   try {
-    await withTimeout(admin.connect().then(() => admin.listTopics()), timeoutMs, "Kafka probe");
+    const probe = async () => {
+      await admin.connect();
+      await admin.listTopics();
+      if (opts.groups) await admin.describeGroups(["iot-services-readiness"]);
+    };
+    await withTimeout(probe(), opts.timeoutMs ?? 5000, "Kafka probe");
     return true;
   } catch {
     return false;
@@ -190,7 +203,7 @@ export async function waitForKafka(
   timeoutMs = 120_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await kafkaAnswers(brokers))) {
+  while (!(await kafkaAnswers(brokers, { groups: true }))) {
     if (!isAlive(pid)) {
       throw new Error(
         `Kafka (pid ${pid}) exited during startup; see ${KAFKA_LOG} ` +
