@@ -88,15 +88,24 @@ const MALFORMED: [string, Uint8Array | string | null, string][] = [
   ["humidity 101", JSON.stringify(reading({ UMIDADE: 101 })), "out_of_range"],
   ["latitude -91", JSON.stringify(reading({ LATITUDE: -91 })), "out_of_range"],
   ["status lowercase", JSON.stringify(reading({ STATUS: "ok" })), "invalid_value"],
-  ["impossible date", JSON.stringify(reading({ TIMESTAMP: "2026-02-30T00:00:00Z" })), "invalid_date"],
+  [
+    "impossible date",
+    JSON.stringify(reading({ TIMESTAMP: "2026-02-30T00:00:00Z" })),
+    "invalid_date",
+  ],
   ["epoch seconds", JSON.stringify(reading({ TIMESTAMP: 1795688130 })), "out_of_range"],
   ["bad uuid", JSON.stringify(reading({ ID: "not-a-uuid" })), "invalid_format"],
-  ["SQL in device id", JSON.stringify(reading({ ID_DISPOSITIVO: "x'); DROP TABLE t;--" })), "invalid_format"],
+  [
+    "SQL in device id",
+    JSON.stringify(reading({ ID_DISPOSITIVO: "x'); DROP TABLE t;--" })),
+    "invalid_format",
+  ],
   ["missing battery", JSON.stringify({ ...reading(), BATERIA: undefined }), "missing_field"],
 ];
 
 Deno.test({
-  name: "[integration] consumer stores each valid event once, in every spelling, and each invalid one with its reason",
+  name:
+    "[integration] consumer stores each valid event once, in every spelling, and each invalid one with its reason",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -116,7 +125,11 @@ Deno.test({
         status: "WARN",
         battery: 50,
       };
-      const humidade: Record<string, unknown> = { ...reading(), UMIDADE: undefined, HUMIDADE: 33.3 };
+      const humidade: Record<string, unknown> = {
+        ...reading(),
+        UMIDADE: undefined,
+        HUMIDADE: 33.3,
+      };
       const epoch = reading({ TIMESTAMP: 1795688130250 });
       const conflicting = { ...canonical, TEMPERATURA: 99 };
 
@@ -182,7 +195,10 @@ Deno.test({
           `${name}: payload kept byte for byte`,
         );
       }
-      assert.equal(await consumer.metric("iot_consumer_events_consumed_total"), 8 + MALFORMED.length);
+      assert.equal(
+        await consumer.metric("iot_consumer_events_consumed_total"),
+        8 + MALFORMED.length,
+      );
       assert.equal(await consumer.metric("iot_consumer_duplicates_total"), 1);
       assert.deepEqual(consumer.otherOutput, [], "every output line is JSON");
       // Kafka's committed offsets follow PostgreSQL's, so lag tools and autoscalers see progress.
@@ -238,14 +254,17 @@ async function census(sql: postgres.Sql) {
 }
 
 Deno.test({
-  name: "[integration] a consumer killed with SIGKILL mid-stream and restarted loses nothing and duplicates nothing",
+  name:
+    "[integration] a consumer killed with SIGKILL mid-stream and restarted loses nothing and duplicates nothing",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
     const it = await setUp("it_sigkill");
+    // The killed member holds its partitions until its session expires: keep that short.
+    const env = { ...it.env, KAFKA_SESSION_TIMEOUT_MS: "8000" };
     const total = 60_000;
     await it.sendMany(stream(total));
-    const first = await startConsumer(it.env);
+    const first = await startConsumer(env);
     try {
       await eventually(async () => (await census(it.sql)).rows >= 3000, "first rows");
       first.signal("SIGKILL");
@@ -253,11 +272,12 @@ Deno.test({
       const atKill = (await census(it.sql)).rows;
       assert.ok(atKill < total, `killed mid-stream (${atKill} of ${total} rows were written)`);
 
-      const second = await startConsumer(it.env);
+      const second = await startConsumer(env);
       try {
         await waitForDrain(it.sql, GROUP, it.topic);
         assert.deepEqual(await census(it.sql), { rows: total, ids: total, readings: total });
-        const [{ rejects }] = await it.sql`SELECT count(*)::int AS rejects FROM tb_sensor_evento_rejeitado`;
+        const [{ rejects }] = await it
+          .sql`SELECT count(*)::int AS rejects FROM tb_sensor_evento_rejeitado`;
         assert.equal(rejects, 0);
       } finally {
         second.signal("SIGTERM");
@@ -271,7 +291,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "[integration] two consumers share a 6-partition topic, and when one leaves the other takes over",
+  name:
+    "[integration] two consumers share a 6-partition topic, and when one leaves the other takes over",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -302,7 +323,7 @@ Deno.test({
       await eventually(() => Promise.resolve(partitionsOf(a).length === 6), "A owns all six");
       await waitForDrain(it.sql, GROUP, it.topic);
       assert.deepEqual(await census(it.sql), { rows: 40_000, ids: 40_000, readings: 40_000 });
-      assert.equal((await b.get("/healthz").catch(() => undefined)), undefined, "B is gone");
+      assert.equal(await b.get("/healthz").catch(() => undefined), undefined, "B is gone");
     } finally {
       a.signal("SIGTERM");
       assert.equal((await a.exited()).code, 0);

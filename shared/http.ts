@@ -48,7 +48,10 @@ export function startOpsServer(
     });
   }
   const bound = server.addr.port;
-  log.info("http server listening", { port: bound, endpoints: ["/healthz", "/readyz", "/metrics"] });
+  log.info("http server listening", {
+    port: bound,
+    endpoints: ["/healthz", "/readyz", "/metrics"],
+  });
   return { port: bound, close: () => server.shutdown() };
 
   function route(request: Request): Response {

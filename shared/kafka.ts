@@ -26,8 +26,9 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
     logCreator: () => ({ level, log: entry }) => {
       const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry;
       const msg = `kafkajs: ${message}`;
-      if (level <= KafkaLogLevel.ERROR) log.error(msg, fields);
-      else if (level === KafkaLogLevel.WARN) log.warn(msg, fields);
+      // kafkajs says ERROR for answers it handles itself (a rebalance under way, a coordinator
+      // still loading). Real failures reach us as thrown errors or a CRASH, logged as errors.
+      if (level <= KafkaLogLevel.WARN) log.warn(msg, fields);
       else if (level === KafkaLogLevel.INFO) log.info(msg, fields);
       else log.debug(msg, fields);
     },

@@ -133,10 +133,12 @@ export class ServiceProcess {
 
 /** Starts the consumer against `topic` and `databaseUrl`; waits until it has joined the group. */
 export async function startConsumer(
-  env: { KAFKA_BROKERS: string; KAFKA_TOPIC: string; DATABASE_URL: string } & Record<
-    string,
-    string
-  >,
+  env:
+    & { KAFKA_BROKERS: string; KAFKA_TOPIC: string; DATABASE_URL: string }
+    & Record<
+      string,
+      string
+    >,
 ): Promise<ServiceProcess> {
   const consumer = new ServiceProcess("consumer/main.ts", env);
   await consumer.waitForLog((l) => l.msg === "joined consumer group");
@@ -176,7 +178,9 @@ export async function waitForDrain(
     if (stored === end) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`not drained after ${timeoutMs} ms: stored offsets ${stored}, end offsets ${end}`);
+  throw new Error(
+    `not drained after ${timeoutMs} ms: stored offsets ${stored}, end offsets ${end}`,
+  );
 }
 
 /** Polls `probe` until it returns true. */

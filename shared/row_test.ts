@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { v5 as uuidV5 } from "npm:uuid@11";
+import { type AlertRule, DEFAULT_ALERT_RULE, deriveEventId, isAlert, toRow } from "./row.ts";
+import type { SensorEvent } from "./validate.ts";
+
+/** The namespace of derived ids; pinned here because changing it would change every stored id. */
+const EVENT_ID_NAMESPACE = "6f1d3c2a-8b4e-5d7f-9a0c-1e2f3a4b5c6d";
+
+const V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+Deno.test("DEFAULT_ALERT_RULE is the original system's 35 °C and 15 % and cannot be changed", () => {
+  assert.deepEqual({ ...DEFAULT_ALERT_RULE }, { temperatureMax: 35, batteryMin: 15 });
+  assert.ok(Object.isFrozen(DEFAULT_ALERT_RULE));
+});
+
+Deno.test("isAlert() uses strict bounds on temperature and battery", async (t) => {
+  const cases: [number, number, boolean, string][] = [
+    [35, 50, false, "exactly 35 °C raises no alert"],
+    [35.0001, 50, true, "35.0001 °C alerts"],
+    [34.9999, 50, false, "34.9999 °C raises no alert"],
+    [20, 15, false, "exactly 15 % raises no alert"],
+    [20, 14.9999, true, "14.9999 % alerts"],
+    [20, 15.0001, false, "15.0001 % raises no alert"],
+    [36, 10, true, "both conditions"],
+    [-50, 100, false, "coldest and full"],
+    [100, 0, true, "hottest and empty"],
+    [20, 0, true, "an empty battery alone"],
+  ];
+  for (const [temperature, battery, expected, what] of cases) {
+    await t.step(`${what} (${temperature} °C, ${battery} %)`, () => {
+      assert.equal(isAlert(temperature, battery, DEFAULT_ALERT_RULE), expected);
+    });
+  }
+});
+
+Deno.test("isAlert() follows a custom rule", () => {
+  const rule: AlertRule = { temperatureMax: 25, batteryMin: 50 };
+  assert.equal(isAlert(25, 50, rule), false);
+  assert.equal(isAlert(25.1, 50, rule), true);
+  assert.equal(isAlert(20, 49.9, rule), true);
+  assert.equal(isAlert(30, 80, DEFAULT_ALERT_RULE), false);
+  assert.equal(isAlert(30, 80, rule), true);
+  // A rule that can never alert.
+  const never: AlertRule = { temperatureMax: 100, batteryMin: 0 };
+  assert.equal(isAlert(100, 0, never), false);
+});
+
+Deno.test("deriveEventId() is a deterministic v5 UUID of topic, partition and offset", async (t) => {
+  const id = deriveEventId("iot.sensors", 0, "42");
+  await t.step("same input, same id", () => {
+    assert.equal(deriveEventId("iot.sensors", 0, "42"), id);
+  });
+  await t.step("lower-case version-5 UUID with the RFC 9562 variant", () => {
+    assert.match(id, V5);
+    const hex = id.replaceAll("-", "");
+    assert.equal(parseInt(hex[12], 16), 5, "version nibble");
+    assert.equal(parseInt(hex[16], 16) >> 2, 0b10, "variant bits 10xx");
+  });
+  await t.step("agrees with the uuid package's v5 of the name 'topic/partition/offset'", () => {
+    assert.equal(id, uuidV5("iot.sensors/0/42", EVENT_ID_NAMESPACE));
+    assert.equal(
+      deriveEventId("iot.sensors", 11, "9223372036854775807"),
+      uuidV5("iot.sensors/11/9223372036854775807", EVENT_ID_NAMESPACE),
+    );
+  });
+  await t.step("pinned value: derived ids must never change between releases", () => {
+    assert.equal(id, "6d8ac060-de7a-5f53-b002-770af7ff28b3");
+  });
+  await t.step("differs by topic, partition and offset", () => {
+    const ids = new Set([
+      id,
+      deriveEventId("iot.sensors.b", 0, "42"),
+      deriveEventId("iot.sensors", 1, "42"),
+      deriveEventId("iot.sensors", 0, "43"),
+      deriveEventId("iot.sensors", 4, "2"),
+      deriveEventId("iot.sensors", 0, "420"),
+    ]);
+    assert.equal(ids.size, 6);
+  });
+  await t.step("no collision over 20 000 coordinates", () => {
+    const ids = new Set<string>();
+    for (let partition = 0; partition < 4; partition++) {
+      for (let offset = 0; offset < 5000; offset++) {
+        const derived = deriveEventId("iot.sensors", partition, String(offset));
+        assert.match(derived, V5);
+        ids.add(derived);
+      }
+    }
+    assert.equal(ids.size, 20_000);
+  });
+});
+
+Deno.test("toRow() maps every column of tb_sensor_evento", async (t) => {
+  const event: SensorEvent = {
+    id: "0b6f3a52-3f5e-4c8e-9d6a-2f1e0c9b8a7d",
+    deviceId: "sensor-0001",
+    timestampText: "2026-11-26T10:15:30.1234567-03:00",
+    timestamp: {
+      epochMs: Date.UTC(2026, 10, 26, 13, 15, 30, 123),
+      iso: "2026-11-26T13:15:30.123456Z",
+    },
+    temperature: 36.2,
+    humidity: 55.5,
+    latitude: -23.55,
+    longitude: -46.63,
+    status: "WARN",
+    battery: 80,
+  };
+  await t.step("with the default rule", () => {
+    assert.deepEqual(toRow(event, "11111111-2222-4333-8444-555555555555", DEFAULT_ALERT_RULE), {
+      id: "11111111-2222-4333-8444-555555555555",
+      id_dispositivo: "sensor-0001",
+      timestamp: "2026-11-26T10:15:30.1234567-03:00",
+      timestamp_ts: "2026-11-26T13:15:30.123456Z",
+      temperatura: 36.2,
+      umidade: 55.5,
+      latitude: -23.55,
+      longitude: -46.63,
+      status: "WARN",
+      bateria: 80,
+      alerta: true,
+    });
+  });
+  await t.step("the id argument wins over the event's own id", () => {
+    assert.equal(toRow(event, "derived", DEFAULT_ALERT_RULE).id, "derived");
+  });
+  await t.step("alerta follows the rule passed in", () => {
+    assert.equal(toRow(event, "x", { temperatureMax: 40, batteryMin: 15 }).alerta, false);
+    assert.equal(
+      toRow({ ...event, temperature: 20, battery: 14 }, "x", DEFAULT_ALERT_RULE).alerta,
+      true,
+    );
+  });
+  await t.step("the columns are exactly those of the table (dt_carga is the database's)", () => {
+    assert.deepEqual(Object.keys(toRow(event, "x", DEFAULT_ALERT_RULE)).sort(), [
+      "alerta",
+      "bateria",
+      "id",
+      "id_dispositivo",
+      "latitude",
+      "longitude",
+      "status",
+      "temperatura",
+      "timestamp",
+      "timestamp_ts",
+      "umidade",
+    ]);
+  });
+});
