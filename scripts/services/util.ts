@@ -10,8 +10,11 @@ import { fileURLToPath } from "node:url";
 export const ROOT: string = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 /** Everything downloaded or generated lives under the git-ignored .cache/. */
 export const CACHE_DIR = `${ROOT}/.cache`;
-/** Server data, logs and pid files. */
-export const SERVICES_DIR = `${CACHE_DIR}/services`;
+/**
+ * Server data, logs and pid files. SERVICES_DIR moves them, so a suite that kills servers (the
+ * fault-injection run) can have its own pair on other ports, apart from the developer's.
+ */
+export const SERVICES_DIR = Deno.env.get("SERVICES_DIR") || `${CACHE_DIR}/services`;
 
 /** Progress goes to stderr so stdout carries only the KEY=value lines callers parse. */
 export function log(component: string, message: string): void {
