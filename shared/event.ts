@@ -157,7 +157,7 @@ export function sensorEventJsonSchema(): Record<string, unknown> {
   }
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
-    $id: "https://github.com/iot-pipeline/iot-pipeline/shared/sensor_event.schema.json",
+    $id: "urn:iot-pipeline:sensor-event:v1",
     title: "SensorEvent",
     description:
       `One reading of one IoT device, as a UTF-8 JSON object of at most ${MAX_PAYLOAD_BYTES} bytes. ` +
