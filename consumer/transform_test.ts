@@ -1,0 +1,286 @@
+import assert from "node:assert/strict";
+import { type AlertRule, DEFAULT_ALERT_RULE, deriveEventId, validateEvent } from "@iot/shared";
+import { conflictReason, type KafkaRecord, planBatch, rejectOf, sameReading } from "./transform.ts";
+
+const NOW = Date.UTC(2026, 10, 27);
+const TOPIC = "iot.sensors";
+const PARTITION = 2;
+const encoder = new TextEncoder();
+
+const EVENT = Object.freeze({
+  ID: "0b6f3a52-3f5e-4c8e-9d6a-2f1e0c9b8a7d",
+  ID_DISPOSITIVO: "sensor-0001",
+  TIMESTAMP: "2026-11-26T10:15:30-03:00",
+  TEMPERATURA: 36.2,
+  UMIDADE: 55,
+  LATITUDE: -23.55,
+  LONGITUDE: -46.63,
+  STATUS: "WARN",
+  BATERIA: 80,
+});
+
+const LEGACY = Object.freeze({
+  device_id: "sensor-0002",
+  timestamp: "2026-11-26T10:15:31Z",
+  temperature: 21.5,
+  humidity: 60,
+  latitude: -15.79,
+  longitude: -47.88,
+  status: "OK",
+  battery: 99,
+});
+
+function record(offset: number, value: unknown, key: string | null = "sensor-0001"): KafkaRecord {
+  return {
+    offset: String(offset),
+    key: key === null ? null : encoder.encode(key),
+    value: value === null
+      ? null
+      : value instanceof Uint8Array
+      ? value
+      : encoder.encode(typeof value === "string" ? value : JSON.stringify(value)),
+  };
+}
+
+function plan(records: KafkaRecord[], rule: AlertRule = DEFAULT_ALERT_RULE) {
+  return planBatch(TOPIC, PARTITION, records, rule, NOW);
+}
+
+Deno.test("planBatch() maps a valid event to its row", () => {
+  const r = record(10, EVENT);
+  const { rows, rejects, duplicates } = plan([r]);
+  assert.deepEqual(rejects, []);
+  assert.equal(duplicates, 0);
+  assert.deepEqual(rows, [{
+    offset: "10",
+    record: r,
+    row: {
+      id: "0b6f3a52-3f5e-4c8e-9d6a-2f1e0c9b8a7d",
+      id_dispositivo: "sensor-0001",
+      timestamp: "2026-11-26T10:15:30-03:00",
+      timestamp_ts: "2026-11-26T13:15:30.000000Z",
+      temperatura: 36.2,
+      umidade: 55,
+      latitude: -23.55,
+      longitude: -46.63,
+      status: "WARN",
+      bateria: 80,
+      alerta: true,
+    },
+  }]);
+});
+
+Deno.test("planBatch() splits valid and invalid messages, keeping offset order", () => {
+  const records = [
+    record(0, EVENT),
+    record(1, "not json"),
+    record(2, LEGACY, "sensor-0002"),
+    record(3, { ...EVENT, ID: "1b6f3a52-3f5e-4c8e-9d6a-2f1e0c9b8a7d", UMIDADE: 140 }),
+    record(4, { ...EVENT, ID: "2b6f3a52-3f5e-4c8e-9d6a-2f1e0c9b8a7d" }),
+  ];
+  const { rows, rejects, duplicates } = plan(records);
+  assert.deepEqual(rows.map((r) => r.offset), ["0", "2", "4"]);
+  assert.deepEqual(rejects.map((r) => r.offset), ["1", "3"]);
+  assert.equal(duplicates, 0);
+  assert.deepEqual(rejects[0].reasons.map((r) => r.code), ["not_json"]);
+  assert.deepEqual(rejects[1].reasons, [{
+    field: "UMIDADE",
+    code: "out_of_range",
+    message: "UMIDADE must be between 0 and 100 %: got 140",
+  }]);
+  // Rejects carry exactly what validateEvent() says.
+  const verdict = validateEvent(records[3].value, NOW);
+  assert.ok(!verdict.ok);
+  assert.deepEqual(rejects[1].reasons, verdict.reasons);
+});
+
+Deno.test("planBatch() derives the id of an event without ID from topic, partition and offset", () => {
+  const { rows } = plan([record(41, LEGACY), record(42, LEGACY)]);
+  assert.equal(rows[0].row.id, deriveEventId(TOPIC, PARTITION, "41"));
+  assert.equal(rows[1].row.id, deriveEventId(TOPIC, PARTITION, "42"));
+  // The same reading at two offsets is two messages, hence two rows, not a duplicate.
+  assert.notEqual(rows[0].row.id, rows[1].row.id);
+  // The same offset on another partition or topic is another message.
+  assert.notEqual(
+    planBatch(TOPIC, 3, [record(41, LEGACY)], DEFAULT_ALERT_RULE, NOW).rows[0].row.id,
+    rows[0].row.id,
+  );
+  assert.notEqual(
+    planBatch("other", PARTITION, [record(41, LEGACY)], DEFAULT_ALERT_RULE, NOW).rows[0].row.id,
+    rows[0].row.id,
+  );
+  // A redelivery of the same message gets the same id, so it can never make a second row.
+  assert.equal(plan([record(41, LEGACY)]).rows[0].row.id, rows[0].row.id);
+  // 64-bit offsets are kept as text.
+  assert.equal(plan([record(0, LEGACY)]).rows[0].row.id, deriveEventId(TOPIC, PARTITION, "0"));
+  const big = {
+    offset: "9223372036854775806",
+    key: null,
+    value: encoder.encode(JSON.stringify(LEGACY)),
+  };
+  assert.equal(plan([big]).rows[0].row.id, deriveEventId(TOPIC, PARTITION, "9223372036854775806"));
+});
+
+Deno.test("planBatch() drops exact re-sends of an event within the batch and counts them", () => {
+  const { rows, rejects, duplicates } = plan([
+    record(0, EVENT),
+    record(1, EVENT),
+    record(2, { ...EVENT, ID: EVENT.ID.toUpperCase() }), // same id once normalized
+    record(3, JSON.stringify(EVENT, null, 2)), // same reading, other whitespace
+  ]);
+  assert.deepEqual(rows.map((r) => r.offset), ["0"]);
+  assert.deepEqual(rejects, []);
+  assert.equal(duplicates, 3);
+});
+
+Deno.test("planBatch() refuses a different reading that reuses an id with duplicate_id_conflict, first one wins", () => {
+  const second = record(1, { ...EVENT, TEMPERATURA: 20 });
+  const { rows, rejects, duplicates } = plan([record(0, EVENT), second, record(2, EVENT)]);
+  assert.deepEqual(rows.map((r) => [r.offset, r.row.temperatura]), [["0", 36.2]]);
+  assert.equal(duplicates, 1, "the later exact copy of the first is still a duplicate");
+  assert.deepEqual(rejects, [{
+    offset: "1",
+    key: second.key,
+    payload: second.value,
+    reasons: [{
+      field: "ID",
+      code: "duplicate_id_conflict",
+      message: `ID ${EVENT.ID} was already stored with different values; the first reading is kept`,
+    }],
+  }]);
+});
+
+Deno.test("planBatch() compares every sent field to tell a re-send from a conflict", async (t) => {
+  const changes: [string, unknown][] = [
+    ["ID_DISPOSITIVO", "sensor-0009"],
+    ["TIMESTAMP", "2026-11-26T10:15:31-03:00"],
+    ["TEMPERATURA", 36.3],
+    ["UMIDADE", 56],
+    ["LATITUDE", -23.56],
+    ["LONGITUDE", -46.64],
+    ["STATUS", "ERROR"],
+    ["BATERIA", 79],
+  ];
+  for (const [key, value] of changes) {
+    await t.step(key, () => {
+      const { rows, rejects, duplicates } = plan([
+        record(0, EVENT),
+        record(1, { ...EVENT, [key]: value }),
+      ]);
+      assert.equal(rows.length, 1);
+      assert.equal(duplicates, 0);
+      assert.deepEqual(rejects.map((r) => r.reasons[0].code), ["duplicate_id_conflict"]);
+    });
+  }
+  await t.step("the same reading spelled with aliases is a re-send", () => {
+    const { ID_DISPOSITIVO: _d, TEMPERATURA: _t, ...rest } = EVENT;
+    const aliased = { ...rest, device_id: EVENT.ID_DISPOSITIVO, temperature: EVENT.TEMPERATURA };
+    const { rows, duplicates, rejects } = plan([record(0, EVENT), record(1, aliased)]);
+    assert.equal(rows.length, 1);
+    assert.equal(duplicates, 1);
+    assert.deepEqual(rejects, []);
+  });
+  await t.step("unknown extra keys do not make a conflict", () => {
+    const { duplicates, rejects } = plan([
+      record(0, EVENT),
+      record(1, { ...EVENT, firmware: "2.0" }),
+    ]);
+    assert.equal(duplicates, 1);
+    assert.deepEqual(rejects, []);
+  });
+});
+
+Deno.test("planBatch() keeps the raw bytes and key of every reject", async (t) => {
+  await t.step("invalid UTF-8", () => {
+    const bytes = new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
+    const { rejects } = plan([record(5, bytes, "k")]);
+    assert.deepEqual(rejects, [{
+      offset: "5",
+      key: encoder.encode("k"),
+      payload: bytes,
+      reasons: [{ field: "payload", code: "not_utf8", message: "payload is not valid UTF-8 text" }],
+    }]);
+    assert.equal(rejects[0].payload, bytes, "the very bytes received, not a re-encoding");
+  });
+  await t.step("a tombstone (null value) becomes an empty payload", () => {
+    const { rejects } = plan([record(6, null, null)]);
+    assert.deepEqual(rejects, [{
+      offset: "6",
+      key: null,
+      payload: new Uint8Array(),
+      reasons: [{
+        field: "payload",
+        code: "payload_empty",
+        message: "payload is empty (a JSON object was expected)",
+      }],
+    }]);
+  });
+  await t.step("text that is valid UTF-8 but not JSON keeps its exact bytes", () => {
+    const bytes = encoder.encode("temperatura=36,2 °C\u0000");
+    const { rejects } = plan([record(7, bytes)]);
+    assert.deepEqual(rejects[0].payload, bytes);
+  });
+});
+
+Deno.test("planBatch() computes alerta with the rule it is given", () => {
+  const records = [
+    record(0, { ...EVENT, TEMPERATURA: 30, BATERIA: 50 }),
+    record(1, {
+      ...EVENT,
+      ID: "1b6f3a52-3f5e-4c8e-9d6a-2f1e0c9b8a7d",
+      TEMPERATURA: 35,
+      BATERIA: 15,
+    }),
+    record(2, {
+      ...EVENT,
+      ID: "2b6f3a52-3f5e-4c8e-9d6a-2f1e0c9b8a7d",
+      TEMPERATURA: 35.01,
+      BATERIA: 50,
+    }),
+  ];
+  assert.deepEqual(plan(records).rows.map((r) => r.row.alerta), [false, false, true]);
+  const strict: AlertRule = { temperatureMax: 25, batteryMin: 60 };
+  assert.deepEqual(plan(records, strict).rows.map((r) => r.row.alerta), [true, true, true]);
+  const never: AlertRule = { temperatureMax: 100, batteryMin: 0 };
+  assert.deepEqual(plan(records, never).rows.map((r) => r.row.alerta), [false, false, false]);
+});
+
+Deno.test("planBatch() uses the clock it is given for the future bound", () => {
+  const future = record(0, { ...EVENT, TIMESTAMP: "2026-12-01T00:00:00Z" });
+  assert.deepEqual(
+    planBatch(TOPIC, PARTITION, [future], DEFAULT_ALERT_RULE, NOW).rejects[0].reasons.map((r) =>
+      r.code
+    ),
+    ["out_of_range"],
+  );
+  assert.equal(
+    planBatch(TOPIC, PARTITION, [future], DEFAULT_ALERT_RULE, Date.UTC(2026, 11, 1)).rows.length,
+    1,
+  );
+});
+
+Deno.test("planBatch() of an empty batch plans nothing", () => {
+  assert.deepEqual(plan([]), { rows: [], rejects: [], duplicates: 0 });
+});
+
+Deno.test("rejectOf(), conflictReason() and sameReading() build what planBatch() uses", () => {
+  const r = record(9, null, null);
+  assert.deepEqual(rejectOf(r, [conflictReason("abc")]), {
+    offset: "9",
+    key: null,
+    payload: new Uint8Array(),
+    reasons: [{
+      field: "ID",
+      code: "duplicate_id_conflict",
+      message: "ID abc was already stored with different values; the first reading is kept",
+    }],
+  });
+  const [a] = plan([record(0, EVENT)]).rows;
+  assert.equal(sameReading(a.row, { ...a.row }), true);
+  assert.equal(
+    sameReading(a.row, { ...a.row, alerta: !a.row.alerta }),
+    true,
+    "derived columns aside",
+  );
+  assert.equal(sameReading(a.row, { ...a.row, bateria: 1 }), false);
+});
