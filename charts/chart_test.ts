@@ -1,0 +1,1021 @@
+/**
+ * Chart tests: lint, render every scenario, validate every object against its schema, and assert
+ * what matters (restricted pods, selectors, secrets, topic/partitions, image tags, render-time
+ * checks, install ordering). Offline: helm and kubeconform come from scripts/install-tools.sh,
+ * the operator charts are replaced by stand-ins (see testing/helm.ts), custom resources are
+ * validated against ../shared/k8s-schemas.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import {
+  CHART_DIR,
+  chartWithStandIns,
+  dependencies,
+  findTool,
+  type K8sObject,
+  parseObjects,
+  render,
+  type RenderOptions,
+  run,
+  STUB_LABEL,
+} from "./testing/helm.ts";
+import {
+  isCoreKind,
+  TYPES_FILE,
+  typesAvailable,
+  validateFields,
+  validateWithModels,
+} from "./testing/validate_core.ts";
+import {
+  isCustomKind,
+  kubeconform,
+  SCHEMAS_DIR,
+  schemasAvailable,
+  validateCustom,
+} from "./testing/validate_custom.ts";
+
+// ---- scenarios ------------------------------------------------------------------------------
+
+interface Scenario {
+  name: string;
+  files: string[];
+}
+
+/** Every scenario rendered here; each ci/*.yaml file must appear in one (checked below). */
+const SCENARIOS: Scenario[] = [
+  { name: "default (kind)", files: [] },
+  { name: "operators off, external Kafka and PostgreSQL", files: ["ci/external-values.yaml"] },
+  {
+    name: "production sizing",
+    files: ["values-production.yaml", "ci/production-values.yaml"],
+  },
+  { name: "KEDA on Kafka lag", files: ["ci/keda-values.yaml"] },
+  {
+    name: "KEDA on Prometheus, operators already installed",
+    files: ["ci/keda-prometheus-values.yaml"],
+  },
+];
+
+const APP_VERSION: string = parse(Deno.readTextFileSync(`${CHART_DIR}/Chart.yaml`)).appVersion;
+const WORKLOAD_KINDS = ["Deployment", "Job", "Pod"];
+const POD_VOLUME_TYPES = [
+  "configMap",
+  "emptyDir",
+  "secret",
+  "projected",
+  "downwardAPI",
+  "csi",
+  "ephemeral",
+  "persistentVolumeClaim",
+];
+
+/** Rendered objects of a scenario plus the custom resources inside the operands ConfigMap. */
+interface Rendered {
+  /** Objects Helm creates (stand-in markers removed). */
+  objects: K8sObject[];
+  /** Custom resources the operands Job applies. */
+  operands: K8sObject[];
+  /** Marker objects of the stand-in dependencies. */
+  standIns: K8sObject[];
+}
+
+const cache = new Map<string, Promise<Rendered>>();
+
+/** Renders a scenario once (cached), failing the test when helm fails. */
+function rendered(scenario: Scenario): Promise<Rendered> {
+  const key = scenario.files.join(",");
+  if (!cache.has(key)) cache.set(key, renderOk({ files: scenario.files }));
+  return cache.get(key)!;
+}
+
+async function renderOk(options: RenderOptions): Promise<Rendered> {
+  const result = await render(options);
+  assert.equal(result.code, 0, `helm template failed: ${result.stderr}`);
+  const standIns = result.objects.filter((o) => o.metadata?.labels?.[STUB_LABEL]);
+  const objects = result.objects.filter((o) => !o.metadata?.labels?.[STUB_LABEL]);
+  const operands: K8sObject[] = [];
+  for (
+    const cm of objects.filter((o) =>
+      o.kind === "ConfigMap" && o.metadata.name.endsWith("-operands")
+    )
+  ) {
+    for (const [key, text] of Object.entries(cm.data as Record<string, string>)) {
+      if (key.endsWith(".yaml")) operands.push(...parseObjects(text));
+    }
+  }
+  return { objects, operands, standIns };
+}
+
+function find(objects: K8sObject[], kind: string, name?: string): K8sObject {
+  const found = objects.find((o) =>
+    o.kind === kind && (name === undefined || o.metadata.name === name)
+  );
+  assert.ok(
+    found,
+    `no ${kind}${name ? ` ${name}` : ""} among ${
+      objects.map((o) => `${o.kind}/${o.metadata.name}`)
+    }`,
+  );
+  return found;
+}
+
+function podSpec(workload: K8sObject) {
+  return workload.kind === "Pod" ? workload.spec : workload.spec.template.spec;
+}
+
+function podLabels(workload: K8sObject): Record<string, string> {
+  return workload.kind === "Pod"
+    ? workload.metadata.labels ?? {}
+    : workload.spec.template.metadata.labels ?? {};
+}
+
+function env(workload: K8sObject, container: string) {
+  const c = podSpec(workload).containers.find((c: { name: string }) => c.name === container);
+  assert.ok(c, `container ${container} in ${workload.metadata.name}`);
+  return new Map<string, { value?: string; valueFrom?: Record<string, Record<string, string>> }>(
+    c.env.map((e: { name: string }) => [e.name, e]),
+  );
+}
+
+interface Selector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+function matches(selector: Selector, labels: Record<string, string>): boolean {
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
+    if (labels[k] !== v) return false;
+  }
+  for (const e of selector.matchExpressions ?? []) {
+    const has = e.key in labels;
+    if (e.operator === "In" && !(has && e.values!.includes(labels[e.key]))) return false;
+    if (e.operator === "NotIn" && has && e.values!.includes(labels[e.key])) return false;
+    if (e.operator === "Exists" && !has) return false;
+    if (e.operator === "DoesNotExist" && has) return false;
+  }
+  return true;
+}
+
+async function renderFails(set: string[], files: string[] = []): Promise<string> {
+  const result = await render({ set, files });
+  assert.notEqual(result.code, 0, `expected helm template to fail with --set ${set.join(" ")}`);
+  return result.stderr;
+}
+
+// ---- tools and lint ------------------------------------------------------------------------
+
+Deno.test("[chart] helm and kubeconform are installed (scripts/install-tools.sh)", async () => {
+  const helm = await run([findTool("helm"), "version", "--short"]);
+  assert.equal(helm.code, 0, helm.stderr);
+  assert.match(helm.stdout, /^v[34]\./);
+  findTool("kubeconform");
+  console.log(`helm ${helm.stdout.trim()}, kubeconform at ${findTool("kubeconform")}`);
+});
+
+Deno.test("[chart] every ci/ values file is one of the rendered scenarios", () => {
+  const covered = new Set(SCENARIOS.flatMap((s) => s.files));
+  for (const entry of Deno.readDirSync(`${CHART_DIR}/ci`)) {
+    assert.ok(
+      covered.has(`ci/${entry.name}`),
+      `ci/${entry.name} is not in SCENARIOS of chart_test.ts`,
+    );
+  }
+});
+
+Deno.test("[chart] helm lint --strict", async (t) => {
+  const present = (() => {
+    try {
+      return [...Deno.readDirSync(`${CHART_DIR}/charts`)].length > 0;
+    } catch {
+      return false;
+    }
+  })();
+  await t.step(
+    "charts/ as is: the only finding is the operator charts missing offline",
+    async () => {
+      const result = await run([findTool("helm"), "lint", "--strict", CHART_DIR]);
+      if (present) {
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        return;
+      }
+      const findings = result.stdout.split("\n").filter((l) => /^\[(ERROR|WARNING)\]/.test(l));
+      const names = dependencies().map((d) => d.name).join(",");
+      assert.equal(findings.length, 1, result.stdout);
+      assert.match(
+        findings[0],
+        new RegExp(`^\\[WARNING\\] .*: chart directory is missing these dependencies: ${names}$`),
+      );
+      console.log(
+        `  helm lint --strict charts/: only "${
+          findings[0]
+        }" (operator charts are not downloadable here; ` +
+          "the scenarios below are linted with stand-in subcharts)",
+      );
+    },
+  );
+  for (const scenario of SCENARIOS) {
+    await t.step(`with stand-in dependencies: ${scenario.name}`, async () => {
+      const dir = chartWithStandIns();
+      const result = await run([
+        findTool("helm"),
+        "lint",
+        "--strict",
+        dir,
+        ...scenario.files.flatMap((f) => ["-f", `${dir}/${f}`]),
+      ]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    });
+  }
+});
+
+// ---- schema validation ---------------------------------------------------------------------
+
+if (!schemasAvailable()) {
+  console.warn(
+    `\n[chart] WARNING: ${SCHEMAS_DIR} is absent: custom resources (Strimzi, CloudNativePG, KEDA, ` +
+      "prometheus-operator) are NOT validated against their schemas in this run.\n",
+  );
+}
+
+for (const scenario of SCENARIOS) {
+  Deno.test(`[chart] ${scenario.name}: every built-in object validates (kubernetes-models + client-go types)`, async () => {
+    assert.ok(
+      typesAvailable(),
+      `${TYPES_FILE} is missing: run \`bash scripts/install-tools.sh\` (it extracts the types from client-go)`,
+    );
+    const { objects, operands } = await rendered(scenario);
+    const unknown = [...objects, ...operands].filter((o) => !isCoreKind(o) && !isCustomKind(o));
+    assert.deepEqual(
+      unknown.map((o) => `${o.apiVersion} ${o.kind}`),
+      [],
+      "kinds no validator knows",
+    );
+    const core = objects.filter(isCoreKind);
+    const problems = core.flatMap((o) =>
+      [...validateWithModels(o), ...validateFields(o)].map((p) =>
+        `${o.kind}/${o.metadata.name}: ${p}`
+      )
+    );
+    assert.deepEqual(problems, []);
+    const byKind = Object.entries(
+      core.reduce<Record<string, number>>(
+        (acc, o) => ({ ...acc, [o.kind]: (acc[o.kind] ?? 0) + 1 }),
+        {},
+      ),
+    ).map(([k, n]) => `${n} ${k}`).join(", ");
+    console.log(`  ${scenario.name}: ${core.length} built-in objects valid (${byKind})`);
+  });
+
+  Deno.test({
+    name:
+      `[chart] ${scenario.name}: every custom resource validates against ../shared/k8s-schemas` +
+      (schemasAvailable() ? "" : " (SKIPPED: schema folder absent)"),
+    ignore: !schemasAvailable(),
+    fn: async () => {
+      const { objects, operands } = await rendered(scenario);
+      const custom = [...objects.filter(isCustomKind), ...operands];
+      const verdicts = await validateCustom(custom);
+      assert.equal(verdicts.length, custom.length, "kubeconform judged every custom resource");
+      const bad = verdicts.filter((v) => v.status !== "statusValid")
+        .map((v) => `${v.kind}/${v.name}: ${v.status} ${v.problems.join("; ")}`);
+      assert.deepEqual(bad, []);
+      console.log(
+        `  ${scenario.name}: ${custom.length} custom resources valid ` +
+          `(${
+            custom.map((o) => o.kind).join(", ") || "none"
+          }; ${operands.length} of them in the operands ConfigMap)`,
+      );
+    },
+  });
+}
+
+Deno.test("[chart] the validators reject what they should", async (t) => {
+  await t.step("client-go types: a misspelled field, a wrong scalar and a null fail", () => {
+    const deployment: K8sObject = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "x" },
+      spec: {
+        replicas: "3",
+        selector: { matchLabels: { a: "b" } },
+        template: {
+          metadata: { labels: { a: "b" } },
+          spec: { containers: [{ name: "c", image: "i", readinesProbe: {}, resources: null }] },
+        },
+      },
+    };
+    assert.deepEqual(validateFields(deployment), [
+      'spec.replicas: string "3" where numeric is expected',
+      "spec.template.spec.containers[0].readinesProbe: unknown field",
+      "spec.template.spec.containers[0].resources: null value (a template rendered a key with nothing after it?)",
+    ]);
+    assert.match(validateWithModels(deployment).join(), /replicas must be integer/);
+  });
+  await t.step({
+    name: "kubeconform: ../shared/k8s-schemas selftest valid/ passes, invalid/ fails",
+    ignore: !schemasAvailable(),
+    fn: async () => {
+      const files = (dir: string) =>
+        [...Deno.readDirSync(`${SCHEMAS_DIR}/selftest/${dir}`)].map((e) =>
+          `${SCHEMAS_DIR}/selftest/${dir}/${e.name}`
+        );
+      const valid = await kubeconform(files("valid"));
+      assert.ok(valid.length > 0);
+      assert.deepEqual(valid.filter((v) => v.status !== "statusValid"), []);
+      const invalid = await kubeconform(files("invalid"));
+      assert.ok(invalid.length > 0);
+      assert.deepEqual(invalid.filter((v) => v.status !== "statusInvalid"), []);
+    },
+  });
+});
+
+// ---- what matters -------------------------------------------------------------------------
+
+Deno.test("[chart] every pod of ours meets the restricted profile with a read-only root filesystem", async () => {
+  for (const scenario of SCENARIOS) {
+    const { objects } = await rendered(scenario);
+    const workloads = objects.filter((o) => WORKLOAD_KINDS.includes(o.kind));
+    assert.ok(workloads.length >= 3, `${scenario.name}: workloads rendered`);
+    for (const w of workloads) {
+      const where = `${scenario.name}: ${w.kind}/${w.metadata.name}`;
+      const spec = podSpec(w);
+      const psc = spec.securityContext ?? {};
+      assert.equal(psc.runAsNonRoot, true, `${where}: pod runAsNonRoot`);
+      assert.ok(psc.runAsUser > 0, `${where}: non-zero runAsUser`);
+      assert.equal(psc.seccompProfile?.type, "RuntimeDefault", `${where}: seccomp RuntimeDefault`);
+      for (const flag of ["hostNetwork", "hostPID", "hostIPC"]) {
+        assert.ok(!spec[flag], `${where}: ${flag}`);
+      }
+      for (const v of spec.volumes ?? []) {
+        const type = Object.keys(v).find((k) => k !== "name")!;
+        assert.ok(POD_VOLUME_TYPES.includes(type), `${where}: volume type ${type} not allowed`);
+      }
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+        const sc = c.securityContext ?? {};
+        const cw = `${where} container ${c.name}`;
+        assert.equal(sc.allowPrivilegeEscalation, false, `${cw}: allowPrivilegeEscalation false`);
+        assert.deepEqual(sc.capabilities?.drop, ["ALL"], `${cw}: drop ALL`);
+        assert.equal(sc.capabilities?.add, undefined, `${cw}: adds no capability`);
+        assert.notEqual(sc.privileged, true, `${cw}: not privileged`);
+        assert.equal(sc.readOnlyRootFilesystem, true, `${cw}: read-only root filesystem`);
+        assert.ok(sc.runAsNonRoot !== false && sc.runAsUser !== 0, `${cw}: non-root`);
+        assert.ok(!c.ports?.some((p: { hostPort?: number }) => p.hostPort), `${cw}: no hostPort`);
+        assert.ok(
+          c.resources?.requests && c.resources?.limits?.memory,
+          `${cw}: requests and a memory limit`,
+        );
+        // Writes only into an explicit emptyDir.
+        for (const m of c.volumeMounts ?? []) {
+          if (m.readOnly) continue;
+          const volume = spec.volumes.find((v: { name: string }) => v.name === m.name);
+          assert.ok(volume?.emptyDir, `${cw}: writable mount ${m.mountPath} is an emptyDir`);
+        }
+      }
+      const sa = objects.find((o) =>
+        o.kind === "ServiceAccount" && o.metadata.name === spec.serviceAccountName
+      );
+      if (w.metadata.labels?.["app.kubernetes.io/component"] === "operands") {
+        assert.equal(
+          spec.automountServiceAccountToken,
+          true,
+          `${where}: the operands Job needs its token`,
+        );
+      } else {
+        assert.equal(spec.automountServiceAccountToken, false, `${where}: no API token`);
+        if (sa) {
+          assert.equal(
+            sa.automountServiceAccountToken,
+            false,
+            `${where}: its ServiceAccount automounts no token`,
+          );
+        }
+      }
+    }
+  }
+});
+
+Deno.test("[chart] selectors match labels", async () => {
+  for (const scenario of SCENARIOS) {
+    const { objects, operands } = await rendered(scenario);
+    const workloads = objects.filter((o) => WORKLOAD_KINDS.includes(o.kind));
+    const deployments = objects.filter((o) => o.kind === "Deployment");
+    const selects = (selector: Selector) =>
+      workloads.filter((w) => matches(selector, podLabels(w)));
+    for (const d of deployments) {
+      assert.ok(
+        matches(d.spec.selector, podLabels(d)),
+        `${d.metadata.name}: selector matches its pods`,
+      );
+      // No other workload's pods fall under this Deployment's selector.
+      assert.deepEqual(selects(d.spec.selector).map((w) => w.metadata.name), [d.metadata.name]);
+      for (const c of podSpec(d).topologySpreadConstraints ?? []) {
+        assert.ok(matches(c.labelSelector, podLabels(d)), `${d.metadata.name}: spread selector`);
+      }
+    }
+    for (const svc of objects.filter((o) => o.kind === "Service")) {
+      const picked = selects({ matchLabels: svc.spec.selector });
+      assert.deepEqual(picked.map((w) => w.kind), ["Deployment"], `Service ${svc.metadata.name}`);
+      assert.equal(picked[0].metadata.name, svc.metadata.name);
+      const port = podSpec(picked[0]).containers[0].ports.find((p: { name: string }) =>
+        p.name === svc.spec.ports[0].targetPort
+      );
+      assert.equal(port?.containerPort, 8080, `Service ${svc.metadata.name} targets the http port`);
+    }
+    for (const kind of ["PodDisruptionBudget", "NetworkPolicy"]) {
+      for (const o of objects.filter((o) => o.kind === kind)) {
+        const selector = kind === "PodDisruptionBudget" ? o.spec.selector : o.spec.podSelector;
+        assert.deepEqual(
+          selects(selector).map((w) => w.metadata.name),
+          [o.metadata.name],
+          `${kind} ${o.metadata.name}`,
+        );
+      }
+    }
+    for (const pm of objects.filter((o) => o.kind === "PodMonitor")) {
+      const picked = selects(pm.spec.selector).map((w) => w.metadata.name).sort();
+      assert.deepEqual(
+        picked,
+        ["iot-consumer", "iot-producer"],
+        "PodMonitor selects both services only",
+      );
+      for (const name of picked) {
+        const ports = podSpec(find(objects, "Deployment", name)).containers[0].ports;
+        assert.ok(
+          ports.some((p: { name: string }) => p.name === pm.spec.podMetricsEndpoints[0].port),
+        );
+      }
+    }
+    for (
+      const scaler of objects.filter((o) =>
+        o.kind === "HorizontalPodAutoscaler" || o.kind === "ScaledObject"
+      )
+    ) {
+      find(deployments, "Deployment", scaler.spec.scaleTargetRef.name);
+    }
+    // Strimzi and CloudNativePG wiring.
+    const kafka = operands.find((o) => o.kind === "Kafka");
+    for (const o of operands.filter((o) => o.kind === "KafkaNodePool" || o.kind === "KafkaTopic")) {
+      assert.equal(
+        o.metadata.labels?.["strimzi.io/cluster"],
+        kafka?.metadata.name,
+        `${o.kind} ${o.metadata.name} names its Kafka`,
+      );
+    }
+    const cluster = operands.find((o) => o.kind === "Cluster");
+    for (const np of objects.filter((o) => o.kind === "NetworkPolicy")) {
+      const peers = np.spec.egress.flatMap((e: { to?: { podSelector?: Selector }[] }) =>
+        e.to ?? []
+      );
+      const labels = peers.map((p: { podSelector?: Selector }) => p.podSelector?.matchLabels ?? {});
+      if (kafka) {
+        assert.ok(
+          labels.some((l: Record<string, string>) =>
+            l["strimzi.io/cluster"] === kafka.metadata.name
+          ),
+          `${np.metadata.name} reaches Kafka`,
+        );
+      }
+      const toPg = cluster !== undefined &&
+        labels.some((l: Record<string, string>) => l["cnpg.io/cluster"] === cluster.metadata.name);
+      assert.equal(
+        toPg,
+        Boolean(cluster) && np.metadata.name.endsWith("consumer"),
+        `${np.metadata.name}: PostgreSQL egress only for the consumer`,
+      );
+    }
+  }
+});
+
+Deno.test("[chart] the consumer's DATABASE_URL comes from the CloudNativePG secret; no password anywhere", async (t) => {
+  await t.step("default: <cluster>-app, key uri, host <cluster>-rw", async () => {
+    const { objects, operands } = await rendered(SCENARIOS[0]);
+    const cluster = find(operands, "Cluster");
+    for (
+      const [kind, name, container] of [["Deployment", "iot-consumer", "consumer"], [
+        "Pod",
+        "iot-test-rows",
+        "psql",
+      ]]
+    ) {
+      const url = env(find(objects, kind, name), container).get("DATABASE_URL");
+      assert.deepEqual(url, {
+        name: "DATABASE_URL",
+        valueFrom: { secretKeyRef: { name: `${cluster.metadata.name}-app`, key: "uri" } },
+      });
+    }
+    assert.equal(cluster.spec.bootstrap.initdb.database, "iot");
+    assert.equal(
+      env(find(objects, "Deployment", "iot-producer"), "producer").get("DATABASE_URL"),
+      undefined,
+    );
+  });
+  await t.step("external database: the existing secret and key from values", async () => {
+    const { objects, operands } = await rendered(SCENARIOS[1]);
+    assert.equal(operands.length, 0);
+    const url = env(find(objects, "Deployment", "iot-consumer"), "consumer").get("DATABASE_URL");
+    assert.deepEqual(url?.valueFrom, { secretKeyRef: { name: "iot-database", key: "url" } });
+  });
+  await t.step("no password in values files or rendered objects", async () => {
+    for (
+      const file of [
+        "values.yaml",
+        "values-production.yaml",
+        ...SCENARIOS.flatMap((s) => s.files),
+      ]
+    ) {
+      // Keys and values, not comments (which say that there is none).
+      const values = JSON.stringify(parse(Deno.readTextFileSync(`${CHART_DIR}/${file}`)));
+      assert.doesNotMatch(values, /passw(or)?d/i, file);
+    }
+    for (const scenario of SCENARIOS) {
+      const { objects, operands } = await rendered(scenario);
+      assert.equal(
+        objects.filter((o) => o.kind === "Secret").length,
+        0,
+        "the chart renders no Secret",
+      );
+      for (const o of [...objects, ...operands]) {
+        const text = JSON.stringify(o.kind === "ConfigMap" ? { ...o, data: undefined } : o);
+        assert.doesNotMatch(text, /passw(or)?d/i, `${o.kind}/${o.metadata.name}`);
+      }
+    }
+  });
+});
+
+Deno.test("[chart] topic name and partitions agree between the KafkaTopic and the services", async (t) => {
+  for (const scenario of SCENARIOS) {
+    await t.step(scenario.name, async () => {
+      const { objects, operands } = await rendered(scenario);
+      const values = await effectiveValues(scenario);
+      const producer = env(find(objects, "Deployment", "iot-producer"), "producer");
+      const consumer = env(find(objects, "Deployment", "iot-consumer"), "consumer");
+      const topicName = producer.get("KAFKA_TOPIC")?.value;
+      assert.equal(consumer.get("KAFKA_TOPIC")?.value, topicName);
+      assert.equal(producer.get("KAFKA_BROKERS")?.value, consumer.get("KAFKA_BROKERS")?.value);
+      const topic = operands.find((o) => o.kind === "KafkaTopic");
+      const kafka = operands.find((o) => o.kind === "Kafka");
+      let partitions = values.topic.partitions;
+      if (topic) {
+        assert.equal(topic.spec.topicName, topicName);
+        partitions = topic.spec.partitions;
+        assert.equal(partitions, values.topic.partitions);
+        assert.equal(
+          consumer.get("KAFKA_BROKERS")?.value,
+          `${kafka!.metadata.name}-kafka-bootstrap:9092`,
+        );
+        const listener = kafka!.spec.kafka.listeners[0];
+        assert.deepEqual([listener.port, listener.tls, listener.type], [9092, false, "internal"]);
+      } else {
+        assert.equal(consumer.get("KAFKA_BROKERS")?.value, values.kafka.externalBrokers);
+      }
+      const deployment = find(objects, "Deployment", "iot-consumer");
+      const hpa = objects.find((o) => o.kind === "HorizontalPodAutoscaler");
+      const keda = objects.find((o) => o.kind === "ScaledObject");
+      const most = keda?.spec.maxReplicaCount ?? hpa?.spec.maxReplicas ?? deployment.spec.replicas;
+      assert.ok(most <= partitions, `${most} consumers at most, ${partitions} partitions`);
+      if (hpa || keda) {
+        assert.equal(deployment.spec.replicas, undefined, "the autoscaler owns replicas");
+      }
+      if (keda?.spec.triggers[0].type === "kafka") {
+        const m = keda.spec.triggers[0].metadata;
+        assert.equal(m.topic, topicName);
+        assert.equal(m.consumerGroup, consumer.get("KAFKA_GROUP_ID")?.value);
+        assert.equal(m.bootstrapServers, consumer.get("KAFKA_BROKERS")?.value);
+      } else if (keda) {
+        assert.match(
+          keda.spec.triggers[0].metadata.query,
+          new RegExp(`topic="${topicName!.replace(".", "\\.")}"`),
+        );
+      }
+    });
+  }
+  await t.step(
+    "a topic name that is not a Kubernetes name keeps spec.topicName exact",
+    async () => {
+      const { objects, operands } = await renderOk({ set: ["topic.name=Plant_1.Readings"] });
+      const topic = find(operands, "KafkaTopic");
+      assert.equal(topic.metadata.name, "plant-1.readings");
+      assert.equal(topic.spec.topicName, "Plant_1.Readings");
+      assert.equal(
+        env(find(objects, "Deployment", "iot-producer"), "producer").get("KAFKA_TOPIC")?.value,
+        "Plant_1.Readings",
+      );
+    },
+  );
+});
+
+Deno.test("[chart] image tags follow the chart's appVersion", async () => {
+  for (const scenario of SCENARIOS) {
+    const { objects } = await rendered(scenario);
+    const values = await effectiveValues(scenario);
+    const prefix = values.image.registry ? `${values.image.registry}/` : "";
+    for (const name of ["producer", "consumer"]) {
+      const image = podSpec(find(objects, "Deployment", `iot-${name}`)).containers[0].image;
+      assert.equal(image, `${prefix}iot/${name}:${APP_VERSION}`, scenario.name);
+    }
+  }
+  const { objects } = await renderOk({ set: ["consumer.image.tag=sha-abc123"] });
+  assert.equal(
+    podSpec(find(objects, "Deployment", "iot-consumer")).containers[0].image,
+    "iot/consumer:sha-abc123",
+  );
+  assert.equal(
+    podSpec(find(objects, "Deployment", "iot-producer")).containers[0].image,
+    `iot/producer:${APP_VERSION}`,
+  );
+});
+
+Deno.test("[chart] the replicas-versus-partitions check fails when it should, naming the values", async (t) => {
+  await t.step("consumer.replicaCount above topic.partitions fails", async () => {
+    const stderr = await renderFails(["consumer.replicaCount=7"]);
+    assert.match(stderr, /consumer\.replicaCount \(7\) exceeds topic\.partitions \(6\)/);
+  });
+  await t.step("fewer partitions than the default 3 consumers fails", async () => {
+    assert.match(
+      await renderFails(["topic.partitions=2"]),
+      /consumer\.replicaCount \(3\) exceeds topic\.partitions \(2\)/,
+    );
+  });
+  await t.step("as many consumers as partitions renders", async () => {
+    const { objects } = await renderOk({ set: ["consumer.replicaCount=6"] });
+    assert.equal(find(objects, "Deployment", "iot-consumer").spec.replicas, 6);
+  });
+  await t.step("the HPA's maximum above topic.partitions fails", async () => {
+    const stderr = await renderFails([
+      "consumer.autoscaling.enabled=true",
+      "consumer.autoscaling.maxReplicas=8",
+    ]);
+    assert.match(
+      stderr,
+      /consumer\.autoscaling\.maxReplicas \(8\) exceeds topic\.partitions \(6\)/,
+    );
+  });
+  await t.step("KEDA's maximum above topic.partitions fails (production sizing: 12)", async () => {
+    const stderr = await renderFails([
+      "consumer.keda.enabled=true",
+      "consumer.keda.maxReplicaCount=13",
+    ], ["values-production.yaml"]);
+    assert.match(stderr, /consumer\.keda\.maxReplicaCount \(13\) exceeds topic\.partitions \(12\)/);
+  });
+  await t.step("the autoscaler's maximum counts, not replicaCount", async () => {
+    await renderOk({
+      set: [
+        "consumer.replicaCount=9",
+        "consumer.autoscaling.enabled=true",
+        "consumer.autoscaling.maxReplicas=6",
+      ],
+    });
+  });
+  await t.step("every problem is reported at once", async () => {
+    const stderr = await renderFails([
+      "consumer.replicaCount=7",
+      "consumer.terminationGracePeriodSeconds=20",
+    ]);
+    assert.match(stderr, /invalid values for the iot chart \(2 problem\(s\)\)/);
+    assert.match(
+      stderr,
+      /consumer\.terminationGracePeriodSeconds \(20\) must exceed consumer\.env\.SHUTDOWN_TIMEOUT_S \(25\)/,
+    );
+  });
+});
+
+Deno.test("[chart] other contradictions fail at render time, naming the values", async (t) => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      "external Kafka without brokers",
+      ["kafka.create=false"],
+      /kafka\.create is false but kafka\.externalBrokers is empty/,
+    ],
+    [
+      "external PostgreSQL without a secret",
+      ["postgresql.create=false"],
+      /postgresql\.create is false but postgresql\.external\.existingSecret is empty/,
+    ],
+    [
+      "HPA and KEDA together",
+      ["consumer.autoscaling.enabled=true", "consumer.keda.enabled=true"],
+      /consumer\.autoscaling\.enabled and consumer\.keda\.enabled are both true/,
+    ],
+    [
+      "more topic replicas than brokers",
+      ["topic.replicas=3"],
+      /topic\.replicas \(3\) exceeds the brokers in kafka\.nodePools \(1\)/,
+    ],
+    [
+      "min.insync.replicas above replication",
+      ["kafka.minInsyncReplicas=2"],
+      /kafka\.minInsyncReplicas \(2\) exceeds kafka\.replicationFactor \(1\)/,
+    ],
+    [
+      "synchronous standbys without instances",
+      ["postgresql.synchronous.number=1"],
+      /postgresql\.synchronous\.number \(1\) must be below postgresql\.instances \(1\)/,
+    ],
+    [
+      "pool smaller than concurrency",
+      ["consumer.env.DATABASE_POOL_SIZE=2"],
+      /DATABASE_POOL_SIZE \(2\) must be at least consumer\.env\.CONSUMER_CONCURRENCY \(3\)/,
+    ],
+    [
+      "producer grace below its flush timeout",
+      ["producer.terminationGracePeriodSeconds=10"],
+      /producer\.terminationGracePeriodSeconds \(10\) must exceed producer\.env\.SHUTDOWN_TIMEOUT_S \(25\)/,
+    ],
+    [
+      "a variable the chart owns (schema)",
+      ["consumer.env.DATABASE_URL=postgres://x"],
+      /additional properties 'DATABASE_URL' not allowed/,
+    ],
+    [
+      "a misspelled variable (schema)",
+      ["producer.env.PRODUCER_RAT=5"],
+      /additional properties 'PRODUCER_RAT' not allowed/,
+    ],
+    ["an unknown log level (schema)", ["consumer.env.LOG_LEVEL=verbose"], /LOG_LEVEL/],
+  ];
+  for (const [name, set, message] of cases) {
+    await t.step(name, async () => assert.match(await renderFails(set), message));
+  }
+});
+
+Deno.test("[chart] operator dependencies switch off with their conditions", async () => {
+  const expected: Record<string, string[]> = {
+    "default (kind)": ["cloudnative-pg", "strimzi-kafka-operator"],
+    "operators off, external Kafka and PostgreSQL": [],
+    "production sizing": ["cloudnative-pg", "strimzi-kafka-operator"],
+    "KEDA on Kafka lag": ["cloudnative-pg", "strimzi-kafka-operator"],
+    "KEDA on Prometheus, operators already installed": [],
+  };
+  for (const scenario of SCENARIOS) {
+    const { standIns } = await rendered(scenario);
+    assert.deepEqual(
+      standIns.map((o) => o.metadata.labels![STUB_LABEL]).sort(),
+      expected[scenario.name],
+      scenario.name,
+    );
+  }
+  for (const dep of dependencies()) assert.equal(dep.condition, `${dep.name}.enabled`);
+  assert.deepEqual(dependencies().map((d) => [d.name, d.version]), [[
+    "strimzi-kafka-operator",
+    "1.2.0",
+  ], ["cloudnative-pg", "0.29.0"]]);
+});
+
+Deno.test("[chart] install ordering: custom resources are applied by a Job, never created by Helm", async (t) => {
+  const { objects, operands } = await rendered(SCENARIOS[0]);
+  await t.step(
+    "Helm's manifest holds no custom resource Helm could not map on a fresh cluster",
+    () => {
+      const crs = objects.filter((o) =>
+        ["kafka.strimzi.io", "postgresql.cnpg.io"].includes(o.apiVersion.split("/")[0])
+      );
+      assert.deepEqual(crs, []);
+      assert.deepEqual(operands.map((o) => o.kind).sort(), [
+        "Cluster",
+        "Kafka",
+        "KafkaNodePool",
+        "KafkaTopic",
+      ]);
+    },
+  );
+  await t.step(
+    "the Job is a release object (not a hook: --wait would deadlock), one per revision",
+    () => {
+      const job = objects.find((o) =>
+        o.kind === "Job" && !o.metadata.annotations?.["helm.sh/hook"]
+      );
+      assert.ok(job);
+      assert.equal(job.metadata.name, "iot-operands-1");
+      assert.deepEqual(podSpec(job).containers[0].command, ["/bin/bash", "/operands/apply.sh"]);
+      const cm = find(objects, "ConfigMap", "iot-operands");
+      assert.match(cm.data["apply.sh"], /kubectl apply --namespace "\$NAMESPACE" --server-side/);
+      assert.match(cm.data["apply.sh"], /retrying in 5s/);
+    },
+  );
+  await t.step("its Role allows only our custom resources, in the release namespace", () => {
+    const role = find(objects, "Role", "iot-operands");
+    assert.deepEqual(
+      role.rules.map((
+        r: { apiGroups: string[]; resources: string[] },
+      ) => [r.apiGroups, r.resources]),
+      [
+        [["kafka.strimzi.io"], ["kafkas", "kafkanodepools", "kafkatopics"]],
+        [["postgresql.cnpg.io"], ["clusters"]],
+      ],
+    );
+    assert.equal(
+      objects.filter((o) => o.kind.startsWith("Cluster")).length,
+      0,
+      "no cluster-wide RBAC of ours",
+    );
+  });
+  await t.step("the pre-delete hook deletes the KafkaTopic first, then the rest", () => {
+    const hook = objects.find((o) => o.metadata.annotations?.["helm.sh/hook"] === "pre-delete");
+    assert.ok(hook);
+    const e = env(hook, "kubectl");
+    assert.equal(e.get("TOPIC")?.value, "kafkatopics.kafka.strimzi.io/iot.sensors");
+    assert.equal(
+      e.get("OTHERS")?.value,
+      "kafkas.kafka.strimzi.io/iot kafkanodepools.kafka.strimzi.io/dual-role clusters.postgresql.cnpg.io/iot-pg",
+    );
+    assert.equal(e.get("ON_UNINSTALL")?.value, "delete");
+    const script = find(objects, "ConfigMap", "iot-operands").data["cleanup.sh"];
+    assert.match(script, /finalizers":null/);
+  });
+  await t.step("production keeps Kafka and PostgreSQL on uninstall", async () => {
+    const production = await rendered(SCENARIOS[2]);
+    const hook = production.objects.find((o) =>
+      o.metadata.annotations?.["helm.sh/hook"] === "pre-delete"
+    )!;
+    assert.equal(env(hook, "kubectl").get("ON_UNINSTALL")?.value, "retain");
+  });
+  await t.step("nothing of the kind when Kafka and PostgreSQL are external", async () => {
+    const external = await rendered(SCENARIOS[1]);
+    assert.deepEqual(external.objects.filter((o) => o.metadata.name.includes("operands")), []);
+  });
+});
+
+Deno.test("[chart] Kafka and PostgreSQL sizing: kind default and production", async (t) => {
+  await t.step(
+    "default: one dual-role ephemeral node, replication 1, one PostgreSQL instance",
+    async () => {
+      const { operands } = await rendered(SCENARIOS[0]);
+      const pools = operands.filter((o) => o.kind === "KafkaNodePool");
+      assert.deepEqual(pools.map((p) => [p.spec.roles, p.spec.replicas, p.spec.storage.type]), [[
+        ["controller", "broker"],
+        1,
+        "ephemeral",
+      ]]);
+      const config = find(operands, "Kafka").spec.kafka.config;
+      for (
+        const key of [
+          "offsets.topic.replication.factor",
+          "transaction.state.log.replication.factor",
+          "default.replication.factor",
+          "min.insync.replicas",
+        ]
+      ) {
+        assert.equal(config[key], 1, key);
+      }
+      const topic = find(operands, "KafkaTopic");
+      assert.deepEqual([
+        topic.spec.partitions,
+        topic.spec.replicas,
+        topic.spec.config["retention.ms"],
+      ], [6, 1, 604800000]);
+      assert.equal(find(operands, "Cluster").spec.instances, 1);
+    },
+  );
+  await t.step(
+    "production: 3 controllers + 3 brokers on volumes, replication 3, min ISR 2, 3 synchronous instances",
+    async () => {
+      const { operands } = await rendered(SCENARIOS[2]);
+      const pools = operands.filter((o) => o.kind === "KafkaNodePool");
+      assert.deepEqual(
+        pools.map((p) => [p.metadata.name, p.spec.roles, p.spec.replicas, p.spec.storage.type]),
+        [
+          ["controller", ["controller"], 3, "persistent-claim"],
+          ["broker", ["broker"], 3, "jbod"],
+        ],
+      );
+      const config = find(operands, "Kafka").spec.kafka.config;
+      assert.equal(config["default.replication.factor"], 3);
+      assert.equal(config["min.insync.replicas"], 2);
+      assert.equal(find(operands, "KafkaTopic").spec.replicas, 3);
+      const cluster = find(operands, "Cluster");
+      assert.equal(cluster.spec.instances, 3);
+      assert.deepEqual(cluster.spec.postgresql.synchronous, {
+        dataDurability: "required",
+        method: "any",
+        number: 1,
+      });
+    },
+  );
+  await t.step("large numbers stay integers (no 6.048e+08)", async () => {
+    const { objects, operands } = await renderOk({
+      set: ["topic.retentionMs=2592000000"],
+      files: ["ci/production-values.yaml"],
+    });
+    assert.equal(find(operands, "KafkaTopic").spec.config["retention.ms"], 2592000000);
+    const text = JSON.stringify(objects);
+    assert.doesNotMatch(text, /\de\+\d/);
+  });
+});
+
+Deno.test("[chart] services: probes, port 8080, grace period above SHUTDOWN_TIMEOUT_S, scrape annotations", async () => {
+  for (const scenario of SCENARIOS) {
+    const { objects } = await rendered(scenario);
+    for (const name of ["producer", "consumer"]) {
+      const d = find(objects, "Deployment", `iot-${name}`);
+      const c = podSpec(d).containers[0];
+      const e = env(d, name);
+      assert.equal(e.get("HTTP_PORT")?.value, "8080");
+      assert.deepEqual(c.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+      assert.deepEqual([
+        c.livenessProbe.httpGet.path,
+        c.readinessProbe.httpGet.path,
+        c.startupProbe.httpGet.path,
+      ], ["/healthz", "/readyz", "/healthz"]);
+      assert.ok(
+        podSpec(d).terminationGracePeriodSeconds > Number(e.get("SHUTDOWN_TIMEOUT_S")?.value ?? 25),
+      );
+      assert.equal(d.spec.template.metadata.annotations?.["prometheus.io/scrape"], "true");
+      assert.equal(d.spec.template.metadata.annotations?.["prometheus.io/port"], "8080");
+    }
+    const pdbs = objects.filter((o) => o.kind === "PodDisruptionBudget");
+    assert.equal(pdbs.length, 2, `${scenario.name}: a PodDisruptionBudget per service`);
+  }
+});
+
+Deno.test("[chart] values.yaml documents every key, and values.schema.json knows every key", () => {
+  const schema = JSON.parse(Deno.readTextFileSync(`${CHART_DIR}/values.schema.json`));
+  const lines = Deno.readTextFileSync(`${CHART_DIR}/values.yaml`).split("\n");
+  assert.match(lines[0], /^# yaml-language-server: \$schema=values\.schema\.json$/);
+  const values = parse(lines.join("\n"));
+  const undocumented: string[] = [];
+  const unknown: string[] = [];
+  // Walk values.yaml by indentation, following the schema: a key of an object whose schema lists
+  // `properties` is the chart's own and must have a `# --` comment block right above it.
+  const stack: { indent: number; schema: Record<string, unknown> | undefined; path: string }[] = [
+    { indent: -1, schema, path: "" },
+  ];
+  lines.forEach((line, i) => {
+    const m = line.match(/^( *)([A-Za-z0-9_.-]+):/);
+    if (!m) return;
+    const indent = m[1].length;
+    while (stack.at(-1)!.indent >= indent) stack.pop();
+    const parent = stack.at(-1)!;
+    const props = parent.schema?.properties as Record<string, Record<string, unknown>> | undefined;
+    const path = parent.path ? `${parent.path}.${m[2]}` : m[2];
+    let own: Record<string, unknown> | undefined;
+    if (props) {
+      own = props[m[2]];
+      if (own === undefined) unknown.push(path);
+      let j = i - 1;
+      while (j >= 0 && /^ *# (?!--)/.test(lines[j])) j--;
+      if (!/^ *# --/.test(lines[j] ?? "")) undocumented.push(path);
+      if (own?.$ref) own = schema.definitions[(own.$ref as string).split("/").pop()!];
+    }
+    stack.push({ indent, schema: own, path });
+  });
+  assert.deepEqual(undocumented, [], "keys without a `# --` comment");
+  assert.deepEqual(unknown, [], "keys missing from values.schema.json");
+  assert.ok(values.consumer.replicaCount === 3 && values.topic.partitions === 6);
+});
+
+Deno.test("[chart] NOTES.txt gives the next commands", async () => {
+  const dir = chartWithStandIns();
+  const result = await run([
+    findTool("helm"),
+    "install",
+    "iot",
+    dir,
+    "--dry-run=client",
+    "--namespace",
+    "iot",
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  const notes = result.stdout.slice(result.stdout.indexOf("NOTES:"));
+  assert.match(notes, /kubectl -n iot logs deploy\/iot-producer -f/);
+  assert.match(
+    notes,
+    /kubectl -n iot logs -l app\.kubernetes\.io\/instance=iot,app\.kubernetes\.io\/component=consumer -f/,
+  );
+  assert.match(notes, /exec -it iot-pg-1 -c postgres -- psql iot/);
+  assert.match(notes, /--set consumer\.replicaCount=N/);
+  assert.match(notes, /kubectl -n iot scale deploy\/iot-consumer --replicas=N/);
+  assert.match(notes, /helm test iot -n iot/);
+});
+
+Deno.test("[chart] helm test checks that rows arrive in PostgreSQL", async () => {
+  const { objects } = await rendered(SCENARIOS[0]);
+  const pod = find(objects, "Pod", "iot-test-rows");
+  assert.equal(pod.metadata.annotations?.["helm.sh/hook"], "test");
+  const script = pod.spec.containers[0].command.join(" ");
+  assert.match(script, /psql "\$DATABASE_URL"/);
+  assert.match(script, /FROM tb_sensor_evento WHERE dt_carga > now\(\) - interval '10 minutes'/);
+  assert.match(script, /exit 1/);
+});
+
+/** The values helm would use for a scenario (values.yaml overlaid with the scenario files). */
+async function effectiveValues(scenario: Scenario) {
+  // deno-lint-ignore no-explicit-any
+  const merge = (a: any, b: any): any => {
+    if (
+      typeof a !== "object" || a === null || Array.isArray(a) || typeof b !== "object" ||
+      b === null || Array.isArray(b)
+    ) return b;
+    const out = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = k in a ? merge(a[k], v) : v;
+    return out;
+  };
+  let values = parse(await Deno.readTextFile(`${CHART_DIR}/values.yaml`));
+  for (const file of scenario.files) {
+    values = merge(values, parse(await Deno.readTextFile(`${CHART_DIR}/${file}`)));
+  }
+  return values;
+}
