@@ -46,6 +46,7 @@ export function createConsumerMetrics(): ConsumerMetrics {
     rejected: registry.counter(
       "iot_consumer_events_rejected_total",
       "Messages stored in tb_sensor_evento_rejeitado, by first reason code",
+      true,
     ),
     duplicates: registry.counter(
       "iot_consumer_duplicates_total",

@@ -102,7 +102,10 @@ export class EnvReader {
   brokers(name: string, fallback: string): string[] {
     const text = this.raw(name) ?? fallback;
     const list = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
-    const bad = list.filter((b) => !/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(b));
+    const bad = list.filter((b) => {
+      const match = /^[A-Za-z0-9.\-_[\]:]+:(\d{1,5})$/.exec(b);
+      return match === null || Number(match[1]) < 1 || Number(match[1]) > 65535;
+    });
     if (list.length === 0 || bad.length > 0) {
       this.#problems.push(
         `${name} must be a comma-separated list of host:port: got ${show(text)}`,
@@ -146,7 +149,10 @@ function describe(bounds: NumberBounds): string {
 }
 
 function show(value: string): string {
-  // A URL's password must not reach the logs, even in an error message.
-  const masked = value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
+  // A password must not reach the logs, even in an error message: in a URL (up to the last "@",
+  // since a mistyped one may hold an unencoded "@") or in libpq's key=value form.
+  const masked = value
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:).*@/i, "$1***@")
+    .replace(/(password\s*=\s*)('[^']*'|\S+)/gi, "$1***");
   return JSON.stringify(masked.length > 80 ? `${masked.slice(0, 80)}…` : masked);
 }

@@ -44,8 +44,11 @@ export const MAX_KEYS = 32;
 /** Longest device identifier, in characters. */
 export const MAX_DEVICE_ID_LENGTH = 64;
 
-/** Letters and digits of any script, then also `. _ : / -`; no spaces, quotes or control codes. */
-export const DEVICE_ID_PATTERN = "^[\\p{L}\\p{N}][\\p{L}\\p{N}._:/-]{0,63}$";
+/**
+ * A letter or digit of any script first, then also combining marks (needed by Devanagari, Thai,
+ * decomposed accents) and `. _ : / -`; no spaces, quotes or control codes.
+ */
+export const DEVICE_ID_PATTERN = "^[\\p{L}\\p{N}][\\p{L}\\p{M}\\p{N}._:/-]{0,63}$";
 
 /** Canonical UUID text, any version, either case. */
 export const UUID_PATTERN =

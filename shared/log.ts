@@ -43,9 +43,11 @@ export function createLogger(
     if (LOG_LEVELS.indexOf(level) < min) return;
     const line: LogFields = { level, time: new Date().toISOString(), service, msg };
     for (const [key, value] of Object.entries(fields)) {
-      line[key] = value instanceof Error ? errorFields(value) : value;
+      // A field never replaces the line's own keys: shippers file lines by level and service.
+      const name = Object.hasOwn(line, key) ? `field_${key}` : key;
+      line[name] = value instanceof Error ? errorFields(value) : value;
     }
-    write(JSON.stringify(line, bigintAsString));
+    write(serialize(line));
   };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }
@@ -65,6 +67,22 @@ function writeStdout(line: string): void {
   const bytes = encoder.encode(line + "\n");
   // writeSync may write less than asked on a full pipe; a half line would break log shippers.
   for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
+}
+
+/** JSON text of a line; never throws, because logging happens inside error handlers too. */
+function serialize(line: LogFields): string {
+  try {
+    return JSON.stringify(line, bigintAsString);
+  } catch {
+    const seen = new WeakSet<object>();
+    return JSON.stringify(line, (key, value) => {
+      if (typeof value === "object" && value !== null) {
+        if (seen.has(value)) return "[Circular]";
+        seen.add(value);
+      }
+      return bigintAsString(key, value);
+    });
+  }
 }
 
 function bigintAsString(_key: string, value: unknown): unknown {

@@ -16,11 +16,19 @@ interface Metric {
 export class Counter implements Metric {
   readonly #values = new Map<string, number>();
 
-  /** @param name Metric name. @param help One line of help. */
-  constructor(readonly name: string, readonly help: string) {}
+  /**
+   * @param name Metric name.
+   * @param help One line of help.
+   * @param labelled Whether every series has labels; a counter without labels shows `0` from the
+   *   start, so `rate()` sees its first event.
+   */
+  constructor(readonly name: string, readonly help: string, labelled = false) {
+    if (!labelled) this.#values.set("", 0);
+  }
 
-  /** Adds `by` (default 1) to the series of `labels`. */
+  /** Adds `by` (default 1, never negative: counters only grow) to the series of `labels`. */
   inc(by = 1, labels: Labels = {}): void {
+    if (!(by >= 0)) throw new RangeError(`Counter ${this.name} cannot grow by ${by}`);
     const key = labelText(labels);
     this.#values.set(key, (this.#values.get(key) ?? 0) + by);
   }
@@ -117,9 +125,9 @@ export class Histogram implements Metric {
 export class Registry {
   readonly #metrics: Metric[] = [];
 
-  /** Registers and returns a counter. */
-  counter(name: string, help: string): Counter {
-    return this.#add(new Counter(name, help));
+  /** Registers and returns a counter; `labelled` when its series carry labels. */
+  counter(name: string, help: string, labelled = false): Counter {
+    return this.#add(new Counter(name, help, labelled));
   }
 
   /** Registers and returns a gauge. */
@@ -150,7 +158,8 @@ function sum(values: Map<string, number>): number {
 }
 
 function header(name: string, help: string, type: string): string {
-  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+  const escaped = help.replaceAll("\\", "\\\\").replaceAll("\n", "\\n");
+  return `# HELP ${name} ${escaped}\n# TYPE ${name} ${type}\n`;
 }
 
 function series(name: string, values: Map<string, number>): string {

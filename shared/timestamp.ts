@@ -70,7 +70,10 @@ export function normalizeTimestamp(raw: unknown, nowMs: number): TimestampResult
     );
   }
   if (raw.length > MAX_TIMESTAMP_TEXT) {
-    return fail("invalid_format", `is ${raw.length} characters long; RFC 3339 needs at most 35`);
+    return fail(
+      "invalid_format",
+      `is ${raw.length} characters long; at most ${MAX_TIMESTAMP_TEXT} are accepted`,
+    );
   }
   const m = RFC3339.exec(raw);
   if (m === null) {
@@ -165,6 +168,7 @@ function fail(code: TimestampErrorCode, message: string): TimestampResult {
 /** Describes a JSON value's type in words, for error messages. */
 export function kind(value: unknown): string {
   if (value === null) return "null";
+  if (value === undefined) return "undefined";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") return "an object";
   if (typeof value === "string") return `a string ${quote(value)}`;

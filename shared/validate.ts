@@ -198,7 +198,7 @@ function lookUp(
     const value = object[name];
     if (found === undefined) {
       found = { value, sentAs: name };
-    } else if (!Object.is(found.value, value)) {
+    } else if (found.value !== value) {
       reasons.push({
         field: field.key,
         code: "conflicting_alias",
