@@ -67,12 +67,18 @@ export async function runEmitter(
   const totals: EmitterTotals = { sent: 0, invalid: {} };
   const started = clock();
   const tickMs = Math.max(10, Math.min(200, 1000 / options.rate));
-  while (!stop.stopped) {
+  // The most this run sends: the count, or every event due before the deadline (k / rate < D).
+  const limit = Math.min(
+    options.count > 0 ? options.count : Infinity,
+    options.durationMs > 0 ? Math.ceil((options.durationMs / 1000) * options.rate) : Infinity,
+  );
+  while (!stop.stopped && totals.sent < limit) {
     const elapsed = clock() - started;
-    if (options.durationMs > 0 && elapsed >= options.durationMs) break;
-    let due = Math.floor((elapsed / 1000) * options.rate) + 1 - totals.sent;
-    if (options.count > 0) due = Math.min(due, options.count - totals.sent);
-    if (options.count > 0 && totals.sent >= options.count) break;
+    // Event k is due at k / rate seconds; the first goes out at once.
+    const dueNow = elapsed >= options.durationMs && options.durationMs > 0
+      ? limit
+      : Math.floor((elapsed / 1000) * options.rate) + 1;
+    let due = Math.min(dueNow, limit) - totals.sent;
     while (due > 0 && !stop.stopped) {
       const size = Math.min(due, options.batchSize);
       const batch = Array.from(
@@ -83,7 +89,7 @@ export async function runEmitter(
       totals.sent += size;
       due -= size;
     }
-    if (options.count > 0 && totals.sent >= options.count) break;
+    if (totals.sent >= limit) break;
     await Promise.race([stop.promise, new Promise((r) => setTimeout(r, tickMs))]);
   }
   return totals;

@@ -13,7 +13,7 @@
  */
 
 import { base, en, Faker } from "@faker-js/faker";
-import type { SensorEventPayload, Status } from "@iot/shared";
+import { nameBasedUuid, type SensorEventPayload, type Status } from "@iot/shared";
 
 /** The legacy firmware's payload: lowercase English keys, no `ID`. */
 export interface LegacyPayload {
@@ -47,8 +47,12 @@ export interface Device {
   baseline: number;
   /** Current temperature, °C. */
   temperature: number;
+  /** The humidity it drifts around, %. */
+  humidityBase: number;
   /** Current humidity, %. */
   humidity: number;
+  /** Readings sent so far (part of each event id). */
+  sent: number;
   /** Current battery, %. */
   battery: number;
   /** Whether the battery is charging. */
@@ -75,6 +79,7 @@ export class Fleet {
   /** Devices, in a fixed order. */
   readonly devices: readonly Device[];
   readonly #faker: Faker;
+  readonly #seed: number;
   #next = 0;
 
   /**
@@ -83,6 +88,7 @@ export class Fleet {
    */
   constructor(size: number, seed: number) {
     this.#faker = new Faker({ locale: [en, base], seed });
+    this.#seed = seed;
     this.devices = Array.from({ length: size }, (_, i) => this.#newDevice(i));
   }
 
@@ -102,6 +108,7 @@ export class Fleet {
   #newDevice(index: number): Device {
     const f = this.#faker;
     const baseline = f.number.float({ min: 16, max: 30, fractionDigits: 1 });
+    const humidityBase = f.number.float({ min: 35, max: 75, fractionDigits: 1 });
     return {
       id: `sensor-${String(index + 1).padStart(4, "0")}-${
         f.string.alphanumeric({ length: 6, casing: "lower" })
@@ -113,7 +120,9 @@ export class Fleet {
       legacy: f.number.float({ min: 0, max: 1 }) < 0.1,
       baseline,
       temperature: baseline,
-      humidity: f.number.float({ min: 35, max: 75, fractionDigits: 1 }),
+      humidityBase,
+      humidity: humidityBase,
+      sent: 0,
       battery: f.number.float({ min: 20, max: 100, fractionDigits: 1 }),
       charging: false,
       spikeLeft: 0,
@@ -132,7 +141,9 @@ export class Fleet {
     }
     const target = d.baseline + (d.spikeLeft > 0 ? d.spikeHeat : 0);
     d.temperature = clamp(d.temperature + 0.2 * (target - d.temperature) + noise(0.4), -40, 90);
-    d.humidity = clamp(d.humidity + noise(1) - 0.05 * (d.temperature - d.baseline), 5, 99);
+    // Reverts to the device's own level like the temperature, and falls a little in the heat.
+    const humidityTarget = d.humidityBase - 0.5 * (d.temperature - d.baseline);
+    d.humidity = clamp(d.humidity + 0.1 * (humidityTarget - d.humidity) + noise(1), 5, 99);
     if (d.charging) {
       d.battery = Math.min(100, d.battery + f.number.float({ min: 1, max: 3 }));
       if (d.battery >= 98) d.charging = false;
@@ -164,7 +175,8 @@ export class Fleet {
       };
     }
     return {
-      ID: f.string.uuid(),
+      // Replays with the same seed and clock give the same ids; a later run never reuses one.
+      ID: nameBasedUuid(`${this.#seed}/${d.id}/${nowMs}/${d.sent++}`),
       ID_DISPOSITIVO: d.id,
       TIMESTAMP: timestamp,
       TEMPERATURA: temperature,

@@ -128,13 +128,6 @@ Deno.test("Fleet canonical readings carry unique event ids", () => {
 Deno.test(
   {
     name: "Fleet with the same seed started later does not reuse event ids",
-    // BUG: ids come from the seeded faker only, so a producer restarted with the same
-    // PRODUCER_SEED (pinned in a deployment, or replaying a logged seed) sends the same ID values
-    // with new timestamps; the consumer refuses every one of them as duplicate_id_conflict (about
-    // 90 % of the fleet's events). Ids should also depend on the reading (e.g. a v5 UUID of seed,
-    // device and timestamp) so a replay at the same clock stays identical but a later run does not
-    // collide.
-    ignore: true,
   },
   () => {
     const first = readings(new Fleet(10, 7), 1000).map((r) => canonicalOf(r.payload).ID);
@@ -275,12 +268,6 @@ Deno.test("Fleet STATUS is derived from the reported temperature and battery", (
 Deno.test(
   {
     name: "Fleet humidity reverts to each device's level instead of drifting to the 5 % floor",
-    // BUG: humidity is an unanchored random walk with a one-sided push (it falls by
-    // 0.05 * (temperature - baseline) and heat spikes only go up), so over a long run the fleet
-    // dries out: with seed 42, after 2000 readings per device the median humidity is under 20 %
-    // and several devices sit on the 5 % clamp. It should revert to a per-device mean like the
-    // temperature does.
-    ignore: true,
   },
   () => {
     const { canon, initialHumidity } = LONG_RUN;

@@ -52,8 +52,17 @@ const NAMESPACE_BYTES = uuidBytes(EVENT_ID_NAMESPACE);
  * @returns A lower-case version 5 UUID.
  */
 export function deriveEventId(topic: string, partition: number, offset: string): string {
-  const hash = createHash("sha1").update(NAMESPACE_BYTES).update(`${topic}/${partition}/${offset}`)
-    .digest();
+  return nameBasedUuid(`${topic}/${partition}/${offset}`);
+}
+
+/**
+ * A version 5 UUID of `name` in this project's namespace: the same name always gives the same id.
+ *
+ * @param name Any text that identifies one event.
+ * @returns A lower-case version 5 UUID.
+ */
+export function nameBasedUuid(name: string): string {
+  const hash = createHash("sha1").update(NAMESPACE_BYTES).update(name).digest();
   hash[6] = (hash[6] & 0x0f) | 0x50;
   hash[8] = (hash[8] & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString("hex");
