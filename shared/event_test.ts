@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 // A standard JSON Schema validator (test-only, so not in the import map).
-// deno-lint-ignore no-import-prefix
-import { Ajv2020 } from "npm:ajv@8/dist/2020.js";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import {
   DEVICE_ID_PATTERN,
   FIELDS,

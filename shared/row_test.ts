@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 // An independent v5 implementation to check against (test-only, so not in the import map).
-// deno-lint-ignore no-import-prefix
-import { v5 as uuidV5 } from "npm:uuid@11";
+import { v5 as uuidV5 } from "uuid";
 import { type AlertRule, DEFAULT_ALERT_RULE, deriveEventId, isAlert, toRow } from "./row.ts";
 import type { SensorEvent } from "./validate.ts";
 
