@@ -1,23 +1,12 @@
 import assert from "node:assert/strict";
 import { type AlertRule, DEFAULT_ALERT_RULE, deriveEventId, validateEvent } from "@iot/shared";
 import { conflictReason, type KafkaRecord, planBatch, rejectOf, sameReading } from "./transform.ts";
+import { SAMPLE_EVENT as EVENT } from "../testing/payloads.ts";
 
 const NOW = Date.UTC(2026, 10, 27);
 const TOPIC = "iot.sensors";
 const PARTITION = 2;
 const encoder = new TextEncoder();
-
-const EVENT = Object.freeze({
-  ID: "0b6f3a52-3f5e-4c8e-9d6a-2f1e0c9b8a7d",
-  ID_DISPOSITIVO: "sensor-0001",
-  TIMESTAMP: "2026-11-26T10:15:30-03:00",
-  TEMPERATURA: 36.2,
-  UMIDADE: 55,
-  LATITUDE: -23.55,
-  LONGITUDE: -46.63,
-  STATUS: "WARN",
-  BATERIA: 80,
-});
 
 const LEGACY = Object.freeze({
   device_id: "sensor-0002",

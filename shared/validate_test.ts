@@ -7,21 +7,12 @@ import {
   validateEvent,
   validateObject,
 } from "./validate.ts";
+import { SAMPLE_EVENT } from "../testing/payloads.ts";
+
+const CANONICAL: Readonly<Record<string, unknown>> = SAMPLE_EVENT;
 
 /** The receiving clock of every test: 2026-11-27T00:00:00Z. */
 const NOW = Date.UTC(2026, 10, 27);
-
-const CANONICAL = Object.freeze({
-  ID: "0b6f3a52-3f5e-4c8e-9d6a-2f1e0c9b8a7d",
-  ID_DISPOSITIVO: "sensor-0001",
-  TIMESTAMP: "2026-11-26T10:15:30-03:00",
-  TEMPERATURA: 36.2,
-  UMIDADE: 55,
-  LATITUDE: -23.55,
-  LONGITUDE: -46.63,
-  STATUS: "WARN",
-  BATERIA: 80,
-});
 
 const EXPECTED_EVENT: SensorEvent = {
   id: "0b6f3a52-3f5e-4c8e-9d6a-2f1e0c9b8a7d",

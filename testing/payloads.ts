@@ -1,0 +1,22 @@
+/**
+ * Sample events for unit tests, one copy for every test file: a canonical payload and a payload
+ * of the legacy firmware, both valid at {@linkcode RECEIVED_AT}.
+ *
+ * @module
+ */
+
+/** The receiving clock of the tests: 2026-11-27T00:00:00Z. */
+export const RECEIVED_AT: number = Date.UTC(2026, 10, 27);
+
+/** A valid canonical payload: an alert (36.2 °C), with an offset timestamp. */
+export const SAMPLE_EVENT = Object.freeze({
+  ID: "0b6f3a52-3f5e-4c8e-9d6a-2f1e0c9b8a7d",
+  ID_DISPOSITIVO: "sensor-0001",
+  TIMESTAMP: "2026-11-26T10:15:30-03:00",
+  TEMPERATURA: 36.2,
+  UMIDADE: 55,
+  LATITUDE: -23.55,
+  LONGITUDE: -46.63,
+  STATUS: "WARN",
+  BATERIA: 80,
+});
