@@ -1,0 +1,354 @@
+/**
+ * `deno task bench`: every figure of issue 5 measured side by side in one run, on one machine,
+ * against the same Kafka and PostgreSQL, written to bench/results/latest.{json,md,svg}.
+ *
+ *     deno task bench                    # full run: 1,000,000 events, 1/2/3 consumers, 4 rates,
+ *                                        # Spark (default + tuned), both Kafka clients
+ *     deno task bench --quick            # CI smoke run: 20,000 events, 1 consumer, 1 rate, no Spark
+ *     deno task bench --events 200000 --consumers 1,2 --rates 1000,50% --no-spark
+ *
+ * Options:
+ *   --events N          events pre-loaded for the drains (default 1,000,000; --quick 20,000)
+ *   --consumers LIST    consumer counts for the drains (default 1,2,3; --quick 1)
+ *   --rates LIST        latency rates: numbers, or percentages of the 1-consumer drain rate
+ *                       (default 1000,10000,50%,80%; --quick 1000)
+ *   --duration S        measured seconds per latency rate (default 30; --quick 5)
+ *   --spark / --no-spark   run the Spark baseline (default on; off with --quick)
+ *   --no-clients        skip the kafkajs vs @platformatic/kafka comparison
+ *   --services MODE     isolated (default: own pair on ports 39092/35432 under
+ *                       .cache/services-bench) or env (KAFKA_BROKERS / DATABASE_URL as given)
+ *   --out DIR           output directory (default bench/results; --quick bench/results/tmp/quick)
+ *   --keep-services     leave the isolated pair running if this run started it
+ *
+ * Progress goes to stderr; the path of each output file to stdout.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { clockName } from "./clock.ts";
+import { type DrainResult, runDrain } from "./drain.ts";
+import { round } from "./footprint.ts";
+import { compareKafkaClients } from "./kafka_clients.ts";
+import { runLatency } from "./latency.ts";
+import {
+  copyLimit,
+  type DumpedRows,
+  dumpRows,
+  kafkaConsumerPerf,
+  statementLimit,
+} from "./limits.ts";
+import { describeMachine, measureQuietness } from "./machine.ts";
+import { checkNoDelay } from "./pg_nodelay.ts";
+import { preload } from "./preload.ts";
+import { type BenchResults, summarize, writeReport } from "./report.ts";
+import { runSparkDrain, runSparkLatency, type SparkVariant } from "./spark/run.ts";
+import { setupSpark, SPARK_VERSION } from "./spark/setup.ts";
+import {
+  closeStack,
+  createTopic,
+  deleteTopics,
+  dropDatabases,
+  openStack,
+  ROOT,
+  runNames,
+} from "./stack.ts";
+
+/** Resolved command-line options. */
+export interface BenchOptions {
+  quick: boolean;
+  events: number;
+  consumers: number[];
+  rates: string[];
+  durationS: number;
+  spark: boolean;
+  clients: boolean;
+  services: "isolated" | "env";
+  out: string;
+  keepServices: boolean;
+}
+
+/** Parses the command line (see the module doc). Throws RangeError on bad values. */
+export function parseOptions(args: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean", default: false },
+      events: { type: "string" },
+      consumers: { type: "string" },
+      rates: { type: "string" },
+      duration: { type: "string" },
+      spark: { type: "boolean" },
+      "no-spark": { type: "boolean" },
+      "no-clients": { type: "boolean", default: false },
+      services: { type: "string", default: "isolated" },
+      out: { type: "string" },
+      "keep-services": { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  const quick = values.quick ?? false;
+  const int = (name: string, raw: string | undefined, fallback: number, min: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw.replaceAll("_", "").replaceAll(",", ""));
+    if (!Number.isInteger(n) || n < min) {
+      throw new RangeError(`--${name} must be an integer ≥ ${min}: got '${raw}'`);
+    }
+    return n;
+  };
+  const consumers = (values.consumers ?? (quick ? "1" : "1,2,3")).split(",").map((c) =>
+    int("consumers", c, 1, 1)
+  );
+  const rates = (values.rates ?? (quick ? "1000" : "1000,10000,50%,80%")).split(",");
+  for (const rate of rates) {
+    if (!/^\d+%?$/.test(rate) || parseInt(rate) <= 0) {
+      throw new RangeError(`--rates takes numbers or percentages like 50%: got '${rate}'`);
+    }
+  }
+  if (values.services !== "isolated" && values.services !== "env") {
+    throw new RangeError(`--services must be isolated or env: got '${values.services}'`);
+  }
+  return {
+    quick,
+    events: int("events", values.events, quick ? 20_000 : 1_000_000, 1000),
+    consumers,
+    rates,
+    durationS: int("duration", values.duration, quick ? 5 : 30, 1),
+    spark: values["no-spark"] ? false : values.spark ?? !quick,
+    clients: !values["no-clients"],
+    services: values.services,
+    out: values.out ?? `${ROOT}/bench/results${quick ? "/tmp/quick" : ""}`,
+    keepServices: values["keep-services"] ?? false,
+  };
+}
+
+function log(line: string): void {
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+/** Runs the benchmark; returns the results (also written to `options.out`). */
+export async function runBench(options: BenchOptions, command: string): Promise<BenchResults> {
+  const startedAt = new Date();
+  const runId = startedAt.toISOString().replace(/[-:T]/g, "").slice(0, 14);
+  const name = runNames(runId);
+  const stack = await openStack(options.services, log);
+  const notes: string[] = [];
+  const topic = name("drain");
+  const databases: string[] = [];
+  let rows: DumpedRows | undefined;
+  try {
+    log("checking that the machine is quiet (5 s)");
+    const before = await measureQuietness(stack);
+    log(`other processes use ${before.otherCores} cores (load ${before.loadavg1})`);
+    if (!before.quiet) {
+      notes.push(
+        `The machine was busy before the run (${before.otherCores} cores used by other processes).`,
+      );
+    }
+    const results: BenchResults = {
+      format: 1,
+      command,
+      startedAt: startedAt.toISOString(),
+      finishedAt: "",
+      durationMin: 0,
+      options: {
+        quick: options.quick,
+        events: options.events,
+        consumers: options.consumers,
+        rates: options.rates,
+        latencyDurationS: options.durationS,
+        spark: options.spark,
+        services: options.services,
+      },
+      machine: await describeMachine(stack, options.spark ? SPARK_VERSION : undefined),
+      quiet: { before },
+      clock: clockName(stack.commitTimestamps),
+      drains: [],
+      limits: { postgres: [] },
+      latency: [],
+      spark: { drains: [], latency: [] },
+      kafkaClients: [],
+      summary: { targets: [] },
+      notes,
+    };
+
+    log(`pre-loading ${options.events} events into ${topic} (6 partitions)`);
+    await createTopic(stack, topic, 6);
+    results.preload = await preload(stack, { topic, events: options.events });
+    log(`  ${results.preload.eventsPerS} events/s`);
+
+    log("limit: Kafka ConsumerPerformance on the same topic");
+    results.limits.kafka = await kafkaConsumerPerf(stack, topic, options.events);
+    log(`  ${results.limits.kafka.msgsPerS} msg/s`);
+
+    for (const n of options.consumers) {
+      log(`drain: ${n} consumer(s)`);
+      const database = name(`drain${n}`);
+      const keep = rows === undefined;
+      if (keep) databases.push(database);
+      const drain: DrainResult = await runDrain(stack, {
+        topic,
+        events: options.events,
+        consumers: n,
+        database,
+        keepDatabase: keep,
+      }, log);
+      log(
+        `  ${drain.rowsPerS} rows/s, ready ${drain.perConsumer.map((c) => c.readyMs).join("/")} ms`,
+      );
+      if (keep && drain.databaseUrl) {
+        rows = await dumpRows(drain.databaseUrl);
+        await dropDatabases(stack, [database]);
+        delete drain.databaseUrl;
+      }
+      results.drains.push(drain);
+    }
+
+    if (rows) {
+      const batchRows = results.drains[0]?.avgBatchRows || 1000;
+      for (const streams of [1, 3]) {
+        log(`limit: PostgreSQL COPY, ${streams} stream(s)`);
+        const limit = await copyLimit(stack, rows.lines, streams, name(`copy${streams}`));
+        log(`  ${limit.rowsPerS} rows/s`);
+        results.limits.postgres.push(limit);
+      }
+      log(`limit: the consumer's statement directly, ${batchRows} rows per batch`);
+      const limit = await statementLimit(stack, rows.rows, batchRows, 3, name("statement"));
+      log(`  ${limit.rowsPerS} rows/s`);
+      results.limits.postgres.push(limit);
+    }
+
+    const max = results.drains.find((d) => d.consumers === 1)?.rowsPerS ??
+      results.drains[0]?.rowsPerS ?? 10_000;
+    for (const spec of options.rates) {
+      const rate = spec.endsWith("%") ? Math.round((max * parseInt(spec)) / 100) : Number(spec);
+      log(`latency: ours at ${rate} events/s (${options.durationS} s)`);
+      const result = await runLatency(stack, {
+        rate,
+        durationS: options.durationS,
+        warmupS: options.quick ? 3 : 5,
+        name: name(`lat${rate}`),
+      });
+      log(`  p50 ${result.p50} ms, p99 ${result.p99} ms (achieved ${result.achievedRate}/s)`);
+      results.latency.push(result);
+    }
+
+    if (options.spark) {
+      try {
+        const install = await setupSpark(log);
+        results.spark.version = install.version;
+        for (const variant of ["default", "tuned"] as SparkVariant[]) {
+          log(`spark (${variant}): drain`);
+          const drain = await runSparkDrain(
+            install,
+            stack,
+            topic,
+            options.events,
+            variant,
+            name(`spark_${variant}`),
+          );
+          log(`  ${drain.rowsPerS} rows/s, ready ${drain.readyMs} ms`);
+          results.spark.drains.push(drain);
+        }
+        const sparkMax = Math.max(...results.spark.drains.map((d) => d.rowsPerS));
+        for (const variant of ["default", "tuned"] as SparkVariant[]) {
+          for (const l of results.latency) {
+            if (l.rate > sparkMax) {
+              results.spark.latency.push({
+                variant,
+                rate: l.rate,
+                skipped: `not run: above Spark's best drain rate (${sparkMax}/s)`,
+              });
+              continue;
+            }
+            log(`spark (${variant}): latency at ${l.rate} events/s`);
+            const result = await runSparkLatency(
+              install,
+              stack,
+              variant,
+              l.rate,
+              options.durationS,
+              name(`sparklat_${variant}_${l.rate}`),
+            );
+            log(`  p50 ${result.p50} ms, p99 ${result.p99} ms`);
+            results.spark.latency.push(result);
+          }
+        }
+      } catch (error) {
+        log(`spark failed: ${(error as Error).message}`);
+        results.spark.skipped = `failed: ${(error as Error).message.split("\n")[0]}`;
+        notes.push(`Spark baseline failed: ${(error as Error).message.slice(0, 500)}`);
+      }
+    } else {
+      results.spark.skipped = options.quick
+        ? "skipped in --quick (pyspark is a ~400 MB install); run with --spark to include it"
+        : "skipped (--no-spark)";
+      log(`spark: ${results.spark.skipped}`);
+    }
+
+    if (options.clients) {
+      log("kafka clients: kafkajs vs @platformatic/kafka");
+      results.kafkaClients = await compareKafkaClients(
+        stack,
+        topic,
+        options.events,
+        Math.min(options.events, 300_000),
+        (p) => name(`client_${p}`),
+        log,
+      );
+    }
+
+    if (rows) {
+      log("postgres.js TCP_NODELAY check");
+      results.noDelay = await checkNoDelay(
+        stack,
+        rows.rows.slice(0, 50_000),
+        name("nodelay"),
+        options.quick ? [1, 100, 1000] : [1, 10, 100, 1000, 4000],
+        options.quick ? 50 : 200,
+      );
+      log(`  stall: ${results.noDelay.stall}`);
+    }
+
+    log("checking that the machine is still quiet (5 s)");
+    results.quiet.after = await measureQuietness(stack);
+    if (!results.quiet.after.quiet) {
+      notes.push(
+        `The machine was busy after the run (${results.quiet.after.otherCores} cores used by other processes).`,
+      );
+    }
+    for (const d of results.drains) {
+      if (d.cpu.groups.other > 0.15) {
+        notes.push(
+          `During the ${d.consumers}-consumer drain other processes used ${d.cpu.groups.other} cores.`,
+        );
+      }
+    }
+    results.finishedAt = new Date().toISOString();
+    results.durationMin = round((Date.now() - startedAt.getTime()) / 60_000, 1);
+    results.summary = summarize(results);
+    return results;
+  } finally {
+    await deleteTopics(stack, [topic]).catch(() => {});
+    await dropDatabases(stack, databases).catch(() => {});
+    if (!options.keepServices) await closeStack(stack, log);
+  }
+}
+
+if (import.meta.main) {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(Deno.args);
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}`);
+    Deno.exit(2);
+  }
+  const results = await runBench(options, ["deno task bench", ...Deno.args].join(" "));
+  const base = "latest";
+  for (const file of await writeReport(options.out, base, results)) console.log(file);
+  for (const t of results.summary.targets) {
+    log(`target ${t.name}: ${t.measured} (${t.met === null ? "n/a" : t.met ? "met" : "MISSED"})`);
+  }
+  // kafkajs and postgres.js may leave timers behind; the work is done.
+  Deno.exit(0);
+}
