@@ -12,6 +12,7 @@ import {
   LOG_LEVELS,
   type LogLevel,
 } from "@iot/shared";
+import { PLANTED_BUGS, type PlantedBug } from "./planted.ts";
 
 /** Every setting of the consumer, resolved. */
 export interface ConsumerConfig {
@@ -41,6 +42,11 @@ export interface ConsumerConfig {
   summaryIntervalS: number;
   /** `SHUTDOWN_TIMEOUT_S`: the longest a graceful stop may take before the process exits. */
   shutdownTimeoutS: number;
+  /**
+   * `IOT_PLANTED_BUG`: TEST-ONLY, for the fault-injection suite (see planted.ts). Present only
+   * when set; never set it in a deployment.
+   */
+  plantedBug?: PlantedBug;
 }
 
 /**
@@ -69,6 +75,9 @@ export function loadConsumerConfig(env: Record<string, string | undefined>): Con
     summaryIntervalS: read.number("SUMMARY_INTERVAL_S", 10, { min: 0, max: 86_400 }),
     shutdownTimeoutS: read.number("SHUTDOWN_TIMEOUT_S", 25, { min: 1, max: 3600 }),
   };
+  const planted = read.choice<PlantedBug | "">("IOT_PLANTED_BUG", "", ["", ...PLANTED_BUGS]);
+  // Only when set, so a normal configuration has exactly the contract's keys.
+  if (planted !== "") config.plantedBug = planted;
   if (config.databasePoolSize < config.concurrency) {
     read.problem(
       `DATABASE_POOL_SIZE (${config.databasePoolSize}) must be at least CONSUMER_CONCURRENCY ` +

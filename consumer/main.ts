@@ -41,6 +41,7 @@ async function main(): Promise<number> {
     alertRule: config.alertRule,
     metrics,
     log,
+    plantedBug: config.plantedBug,
   });
   let source: Source | undefined;
   let assigned: number[] = [];
@@ -64,6 +65,14 @@ async function main(): Promise<number> {
     metrics.registry,
     log,
   );
+  if (config.plantedBug !== undefined) {
+    // Loud on purpose: a deliberately broken consumer must never pass unnoticed in real logs.
+    log.warn(
+      `IOT_PLANTED_BUG=${config.plantedBug}: THIS CONSUMER IS DELIBERATELY BROKEN ` +
+        "(test-only, for the fault-injection suite); unset it outside tests",
+      { plantedBug: config.plantedBug },
+    );
+  }
   log.info("consumer starting", {
     topic: config.topic,
     groupId: config.groupId,

@@ -17,22 +17,11 @@
 import type { Sql } from "postgres";
 import type { AlertRule, Logger } from "@iot/shared";
 import type { ConsumerMetrics } from "./metrics.ts";
+import type { PlantedBug } from "./planted.ts";
 import type { PartitionBatch } from "./source.ts";
-import {
-  type BatchWrite,
-  claimOffset,
-  isDataError,
-  type PartitionKey,
-  writeBatch,
-  writeRowFenced,
-} from "./sink.ts";
-import {
-  conflictReason,
-  planBatch,
-  type PlannedRow,
-  rejectOf,
-  type RejectRow,
-} from "./transform.ts";
+import { type BatchWrite, claimOffset, isDataError, type PartitionKey } from "./sink.ts";
+import { storeBatch } from "./store.ts";
+import { planBatch } from "./transform.ts";
 
 /** What the pipeline needs. */
 export interface PipelineDeps {
@@ -48,6 +37,8 @@ export interface PipelineDeps {
   log: Logger;
   /** The clock (tests pin it). */
   now?: () => number;
+  /** TEST-ONLY planted bug (see planted.ts); `undefined` in every real deployment. */
+  plantedBug?: PlantedBug;
 }
 
 interface Ownership {
@@ -121,21 +112,35 @@ export class Pipeline {
       batch.seek(owned.next.toString());
       return;
     }
+    const bug = this.#deps.plantedBug;
     const plan = planBatch(
       batch.topic,
       batch.partition,
       records,
       this.#deps.alertRule,
       this.#now(),
+      {
+        conflictCheck: bug !== "no-conflict-check",
+      },
     );
     const write: BatchWrite = {
       ...key,
       expectedOffset: owned.next.toString(),
       nextOffset: (BigInt(lastOffset) + 1n).toString(),
       rows: plan.rows.map((p) => p.row),
-      rejects: plan.rejects,
+      rejects: bug === "swallow-invalid" ? [] : plan.rejects,
     };
-    const outcome = await this.#store(batch, write, plan.rows);
+    const outcome = await storeBatch(
+      {
+        sql: this.#deps.sql,
+        log: this.#deps.log,
+        retry: (operation, dataErrors) => this.#retry(batch, operation, dataErrors),
+        lastDataError: () => this.#lastDataError,
+        plantedBug: bug,
+      },
+      write,
+      plan.rows,
+    );
     if (outcome === undefined) return; // stopping or outdated: nothing stored, nothing resolved
     if (outcome.kind === "fenced") {
       metrics.fenced.inc();
@@ -144,7 +149,10 @@ export class Pipeline {
         batch,
         () => claimOffset(this.#deps.sql, key, write.nextOffset),
       );
-      this.#deps.log.warn("partition owned by another member; batch not written", {
+      // Either another member owns the partition now, or an earlier attempt of this very batch
+      // committed and only its reply was lost with the connection: both ways the batch is stored
+      // up to the offset found, and reading resumes there.
+      this.#deps.log.warn("stored offset moved past this batch's start; batch not written again", {
         partition: batch.partition,
         expectedOffset: write.expectedOffset,
         storedOffset: stored,
@@ -156,7 +164,7 @@ export class Pipeline {
     batch.resolveOffset(lastOffset);
     metrics.consumed.inc(records.length);
     metrics.written.inc(outcome.inserted);
-    metrics.duplicates.inc(plan.duplicates + outcome.duplicates);
+    metrics.duplicates.inc(plan.duplicates - outcome.twinsRejected + outcome.duplicates);
     metrics.alerts.inc(outcome.alerts);
     for (const reject of outcome.rejects) {
       metrics.rejected.inc(1, { reason: reject.reasons[0].code });
@@ -165,89 +173,15 @@ export class Pipeline {
       partition: String(batch.partition),
     });
     metrics.batchSeconds.observe((performance.now() - started) / 1000);
+    this.#deps.log.debug("batch stored", {
+      partition: batch.partition,
+      from: write.expectedOffset,
+      to: write.nextOffset,
+      rows: outcome.inserted,
+      rejects: outcome.rejects.length,
+    });
     await batch.commit();
     await batch.heartbeat();
-  }
-
-  /**
-   * Writes the batch, moving refused rows into the rejects until the database accepts the rest.
-   * Returns `undefined` when the batch stopped being current before it could be written.
-   */
-  async #store(batch: PartitionBatch, write: BatchWrite, planned: PlannedRow[]) {
-    let rows = planned;
-    let rejects: RejectRow[] = [...write.rejects];
-    let isolated = false;
-    for (;;) {
-      const attempt = { ...write, rows: rows.map((p) => p.row), rejects };
-      const outcome = await this.#retry(batch, () => writeBatch(this.#deps.sql, attempt), true);
-      if (outcome === undefined) return undefined;
-      if (outcome === "data_error") {
-        if (isolated) {
-          // Every row was accepted alone, so the fault is not in one event: a bug, not bad data.
-          // Throwing makes kafkajs retry the batch; nothing is skipped.
-          throw new Error(`PostgreSQL refuses the batch as a whole: ${this.#lastDataError}`);
-        }
-        isolated = true;
-        const result = await this.#isolate(batch, write, rows);
-        if (result === undefined) return undefined;
-        if (result === "fenced") return { kind: "fenced" as const };
-        rows = result.rows;
-        rejects = [...rejects, ...result.rejects];
-        continue;
-      }
-      if (outcome.kind === "fenced") return outcome;
-      if (outcome.kind === "conflict") {
-        const index = rows.findIndex((p) => p.row.id === outcome.id);
-        if (index < 0) throw new Error(`conflict reported for unknown id ${outcome.id}`);
-        rejects = [...rejects, rejectOf(rows[index].record, [conflictReason(outcome.id)])];
-        rows = rows.filter((_, i) => i !== index);
-        continue;
-      }
-      const alerts = rows.filter((p) => p.row.alerta).length;
-      return {
-        kind: "written" as const,
-        inserted: outcome.inserted,
-        duplicates: rows.length - outcome.inserted,
-        alerts: outcome.inserted === rows.length ? alerts : Math.min(alerts, outcome.inserted),
-        rejects,
-      };
-    }
-  }
-
-  /**
-   * Writes rows one at a time (fenced, offset unmoved) to find those the database refuses because
-   * of their data; they become rejects with the database's own words. Rare path: only a data
-   * error makes it run.
-   */
-  async #isolate(batch: PartitionBatch, write: BatchWrite, rows: PlannedRow[]) {
-    const kept: PlannedRow[] = [];
-    const rejects: RejectRow[] = [];
-    for (const planned of rows) {
-      const result = await this.#retry(
-        batch,
-        () => writeRowFenced(this.#deps.sql, write, planned.row),
-        true,
-      );
-      if (result === undefined) return undefined;
-      if (result === "fenced") return "fenced" as const;
-      if (result === "conflict") {
-        rejects.push(rejectOf(planned.record, [conflictReason(planned.row.id)]));
-      } else if (result === "data_error") {
-        rejects.push(rejectOf(planned.record, [{
-          field: "payload",
-          code: "database_refused",
-          message: `PostgreSQL refused the row: ${this.#lastDataError}`,
-        }]));
-      } else {
-        kept.push(planned);
-      }
-    }
-    this.#deps.log.warn("database refused a batch; its refused rows go to the reject table", {
-      partition: write.partition,
-      refused: rejects.length,
-      error: this.#lastDataError,
-    });
-    return { rows: kept, rejects };
   }
 
   /**

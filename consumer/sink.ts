@@ -9,6 +9,7 @@ import { Buffer } from "node:buffer";
 import postgres, { type Sql } from "postgres";
 import type { SensorRow } from "@iot/shared";
 import { CONFLICTING_DUPLICATE_SQLSTATE } from "./migrations.ts";
+import type { PlantedBug } from "./planted.ts";
 import type { RejectRow } from "./transform.ts";
 
 /** Where a partition's offsets are kept. */
@@ -46,6 +47,9 @@ const ON_CONFLICT_REFUSE_CHANGES = `
          EXCLUDED.umidade, EXCLUDED.latitude, EXCLUDED.longitude, EXCLUDED.status,
          EXCLUDED.bateria)`;
 
+/** TEST-ONLY (`no-conflict-check`): a conflicting id is silently dropped. */
+const ON_CONFLICT_IGNORE = "ON CONFLICT (id) DO NOTHING";
+
 /** What a batch write did. */
 export type WriteOutcome =
   | { kind: "written"; inserted: number; rejected: number }
@@ -63,6 +67,11 @@ export function connectDatabase(url: string, poolSize: number, applicationName: 
   return postgres(url, {
     max: poolSize,
     connect_timeout: 10,
+    // postgres.js runs a pg_type query on every new connection and drops its promise: a backend
+    // terminated during it (pg_terminate_backend, failover) is an unhandled rejection that kills
+    // the process (porsager/postgres#1192; found by the chaos suite). No query here needs array
+    // type parsing, so the query is not run at all.
+    fetch_types: false,
     idle_timeout: 60,
     onnotice: () => {},
     connection: { application_name: applicationName },
@@ -94,8 +103,26 @@ export async function claimOffset(sql: Sql, key: PartitionKey, initial: string):
  * only if it did are the rows and rejects inserted. Row inserts are idempotent on `id`; an id that
  * comes back with other values aborts the statement with {@linkcode CONFLICTING_DUPLICATE_SQLSTATE}
  * and is reported as `conflict`, so the caller can refuse that event and try again.
+ *
+ * @param sql Connection pool.
+ * @param batch What to write.
+ * @param bug TEST-ONLY planted bug (see planted.ts); `undefined` in every real deployment.
  */
-export async function writeBatch(sql: Sql, batch: BatchWrite): Promise<WriteOutcome> {
+export async function writeBatch(
+  sql: Sql,
+  batch: BatchWrite,
+  bug?: PlantedBug,
+): Promise<WriteOutcome> {
+  if (bug === "commit-before-write") {
+    // TEST-ONLY: the offset moves alone first; the rows follow in a second statement whose
+    // "fence" is the offset just stored. A failure between the two loses the batch.
+    const moved = await sql`
+      UPDATE tb_kafka_offset SET next_offset = ${batch.nextOffset}::bigint, updated_at = now()
+      WHERE group_id = ${batch.groupId} AND topic = ${batch.topic}
+        AND partition = ${batch.partition} AND next_offset = ${batch.expectedOffset}::bigint`;
+    if (moved.count === 0) return { kind: "fenced" };
+    batch = { ...batch, expectedOffset: batch.nextOffset };
+  }
   // Rows travel as one JSON document: JSON's escaping is exact for any text, which postgres.js's
   // array serialization is not (it mangles quotes and turns null into "NULL"). The document is
   // typed text, then cast: a parameter typed json would be JSON.stringify'd a second time.
@@ -112,7 +139,8 @@ export async function writeBatch(sql: Sql, batch: BatchWrite): Promise<WriteOutc
         UPDATE tb_kafka_offset
         SET next_offset = ${batch.nextOffset}::bigint, updated_at = now()
         WHERE group_id = ${batch.groupId} AND topic = ${batch.topic}
-          AND partition = ${batch.partition} AND next_offset = ${batch.expectedOffset}::bigint
+          AND partition = ${batch.partition}
+          ${bug === "no-fence" ? sql`` : sql`AND next_offset = ${batch.expectedOffset}::bigint`}
         RETURNING 1
       ), new_rows AS (
         INSERT INTO tb_sensor_evento AS t (id, id_dispositivo, "timestamp", timestamp_ts,
@@ -123,7 +151,7 @@ export async function writeBatch(sql: Sql, batch: BatchWrite): Promise<WriteOutc
           timestamp_ts timestamptz, temperatura float8, umidade float8, latitude float8,
           longitude float8, status text, bateria float8, alerta boolean)
         WHERE EXISTS (SELECT 1 FROM fence)
-        ${sql.unsafe(ON_CONFLICT_REFUSE_CHANGES)}
+        ${sql.unsafe(onConflict(bug))}
         RETURNING 1
       ), new_rejects AS (
         INSERT INTO tb_sensor_evento_rejeitado (topico, particao, offset_kafka, chave, payload,
@@ -153,12 +181,13 @@ export async function writeBatch(sql: Sql, batch: BatchWrite): Promise<WriteOutc
 /**
  * Inserts one row only while this consumer still owns the partition at `expectedOffset`, without
  * moving the offset. Used to find which row of a batch the database refuses; safe to repeat
- * because inserts are idempotent on `id`.
+ * because inserts are idempotent on `id`. `bug` is the TEST-ONLY planted bug (see planted.ts).
  */
 export async function writeRowFenced(
   sql: Sql,
   key: PartitionKey & { expectedOffset: string },
   row: SensorRow,
+  bug?: PlantedBug,
 ): Promise<"written" | "fenced" | "conflict"> {
   try {
     const [result] = await sql<{ owner: boolean }[]>`
@@ -173,7 +202,7 @@ export async function writeRowFenced(
           ${row.latitude}::float8, ${row.longitude}::float8, ${row.status}, ${row.bateria}::float8,
           ${row.alerta}
         WHERE EXISTS (SELECT 1 FROM owner)
-        ${sql.unsafe(ON_CONFLICT_REFUSE_CHANGES)}
+        ${sql.unsafe(onConflict(bug))}
         RETURNING 1
       )
       SELECT EXISTS (SELECT 1 FROM owner) AS owner, (SELECT count(*) FROM new_row) AS n`;
@@ -192,6 +221,10 @@ export async function writeRowFenced(
 export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
+}
+
+function onConflict(bug: PlantedBug | undefined): string {
+  return bug === "no-conflict-check" ? ON_CONFLICT_IGNORE : ON_CONFLICT_REFUSE_CHANGES;
 }
 
 function hex(bytes: Uint8Array): string {

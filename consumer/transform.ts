@@ -43,6 +43,11 @@ export interface PlannedRow {
   row: SensorRow;
   /** The raw message, kept in case the database refuses the row and it must be rejected. */
   record: KafkaRecord;
+  /**
+   * Exact re-sends of this event later in the same batch (present only when there are some): if
+   * the database refuses the row, they must be rejected with it, not silently dropped.
+   */
+  twins?: KafkaRecord[];
 }
 
 /** What to write for one batch of one partition. */
@@ -67,6 +72,8 @@ export interface BatchPlan {
  * @param records Messages in offset order.
  * @param rule Alert thresholds.
  * @param nowMs The receiving clock, for the timestamp's future bound.
+ * @param options `conflictCheck: false` is the TEST-ONLY planted bug `no-conflict-check`
+ *   (see planted.ts): a conflicting re-use of an id is then dropped like a re-send.
  */
 export function planBatch(
   topic: string,
@@ -74,10 +81,12 @@ export function planBatch(
   records: readonly KafkaRecord[],
   rule: AlertRule,
   nowMs: number,
+  options: { conflictCheck?: boolean } = {},
 ): BatchPlan {
+  const conflictCheck = options.conflictCheck ?? true;
   const rows: PlannedRow[] = [];
   const rejects: RejectRow[] = [];
-  const byId = new Map<string, SensorRow>();
+  const byId = new Map<string, PlannedRow>();
   let duplicates = 0;
   for (const record of records) {
     const result = validateEvent(record.value, nowMs);
@@ -89,10 +98,14 @@ export function planBatch(
     const row = toRow(result.event, id, rule);
     const earlier = byId.get(id);
     if (earlier === undefined) {
-      byId.set(id, row);
-      rows.push({ offset: record.offset, row, record });
-    } else if (sameReading(earlier, row)) {
+      const planned: PlannedRow = { offset: record.offset, row, record };
+      byId.set(id, planned);
+      rows.push(planned);
+    } else if (sameReading(earlier.row, row)) {
       duplicates++;
+      (earlier.twins ??= []).push(record);
+    } else if (!conflictCheck) {
+      duplicates++; // TEST-ONLY planted bug: the conflicting reading vanishes
     } else {
       rejects.push(rejectOf(record, [conflictReason(id)]));
     }
@@ -109,15 +122,29 @@ export function conflictReason(id: string): Reason {
   };
 }
 
-/** Builds the reject row of a message. */
+/**
+ * Builds the reject row of a message. Reason texts are made storable: they may quote the payload
+ * (a JSON parser's message does, raw), and PostgreSQL's jsonb refuses U+0000 and unpaired UTF-16
+ * surrogates, which would make the whole batch fail on every retry and stall the partition.
+ */
 export function rejectOf(record: KafkaRecord, reasons: Reason[]): RejectRow {
   return {
     offset: record.offset,
     key: record.key,
     payload: record.value ?? new Uint8Array(),
-    reasons,
+    reasons: reasons.map((r) => ({ ...r, field: storable(r.field), message: storable(r.message) })),
   };
 }
+
+/**
+ * Replaces what jsonb cannot hold (U+0000, lone surrogates) with U+FFFD; any other text is kept.
+ */
+export function storable(text: string): string {
+  return text.replace(UNSTORABLE, "\uFFFD");
+}
+
+// deno-lint-ignore no-control-regex
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Whether two rows carry the same reading (what the sender sent; derived columns aside). */
 export function sameReading(a: SensorRow, b: SensorRow): boolean {

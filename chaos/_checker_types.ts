@@ -1,0 +1,138 @@
+/**
+ * Types of the checker's input and output, and the contract's derived id (private to chaos/;
+ * checker.ts re-exports what callers need).
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { ExpectedRow, LedgerEntry } from "./ledger.ts";
+import type { RuntimeInput } from "./_checker_runtime.ts";
+
+/** A message as read back from the topic. */
+export interface LogMessage {
+  /** Partition. */
+  partition: number;
+  /** Offset (64-bit, as text). */
+  offset: string;
+  /** The `chaos-seq` header, if the message has one. */
+  seq?: number;
+  /** SHA-256 of the value (see `digestOf`). */
+  digest: string;
+}
+
+/** A row of `tb_sensor_evento` as read back (timestamp_ts as `…ffffffZ` text). */
+export type StoredRow = Omit<ExpectedRow, "id"> & { id: string };
+
+/** A row of `tb_sensor_evento_rejeitado` as read back. */
+export interface StoredReject {
+  /** Partition. */
+  partition: number;
+  /** Offset as text. */
+  offset: string;
+  /** Reason codes in stored order. */
+  codes: string[];
+  /** SHA-256 of the stored payload (`"null"` never: a tombstone is stored as empty bytes). */
+  digest: string;
+}
+
+/** Everything the checker looks at. */
+export interface CheckInput extends RuntimeInput {
+  /** Topic of the run (derived ids depend on it). */
+  topic: string;
+  /** Every entry, index = seq. */
+  ledger: readonly LedgerEntry[];
+  /** Seqs Kafka acknowledged. */
+  acked: ReadonlySet<number>;
+  /** The whole topic as read back. */
+  log: readonly LogMessage[];
+  /** Every row of `tb_sensor_evento`. */
+  rows: readonly StoredRow[];
+  /** Every row of the reject table for the topic. */
+  rejects: readonly StoredReject[];
+}
+
+/** The invariants, in report order. */
+export const INVARIANTS = {
+  "kafka-kept-acked": "every event Kafka acknowledged is in the topic",
+  "log-matches-ledger": "every message in the topic was sent by the harness, byte for byte",
+  "valid-stored-once": "every valid event is in tb_sensor_evento (once: id is the key)",
+  "values-correct": "every stored row has the sent values, the UTC instant and the right alerta",
+  "invalid-rejected-once": "every invalid event is in the reject table once, with its reasons",
+  "no-valid-rejected": "no valid event (nor re-send) is in the reject table",
+  "no-extra-rows": "no row or reject that no message explains",
+  "payload-kept": "each reject keeps the message bytes exactly",
+  "offsets-at-end": "stored offsets equal the topic's end offsets",
+  "offsets-only-forward": "offsets only move forward: no write by a member that lost the partition",
+  "drained": "everything was processed within the drain bound after healing",
+  "recovered": "every fault was recovered from within the bound",
+  "no-crash-loop": "no crash loop, no unexpected exit after healing",
+  "memory-stable": "consumer memory stays bounded",
+} as const;
+
+/** An invariant's name. */
+export type Invariant = keyof typeof INVARIANTS;
+
+/** One broken promise. */
+export interface Violation {
+  /** Which invariant. */
+  invariant: Invariant;
+  /** What, in words. */
+  message: string;
+  /** When (ms since the run started), for attributing it to a fault. */
+  atMs?: number;
+  /** Corpus class of the message concerned, if any. */
+  class?: string;
+  /** Counted as a lost / duplicated / mis-rejected event in the figures. */
+  tally?: "lost" | "duplicated" | "misRejected" | "wrongValue";
+}
+
+/** One invariant's outcome. */
+export interface Verdict {
+  /** Name. */
+  invariant: Invariant;
+  /** Whether it held. */
+  ok: boolean;
+  /** How many things were checked. */
+  checked: number;
+  /** How many failed. */
+  violations: number;
+  /** A few violations, for people. */
+  examples: string[];
+}
+
+/** Counts for the report. */
+export interface Figures {
+  events: number;
+  acked: number;
+  logMessages: number;
+  expectedRows: number;
+  storedRows: number;
+  expectedRejects: number;
+  storedRejects: number;
+  lost: number;
+  duplicated: number;
+  misRejected: number;
+  wrongValues: number;
+}
+
+/** The checker's answer. */
+export interface CheckResult {
+  /** All invariants held. */
+  ok: boolean;
+  verdicts: Verdict[];
+  violations: Violation[];
+  figures: Figures;
+}
+
+const NAMESPACE = "6f1d3c2a-8b4e-5d7f-9a0c-1e2f3a4b5c6d"; // the contract's derived-id namespace
+
+/** The id of an event sent without `ID`: UUID v5 of "topic/partition/offset" (contract). */
+export function derivedId(topic: string, partition: number, offset: string): string {
+  const ns = Uint8Array.from(NAMESPACE.replaceAll("-", "").match(/../g)!, (h) => parseInt(h, 16));
+  const hash = createHash("sha1").update(ns).update(`${topic}/${partition}/${offset}`).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const h = hash.subarray(0, 16).toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

@@ -1,0 +1,375 @@
+import assert from "node:assert/strict";
+import { deriveEventId } from "../shared/mod.ts";
+import {
+  check,
+  type CheckInput,
+  type CheckResult,
+  derivedId,
+  type ExitRecord,
+  type FaultRecord,
+  type Invariant,
+  type LogMessage,
+  type MemorySeries,
+  type OffsetTransition,
+  type StoredReject,
+  type StoredRow,
+} from "./checker.ts";
+import {
+  accepted,
+  digestOf,
+  type Expectation,
+  type LedgerEntry,
+  type Reading,
+  rejected,
+} from "./ledger.ts";
+
+const TOPIC = "chaos_test";
+const enc = new TextEncoder();
+
+function reading(n: number, overrides: Partial<Reading> = {}): Reading {
+  return {
+    ID: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+    ID_DISPOSITIVO: `dev-${n}`,
+    TIMESTAMP: new Date(Date.UTC(2026, 10, 26, 10, 0, n)).toISOString(),
+    TEMPERATURA: 20 + n,
+    UMIDADE: 50,
+    LATITUDE: -23.5,
+    LONGITUDE: -46.6,
+    STATUS: "OK",
+    BATERIA: 80,
+    ...overrides,
+  };
+}
+
+interface Planned {
+  partition: number;
+  value: string;
+  expect: Expectation;
+  cls?: string;
+}
+
+/**
+ * A run as a correct pipeline leaves it: every message in the log, rows and rejects as the
+ * contract says, offsets at the end, offsets moving forward. Tests then break one thing.
+ */
+type Scenario =
+  & Omit<CheckInput, "rows" | "rejects" | "log" | "transitions" | "faults" | "exits" | "memory">
+  & {
+    planned: Planned[];
+    rows: StoredRow[];
+    rejects: StoredReject[];
+    log: LogMessage[];
+    transitions: OffsetTransition[];
+    faults: FaultRecord[];
+    exits: ExitRecord[];
+    memory: MemorySeries[];
+  };
+
+function scenario(): Scenario {
+  const a = reading(1);
+  const b = reading(2);
+  const { ID: _, ...legacy } = reading(3);
+  const twin = { ...a, TEMPERATURA: 99 }; // same id, other values, same partition (conflict)
+  const far = reading(4);
+  const farTwin = { ...far, BATERIA: 5 }; // same id, another partition
+  const planned: Planned[] = [
+    { partition: 0, value: JSON.stringify(a), expect: accepted(a) },
+    { partition: 1, value: JSON.stringify(b), expect: accepted(b) },
+    {
+      partition: 1,
+      value: JSON.stringify(legacy),
+      expect: accepted(reading(3), { id: undefined }),
+    },
+    { partition: 0, value: "not json", expect: rejected("not_json"), cls: "not-json" },
+    { partition: 0, value: JSON.stringify(a), expect: accepted(a) }, // exact re-send
+    { partition: 0, value: JSON.stringify(twin), expect: accepted(twin) },
+    { partition: 2, value: JSON.stringify(far), expect: accepted(far) },
+    { partition: 1, value: JSON.stringify(farTwin), expect: accepted(farTwin) },
+  ];
+  const next: Record<number, number> = {};
+  const ledger: LedgerEntry[] = [];
+  const log: LogMessage[] = [];
+  const rows = new Map<string, StoredRow>();
+  const rejects: StoredReject[] = [];
+  planned.forEach((p, seq) => {
+    const digest = digestOf(enc.encode(p.value));
+    ledger.push({
+      seq,
+      key: null,
+      digest,
+      size: p.value.length,
+      class: p.cls ?? "reading",
+      intent: "valid",
+      expect: p.expect,
+      sentAt: seq * 1000,
+    });
+    const offset = String(next[p.partition] ?? 0);
+    next[p.partition] = Number(offset) + 1;
+    log.push({ partition: p.partition, offset, seq, digest });
+    if (p.expect.outcome === "rejected") {
+      rejects.push({ partition: p.partition, offset, codes: [...p.expect.codes], digest });
+      return;
+    }
+    const id = p.expect.row.id ?? derivedId(TOPIC, p.partition, offset);
+    const stored = rows.get(id);
+    if (stored === undefined) rows.set(id, { ...p.expect.row, id });
+    else if (
+      stored.temperatura !== p.expect.row.temperatura || stored.bateria !== p.expect.row.bateria
+    ) {
+      rejects.push({ partition: p.partition, offset, codes: ["duplicate_id_conflict"], digest });
+    }
+  });
+  const end = Object.fromEntries(Object.entries(next).map(([p, o]) => [p, String(o)]));
+  return {
+    planned,
+    topic: TOPIC,
+    ledger,
+    acked: new Set(ledger.map((e) => e.seq)),
+    log,
+    rows: [...rows.values()],
+    rejects,
+    storedOffsets: { ...end },
+    endOffsets: end,
+    transitions: [
+      { partition: 0, from: "0", to: "3", atMs: 100, writer: "chaos-c1.1" },
+      { partition: 0, from: "3", to: "4", atMs: 200, writer: "chaos-c2.1" },
+    ],
+    faults: [{
+      kind: "consumer-kill",
+      target: "c1.1",
+      startMs: 0,
+      healMs: 1000,
+      recoveredMs: 3000,
+    }],
+    exits: [{ member: "c1.1", atMs: 10, code: null, expected: true }],
+    memory: [{
+      member: "c2.1",
+      samples: Array.from(
+        { length: 40 },
+        (_, i) => [i * 2000, 100e6 + (i % 3) * 1e6] as [number, number],
+      ),
+    }],
+    drain: { ok: true, healedAtMs: 10_000, tookMs: 1000 },
+    limits: {
+      recoveryMs: 60_000,
+      memoryMaxBytes: 512e6,
+      memoryGrowthRatio: 1.5,
+      crashLoopExits: 3,
+      crashLoopWindowMs: 60_000,
+    },
+  };
+}
+
+function failed(result: CheckResult): Invariant[] {
+  return result.verdicts.filter((v) => !v.ok).map((v) => v.invariant);
+}
+
+Deno.test("check() passes the history of a correct pipeline", () => {
+  const result = check(scenario());
+  assert.deepEqual(failed(result), [], JSON.stringify(result.violations, null, 1));
+  assert.equal(result.figures.expectedRows, 4); // ids: a (with its re-send and twin), b, legacy, far
+  assert.equal(result.figures.expectedRejects, 3); // not json, same-partition twin, far twin
+  assert.equal(result.figures.lost + result.figures.duplicated + result.figures.misRejected, 0);
+});
+
+Deno.test("derivedId() is the contract's id of an event without ID", () => {
+  assert.equal(derivedId("iot.sensors", 2, "10"), deriveEventId("iot.sensors", 2, "10"));
+  assert.equal(
+    derivedId(TOPIC, 0, "9007199254740993"),
+    deriveEventId(TOPIC, 0, "9007199254740993"),
+  );
+});
+
+Deno.test("check() fails each invariant on the history of the bug it guards against", async (t) => {
+  const cases: [
+    string,
+    (s: ReturnType<typeof scenario>) => void,
+    Invariant[],
+    Partial<CheckResult["figures"]>?,
+  ][] = [
+    ["a row lost (commit before write)", (s) => s.rows.shift(), ["valid-stored-once"], { lost: 1 }],
+    [
+      "an invalid event swallowed",
+      (s) => s.rejects.splice(s.rejects.findIndex((r) => r.codes[0] === "not_json"), 1),
+      [
+        "invalid-rejected-once",
+      ],
+      { lost: 1 },
+    ],
+    [
+      "a conflicting duplicate ignored (no conflict check)",
+      (s) => {
+        s.rejects.splice(s.rejects.findIndex((r) => r.codes[0] === "duplicate_id_conflict"), 1);
+      },
+      ["invalid-rejected-once"],
+      { lost: 1 },
+    ],
+    ["an offset moved back by a member that lost its partition (no fence)", (s) => {
+      s.transitions.push({ partition: 0, from: "4", to: "3", atMs: 300, writer: "chaos-c1.1" });
+    }, ["offsets-only-forward"]],
+    [
+      "a wrong alerta",
+      (s) => {
+        s.rows[0] = { ...s.rows[0], alerta: !s.rows[0].alerta };
+      },
+      ["values-correct"],
+      { wrongValues: 1 },
+    ],
+    ["a timestamp not converted to UTC", (s) => {
+      s.rows[1] = { ...s.rows[1], timestamp_ts: "2026-11-26T07:00:02.000000Z" };
+    }, ["values-correct"]],
+    [
+      "a wrong reason code",
+      (s) => {
+        s.rejects[0] = { ...s.rejects[0], codes: ["not_utf8"] };
+      },
+      ["invalid-rejected-once"],
+      { misRejected: 1 },
+    ],
+    [
+      "a valid event rejected",
+      (s) => {
+        s.rejects.push({
+          partition: 1,
+          offset: "0",
+          codes: ["database_refused"],
+          digest: s.log[1].digest,
+        });
+      },
+      ["no-valid-rejected"],
+      { misRejected: 1 },
+    ],
+    [
+      "a re-send rejected",
+      (s) => {
+        s.rejects.push({
+          partition: 0,
+          offset: "2",
+          codes: ["duplicate_id_conflict"],
+          digest: s.log[4].digest,
+        });
+      },
+      ["no-valid-rejected"],
+      { misRejected: 1 },
+    ],
+    [
+      "an event stored twice under another id",
+      (s) => {
+        s.rows.push({ ...s.rows[1], id: "00000000-0000-4000-8000-999999999999" });
+      },
+      ["no-extra-rows"],
+      { duplicated: 1 },
+    ],
+    ["a reject no message explains", (s) => {
+      s.rejects.push({ partition: 5, offset: "0", codes: ["not_json"], digest: "x" });
+    }, ["no-extra-rows"]],
+    ["payload bytes changed", (s) => {
+      s.rejects[0] = { ...s.rejects[0], digest: digestOf(enc.encode("not jsoN")) };
+    }, ["payload-kept"]],
+    ["offsets short of the end", (s) => {
+      s.storedOffsets = { ...s.storedOffsets, 1: "2" };
+    }, ["offsets-at-end"]],
+    ["an acknowledged event missing from Kafka", (s) => {
+      s.log = s.log.filter((m) => m.seq !== 1);
+      s.rows = s.rows.filter((r) =>
+        r.id !== s.planned[1].expect.outcome && r.id_dispositivo !== "dev-2"
+      );
+    }, ["kafka-kept-acked"]],
+    ["a message nobody sent", (s) => {
+      s.log = [...s.log, { partition: 3, offset: "0", seq: undefined, digest: "y" }];
+    }, ["log-matches-ledger"]],
+    ["not drained", (s) => {
+      s.drain = { ok: false, healedAtMs: 10_000, tookMs: 300_000 };
+    }, ["drained"]],
+    ["a fault never recovered from", (s) => {
+      s.faults = [{ ...s.faults[0], recoveredMs: undefined }];
+    }, ["recovered"]],
+    ["a slow recovery", (s) => {
+      s.faults = [{ ...s.faults[0], recoveredMs: 1000 + 60_001 }];
+    }, ["recovered"]],
+    ["a crash loop", (s) => {
+      s.exits = [1, 2, 3].map((i) => ({
+        member: `c1.${i}`,
+        atMs: i * 5000,
+        code: 1,
+        expected: false,
+      }));
+    }, ["no-crash-loop"]],
+    ["a crash after healing", (s) => {
+      s.exits = [{ member: "c2.1", atMs: 11_000, code: 1, expected: false }];
+    }, ["no-crash-loop"]],
+    ["memory growing", (s) => {
+      s.memory = [{
+        member: "c2.1",
+        samples: Array.from(
+          { length: 60 },
+          (_, i) => [i * 2000, 100e6 + i * 4e6] as [number, number],
+        ),
+      }];
+    }, ["memory-stable"]],
+  ];
+  for (const [name, breakIt, invariants, figures] of cases) {
+    await t.step(name, () => {
+      const s = scenario();
+      breakIt(s);
+      const result = check(s);
+      assert.deepEqual(failed(result), invariants, JSON.stringify(result.violations, null, 1));
+      for (const [k, v] of Object.entries(figures ?? {})) {
+        assert.equal(result.figures[k as keyof CheckResult["figures"]], v, k);
+      }
+    });
+  }
+});
+
+Deno.test("check() lets either reading of an id win across partitions, but only one", async (t) => {
+  await t.step("the other twin stored, the first rejected", () => {
+    const s = scenario();
+    const far = s.rows.find((r) => r.id_dispositivo === "dev-4")!;
+    far.bateria = 5;
+    far.alerta = true;
+    s.rejects = s.rejects.filter((r) => r.partition !== 1);
+    s.rejects.push({
+      partition: 2,
+      offset: "0",
+      codes: ["duplicate_id_conflict"],
+      digest: s.log[6].digest,
+    });
+    assert.deepEqual(failed(check(s)), []);
+  });
+  await t.step("both rejected", () => {
+    const s = scenario();
+    s.rejects.push({
+      partition: 2,
+      offset: "0",
+      codes: ["duplicate_id_conflict"],
+      digest: s.log[6].digest,
+    });
+    assert.deepEqual(failed(check(s)), ["no-valid-rejected"]);
+  });
+});
+
+Deno.test("check() keeps the first reading of an id within a partition", () => {
+  const s = scenario();
+  const a = s.rows.find((r) => r.id_dispositivo === "dev-1")!;
+  a.temperatura = 99; // the later twin won
+  s.rejects = s.rejects.filter((r) => !(r.partition === 0 && r.offset === "3"));
+  s.rejects.push({
+    partition: 0,
+    offset: "0",
+    codes: ["duplicate_id_conflict"],
+    digest: s.log[0].digest,
+  });
+  assert.deepEqual(failed(check(s)), [
+    "values-correct",
+    "invalid-rejected-once",
+    "no-valid-rejected",
+  ]);
+});
+
+Deno.test("check() ignores a short life and warm-up when judging memory", () => {
+  const s = scenario();
+  s.memory = [{ member: "c1.1", samples: [[0, 50e6], [10_000, 200e6], [20_000, 300e6]] }];
+  assert.deepEqual(failed(check(s)), []);
+  s.memory = [{ member: "c1.1", samples: [[0, 600e6]] }];
+  assert.deepEqual(failed(check(s)), ["memory-stable"]);
+});

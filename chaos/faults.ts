@@ -1,0 +1,239 @@
+/**
+ * The faults: a seeded schedule (pure) and the code that injects and heals each kind.
+ *
+ * @module
+ */
+
+import type { Kafka } from "kafkajs";
+import type postgres from "postgres";
+import type { Member } from "./members.ts";
+import type { TcpProxy } from "./proxy.ts";
+import { Rng } from "./rng.ts";
+import type { ChaosServices } from "./stack.ts";
+
+/** Every kind of fault, in a stable order. */
+export const FAULT_KINDS = [
+  "consumer-kill",
+  "consumer-pause",
+  "rebalance",
+  "kafka-kill",
+  "postgres-crash",
+  "pg-terminate",
+  "offset-reset",
+  "pg-connection-drop",
+  "pg-latency",
+] as const;
+
+/** A fault kind. */
+export type FaultKind = typeof FAULT_KINDS[number];
+
+/** One fault of the schedule. */
+export interface PlannedFault {
+  /** What to do. */
+  kind: FaultKind;
+  /** Quiet time before it, in ms. */
+  quietBeforeMs: number;
+  /** How long the fault lasts before it is healed, in ms. */
+  holdMs: number;
+  /** Which base member it hits (index, modulo their number). */
+  target: number;
+  /** Kind-specific: latency in ms for pg-latency. */
+  param: number;
+}
+
+/** Time each kind takes beyond its hold (restarts, rejoins), to fit a schedule in a duration. */
+const OVERHEAD_MS: Record<FaultKind, number> = {
+  "consumer-kill": 3000,
+  "consumer-pause": 1000,
+  "rebalance": 6000,
+  "kafka-kill": 20_000,
+  "postgres-crash": 3000,
+  "pg-terminate": 500,
+  "offset-reset": 15_000,
+  "pg-connection-drop": 500,
+  "pg-latency": 500,
+};
+
+/**
+ * The seeded schedule: every kind once in random order, then (unless `once`) random kinds until
+ * `durationMs` is filled, with quiet periods in between.
+ */
+export function planFaults(
+  seed: number,
+  opts: {
+    durationMs: number;
+    kinds: readonly FaultKind[];
+    once: boolean;
+    sessionTimeoutMs: number;
+  },
+): PlannedFault[] {
+  const rng = new Rng(seed ^ 0x5eed);
+  const quiet = () => (opts.once ? rng.int(3000, 6000) : rng.int(5000, 15_000));
+  const make = (kind: FaultKind): PlannedFault => {
+    const hold: Record<FaultKind, () => number> = {
+      "consumer-kill": () => rng.int(500, 4000),
+      "consumer-pause": () => opts.sessionTimeoutMs + rng.int(2000, 6000),
+      "rebalance": () => rng.int(6000, 15_000),
+      "kafka-kill": () => rng.int(1000, 6000),
+      "postgres-crash": () => rng.int(500, 6000),
+      "pg-terminate": () => rng.int(2000, 5000),
+      "offset-reset": () => 0,
+      "pg-connection-drop": () => 3000,
+      "pg-latency": () => rng.int(5000, 12_000),
+    };
+    return {
+      kind,
+      quietBeforeMs: quiet(),
+      holdMs: hold[kind](),
+      target: rng.int(0, 1),
+      param: kind === "pg-latency" ? rng.int(20, 200) : 0,
+    };
+  };
+  const plan = rng.shuffle(opts.kinds).map(make);
+  const cost = (f: PlannedFault) => f.quietBeforeMs + f.holdMs + OVERHEAD_MS[f.kind];
+  let total = plan.reduce((s, f) => s + cost(f), 0);
+  while (!opts.once && opts.kinds.length > 0) {
+    const next = make(rng.pick(opts.kinds));
+    if (total + cost(next) > opts.durationMs) break;
+    plan.push(next);
+    total += cost(next);
+  }
+  return plan;
+}
+
+/** What the injectors act on. */
+export interface FaultContext {
+  /** The group's base members. */
+  members: Member[];
+  /** An extra member that joins and leaves for rebalances. */
+  joiner: Member;
+  /** The chaos servers. */
+  stack: ChaosServices;
+  /** The proxy between consumers and PostgreSQL. */
+  proxy: TcpProxy;
+  /** The harness's pool on the run's database. */
+  sql: postgres.Sql;
+  /** Admin client of the chaos broker. */
+  kafka: Kafka;
+  /** Topic and group of the run. */
+  topic: string;
+  group: string;
+  /** Run log. */
+  note: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Injects one fault, holds it, heals it; resolves once healed with what was hit. */
+export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string> {
+  const running = ctx.members.filter((m) => m.running && !m.paused);
+  const member = running[f.target % Math.max(1, running.length)] ?? ctx.members[0];
+  switch (f.kind) {
+    case "consumer-kill": {
+      member.signal("SIGKILL");
+      await until(() => !member.running, 10_000);
+      await sleep(f.holdMs);
+      member.start();
+      return member.name;
+    }
+    case "consumer-pause": {
+      // Longer than the session timeout: the group moves its partitions; on SIGCONT it resumes
+      // with a batch in hand and must not write it.
+      member.signal("SIGSTOP");
+      await sleep(f.holdMs);
+      member.signal("SIGCONT");
+      return member.name;
+    }
+    case "rebalance": {
+      ctx.joiner.start();
+      await ctx.joiner.joined(60_000).catch((e) =>
+        ctx.note("joiner did not join", { error: String(e) })
+      );
+      await sleep(f.holdMs);
+      await ctx.joiner.stop();
+      return ctx.joiner.name;
+    }
+    case "kafka-kill": {
+      await ctx.stack.services.killKafka();
+      await sleep(f.holdMs);
+      await ctx.stack.services.restartKafka();
+      return "kafka";
+    }
+    case "postgres-crash": {
+      await ctx.stack.postgres.stopPostgres("immediate");
+      await sleep(f.holdMs);
+      await ctx.stack.postgres.startPostgres();
+      return "postgres";
+    }
+    case "pg-terminate": {
+      let killed = 0;
+      const deadline = Date.now() + f.holdMs;
+      for (let i = 0; Date.now() < deadline; i++) {
+        // Mostly backends in the middle of a statement, every tenth round all of them.
+        const rows = await ctx.sql`
+          SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name LIKE 'chaos-c%'
+            AND (state = 'active' OR ${i % 10 === 0})`.catch(() => []);
+        killed += rows.length;
+        await sleep(100);
+      }
+      return `${killed} backends`;
+    }
+    case "offset-reset": {
+      // Kafka only resets the offsets of an empty group; the stored offsets are the truth, so
+      // both go back to the start and everything is replayed.
+      const all = [...ctx.members, ctx.joiner].filter((m) => m.running);
+      const wanted = ctx.members.filter((m) => m.wanted);
+      await Promise.all(all.map((m) => m.stop()));
+      const admin = ctx.kafka.admin();
+      await admin.connect();
+      try {
+        await retry(
+          () => admin.resetOffsets({ groupId: ctx.group, topic: ctx.topic, earliest: true }),
+          60_000,
+        );
+      } finally {
+        await admin.disconnect();
+      }
+      await retry(
+        () =>
+          ctx
+            .sql`UPDATE tb_kafka_offset SET next_offset = 0 WHERE group_id = ${ctx.group} AND topic = ${ctx.topic}`,
+        60_000,
+      );
+      for (const m of wanted) m.start();
+      return "group";
+    }
+    case "pg-connection-drop": {
+      let dropped = 0;
+      for (let i = 0; i < 3; i++) {
+        dropped += ctx.proxy.dropAll();
+        await sleep(f.holdMs / 3);
+      }
+      return `${dropped} connections`;
+    }
+    case "pg-latency": {
+      ctx.proxy.setLatency(f.param);
+      await sleep(f.holdMs);
+      ctx.proxy.setLatency(0);
+      return `${f.param} ms`;
+    }
+  }
+}
+
+async function until(probe: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe() && Date.now() < deadline) await sleep(50);
+}
+
+async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(500);
+    }
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * The chaos run's own Kafka and PostgreSQL, apart from the developer stack by design: other data
+ * directory, other ports, and no KAFKA_BROKERS / DATABASE_URL taken from the outer environment.
+ * The suite kills and restarts these servers; the ones on 9092/5432 are never touched.
+ *
+ * Also: the run's topic and database, the offset audit trigger, and reading everything back.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import { Kafka, logLevel } from "kafkajs";
+import postgres from "postgres";
+import { migrate } from "../consumer/migrations.ts";
+import { digestOf } from "./ledger.ts";
+import type { LogMessage, StoredReject, StoredRow } from "./checker.ts";
+import type { OffsetTransition } from "./_checker_runtime.ts";
+
+/** Repository root. */
+export const ROOT: string = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
+
+/** Where and on which ports the chaos servers run. */
+export const CHAOS_ENV: Readonly<Record<string, string>> = Object.freeze({
+  SERVICES_DIR: `${ROOT}/.cache/services-chaos`,
+  KAFKA_PORT: "29092",
+  KAFKA_CONTROLLER_PORT: "29093",
+  POSTGRES_PORT: "25432",
+});
+
+/** Header carrying the ledger's sequence number on every message. */
+export const SEQ_HEADER = "chaos-seq";
+
+/** The harness's own PostgreSQL application_name (its offset resets are not consumer writes). */
+export const HARNESS_APP = "chaos-harness";
+
+type ServicesModule = typeof import("../scripts/services.ts");
+type PostgresModule = typeof import("../scripts/services/postgres.ts");
+
+/** The services API, loaded after the environment points it at the chaos servers. */
+export interface ChaosServices {
+  services: ServicesModule;
+  postgres: PostgresModule;
+}
+
+/**
+ * Points this process at the chaos servers and loads scripts/services.ts. Must run before anything
+ * else imports it: its data directory is fixed when the module loads, which is checked here.
+ */
+export async function isolate(): Promise<ChaosServices> {
+  for (const [k, v] of Object.entries(CHAOS_ENV)) Deno.env.set(k, v);
+  Deno.env.delete("KAFKA_BROKERS");
+  Deno.env.delete("DATABASE_URL");
+  const util = await import("../scripts/services/util.ts");
+  if (util.SERVICES_DIR !== CHAOS_ENV.SERVICES_DIR) {
+    throw new Error(
+      `scripts/services was loaded before isolation (data dir ${util.SERVICES_DIR}); ` +
+        "the chaos harness must run in its own process",
+    );
+  }
+  return {
+    services: await import("../scripts/services.ts"),
+    postgres: await import("../scripts/services/postgres.ts"),
+  };
+}
+
+/** A kafkajs client for the chaos broker that keeps quiet (faults make it noisy on purpose). */
+export function kafkaClient(brokers: string, clientId: string): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: brokers.split(","),
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
+  });
+}
+
+/** Creates the run's topic and waits for its leaders. */
+export async function createTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Deletes the run's topic (clean-up of a passing run). */
+export async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: [topic] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** End offsets by partition. */
+export async function endOffsets(kafka: Kafka, topic: string): Promise<Record<number, string>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return Object.fromEntries(offsets.map((p) => [p.partition, p.high]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A database URL with another database name. */
+export function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Drops and creates database `name` on the server of `baseUrl`; returns its URL. */
+export async function freshDatabase(baseUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`bad database name ${name}`);
+  const sql = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await sql.unsafe(`CREATE DATABASE "${name}"`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  return withDatabase(baseUrl, name);
+}
+
+/** Drops database `name` (clean-up of a passing run). */
+export async function dropDatabase(baseUrl: string, name: string): Promise<void> {
+  const sql = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** The harness's pool on the run's database (tagged, so its offset resets are told apart). */
+export function harnessSql(url: string): postgres.Sql {
+  return postgres(url, {
+    max: 2,
+    connect_timeout: 3,
+    idle_timeout: 5,
+    onnotice: () => {},
+    connection: { application_name: HARNESS_APP },
+  });
+}
+
+/**
+ * Creates the consumer's tables (its own migration) and an audit trigger that records every move
+ * of a stored offset with the writer's application_name: the history the fence is judged on.
+ */
+export async function prepareDatabase(sql: postgres.Sql): Promise<void> {
+  await migrate(sql);
+  await sql.unsafe(`
+    CREATE TABLE IF NOT EXISTS chaos_offset_audit (
+      id bigserial PRIMARY KEY, partition integer NOT NULL, old_offset bigint NOT NULL,
+      new_offset bigint NOT NULL, writer text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
+    CREATE OR REPLACE FUNCTION chaos_audit_offset() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO chaos_offset_audit (partition, old_offset, new_offset, writer)
+      VALUES (NEW.partition, OLD.next_offset, NEW.next_offset, current_setting('application_name'));
+      RETURN NEW;
+    END $$;
+    DROP TRIGGER IF EXISTS chaos_audit_offset ON tb_kafka_offset;
+    CREATE TRIGGER chaos_audit_offset AFTER UPDATE ON tb_kafka_offset FOR EACH ROW
+      WHEN (OLD.next_offset IS DISTINCT FROM NEW.next_offset) EXECUTE FUNCTION chaos_audit_offset();
+  `).simple();
+}
+
+/** Stored offsets by partition. */
+export async function storedOffsets(
+  sql: postgres.Sql,
+  group: string,
+  topic: string,
+): Promise<Record<number, string>> {
+  const rows = await sql<{ partition: number; next_offset: string }[]>`
+    SELECT partition, next_offset::text FROM tb_kafka_offset
+    WHERE group_id = ${group} AND topic = ${topic}`;
+  return Object.fromEntries(rows.map((r) => [r.partition, r.next_offset]));
+}
+
+/** Everything the consumers stored, in the checker's shapes. */
+export async function readDatabase(sql: postgres.Sql, topic: string, startedAt: number) {
+  const rows = await sql<StoredRow[]>`
+    SELECT id::text, id_dispositivo, "timestamp",
+      to_char(timestamp_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS timestamp_ts,
+      temperatura, umidade, latitude, longitude, status, bateria, alerta
+    FROM tb_sensor_evento`;
+  const rejects = await sql<StoredReject[]>`
+    SELECT particao AS partition, offset_kafka::text AS offset,
+      ARRAY(SELECT jsonb_array_elements(motivos) ->> 'code') AS codes,
+      encode(sha256(payload), 'hex') AS digest
+    FROM tb_sensor_evento_rejeitado WHERE topico = ${topic}`;
+  const audit = await sql<
+    { partition: number; old: string; new: string; at: Date; writer: string }[]
+  >`
+    SELECT partition, old_offset::text AS old, new_offset::text AS new, at, writer
+    FROM chaos_offset_audit ORDER BY id`;
+  const transitions: OffsetTransition[] = audit.map((a) => ({
+    partition: a.partition,
+    from: a.old,
+    to: a.new,
+    atMs: a.at.getTime() - startedAt,
+    writer: a.writer,
+  }));
+  return { rows: [...rows], rejects: [...rejects], transitions };
+}
+
+/** Reads the whole topic back (a throw-away group, from the beginning up to the end offsets). */
+export async function readLog(kafka: Kafka, topic: string): Promise<LogMessage[]> {
+  const end = await endOffsets(kafka, topic);
+  const pending = new Set(Object.entries(end).filter(([, o]) => o !== "0").map(([p]) => Number(p)));
+  const log: LogMessage[] = [];
+  if (pending.size === 0) return log;
+  const consumer = kafka.consumer({
+    groupId: `chaos-reader-${crypto.randomUUID()}`,
+    maxBytesPerPartition: 4 << 20,
+  });
+  const done = Promise.withResolvers<void>();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        const seq = m.headers?.[SEQ_HEADER];
+        log.push({
+          partition: batch.partition,
+          offset: m.offset,
+          seq: seq === undefined ? undefined : Number(String(seq)),
+          digest: digestOf(m.value === null ? null : new Uint8Array(m.value)),
+        });
+        if (BigInt(m.offset) + 1n >= BigInt(end[batch.partition])) pending.delete(batch.partition);
+      }
+      if (pending.size === 0) done.resolve();
+      await Promise.resolve();
+    },
+  });
+  const timeout = setTimeout(() => done.reject(new Error(`topic not read back in 180 s`)), 180_000);
+  try {
+    await done.promise;
+  } finally {
+    clearTimeout(timeout);
+    await consumer.disconnect();
+  }
+  // A batch delivered twice (the reader's own rebalance) must not look like a duplicate.
+  const seen = new Set<string>();
+  return log.filter((m) => {
+    const key = `${m.partition}/${m.offset}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
