@@ -61,7 +61,7 @@ export interface CheckLimits {
   recoveryMs: number;
   /** Largest RSS of a consumer. */
   memoryMaxBytes: number;
-  /** Largest growth of the mean RSS from the first to the last quarter of a long life. */
+  /** Largest growth of the mean RSS from the second to the last quarter of a long life. */
   memoryGrowthRatio: number;
   /** Unexpected exits of one member within `crashLoopWindowMs` that make a crash loop. */
   crashLoopExits: number;
@@ -89,8 +89,7 @@ export interface RuntimeInput {
   limits: CheckLimits;
 }
 
-const WARM_UP_MS = 15_000;
-const MIN_LIFE_MS = 60_000;
+const MIN_LIFE_MS = 120_000;
 const GROWTH_SLACK = 64 * 1024 * 1024;
 
 /** Checks the runtime invariants, reporting through `count` and `fail`. */
@@ -177,19 +176,20 @@ export function checkRuntime(
     if (peak > input.limits.memoryMaxBytes) {
       fail({ invariant: "memory-stable", message: `${series.member} reached ${mb(peak)} MB` });
     }
-    const start = series.samples[0]?.[0] ?? 0;
-    const settled = series.samples.filter(([t]) => t - start >= WARM_UP_MS);
-    const life = (series.samples.at(-1)?.[0] ?? 0) - start;
-    if (life < MIN_LIFE_MS || settled.length < 10) continue;
-    // Quarter means, not peaks: a collected heap saws up and down, a leak keeps rising.
-    const quarter = Math.max(1, Math.floor(settled.length / 4));
+    // Growth within one life, judged only on lives long enough to tell a leak from load: the
+    // first quarter (start-up, catching up or replaying) is left out, and the second is
+    // compared with the last by their means (a collected heap saws; a leak keeps rising).
+    const samples = series.samples;
+    const life = (samples.at(-1)?.[0] ?? 0) - (samples[0]?.[0] ?? 0);
+    if (life < MIN_LIFE_MS || samples.length < 20) continue;
+    const quarter = Math.floor(samples.length / 4);
     const mean = (xs: [number, number][]) => xs.reduce((sum, [, b]) => sum + b, 0) / xs.length;
-    const first = mean(settled.slice(0, quarter));
-    const last = mean(settled.slice(-quarter));
-    if (last > first * input.limits.memoryGrowthRatio && last - first > GROWTH_SLACK) {
+    const second = mean(samples.slice(quarter, 2 * quarter));
+    const last = mean(samples.slice(-quarter));
+    if (last > second * input.limits.memoryGrowthRatio && last - second > GROWTH_SLACK) {
       fail({
         invariant: "memory-stable",
-        message: `${series.member} grew from ${mb(first)} MB to ${mb(last)} MB over ${
+        message: `${series.member} grew from ${mb(second)} MB to ${mb(last)} MB over ${
           Math.round(life / 1000)
         } s`,
       });

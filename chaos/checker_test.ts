@@ -302,7 +302,7 @@ Deno.test("check() fails each invariant on the history of the bug it guards agai
       s.memory = [{
         member: "c2.1",
         samples: Array.from(
-          { length: 60 },
+          { length: 80 },
           (_, i) => [i * 2000, 100e6 + i * 4e6] as [number, number],
         ),
       }];

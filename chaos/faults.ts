@@ -130,11 +130,12 @@ export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string
   const member = running[f.target % Math.max(1, running.length)] ?? ctx.members[0];
   switch (f.kind) {
     case "consumer-kill": {
+      const killed = member.name;
       member.signal("SIGKILL");
       await until(() => !member.running, 10_000);
       await sleep(f.holdMs);
       member.start();
-      return member.name;
+      return killed;
     }
     case "consumer-pause": {
       // Longer than the session timeout: the group moves its partitions; on SIGCONT it resumes

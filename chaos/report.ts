@@ -35,7 +35,10 @@ export interface Report {
   /** Violations per fault kind (by the time of the message or event) and invariant. */
   matrix: Record<string, Partial<Record<Invariant, number>>>;
   faults: { kind: string; target: string; atS: number; heldS: number; recoveryS: number | null }[];
-  members: Record<string, { incarnations: number; levels: Record<string, number> }>;
+  members: Record<
+    string,
+    { incarnations: number; levels: Record<string, number>; peakRssMb: number }
+  >;
 }
 
 /** Slack before a fault in which a violation is still blamed on it (batches in flight). */
