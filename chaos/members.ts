@@ -40,6 +40,8 @@ export class Member {
   partitions: number[] = [];
   /** Counts of log lines by level. */
   readonly levels: Record<string, number> = {};
+  /** Batches the fence refused to write (the stored offset had moved past them). */
+  fenced = 0;
 
   /**
    * @param slot Slot name, e.g. `c1`.
@@ -217,6 +219,7 @@ export class Member {
     }
     const level = String(line.level);
     this.levels[level] = (this.levels[level] ?? 0) + 1;
+    if (String(line.msg).startsWith("stored offset moved past")) this.fenced++;
     if (line.msg === "joined consumer group") {
       this.#joinedOnce = true;
       this.#restarts = 0; // healthy again: the next crash starts the back-off over

@@ -35,10 +35,13 @@ export interface Report {
   /** Violations per fault kind (by the time of the message or event) and invariant. */
   matrix: Record<string, Partial<Record<Invariant, number>>>;
   faults: { kind: string; target: string; atS: number; heldS: number; recoveryS: number | null }[];
-  members: Record<
-    string,
-    { incarnations: number; levels: Record<string, number>; peakRssMb: number }
-  >;
+  members: Record<string, {
+    incarnations: number;
+    levels: Record<string, number>;
+    /** Batches refused by the offset fence (stale members, lost replies). */
+    fencedBatches: number;
+    peakRssMb: number;
+  }>;
 }
 
 /** Slack before a fault in which a violation is still blamed on it (batches in flight). */
@@ -131,6 +134,16 @@ export function markdown(r: Report): string {
       `| ${i + 1} | ${x.kind} | ${x.target} | ${x.atS} s | ${x.heldS} s | ${
         x.recoveryS === null ? "**never**" : `${x.recoveryS} s`
       } |`
+    ),
+    "",
+    "## Consumers",
+    "",
+    "| slot | incarnations | batches refused by the fence | peak RSS | warnings | errors |",
+    "|---|---|---|---|---|---|",
+    ...Object.entries(r.members).map(([slot, m]) =>
+      `| ${slot} | ${m.incarnations} | ${m.fencedBatches} | ${m.peakRssMb} MB | ${
+        m.levels.warn ?? 0
+      } | ${m.levels.error ?? 0} |`
     ),
     "",
   );

@@ -311,6 +311,7 @@ const report: Report = {
     everyone().map((m) => [m.slot, {
       incarnations: m.incarnation,
       levels: m.levels,
+      fencedBatches: m.fenced,
       peakRssMb: Math.round(
         Math.max(0, ...m.memory.flatMap((x) => x.samples.map(([, b]) => b))) / 1048576,
       ),
