@@ -114,3 +114,30 @@ export async function measureQuietness(stack: Stack, seconds = 5): Promise<Quiet
     quiet: cpu.groups.other < 0.15,
   };
 }
+
+/** The code a run measured: the commit, and changed files in the measured paths. */
+export interface SourceInfo {
+  /** `git rev-parse HEAD`, or BENCH_COMMIT when run from an exported snapshot. */
+  commit: string;
+  /** Uncommitted changes under consumer/, producer/, shared/ (empty for a clean run). */
+  dirty: string[];
+}
+
+/** Reads the commit and the working-tree state of the measured code. */
+export async function describeSource(): Promise<SourceInfo> {
+  const fromEnv = Deno.env.get("BENCH_COMMIT");
+  const head = await command(["git", "-C", ROOT, "rev-parse", "HEAD"]);
+  if (!/^[0-9a-f]{40}$/.test(head)) return { commit: fromEnv ?? "unknown", dirty: [] };
+  const status = await command([
+    "git",
+    "-C",
+    ROOT,
+    "status",
+    "--porcelain",
+    "--",
+    "consumer",
+    "producer",
+    "shared",
+  ]);
+  return { commit: head, dirty: status.split("\n").filter((l) => l.trim() !== "") };
+}

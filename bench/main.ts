@@ -38,7 +38,7 @@ import {
   kafkaConsumerPerf,
   statementLimit,
 } from "./limits.ts";
-import { describeMachine, measureQuietness } from "./machine.ts";
+import { describeMachine, describeSource, measureQuietness } from "./machine.ts";
 import { checkNoDelay } from "./pg_nodelay.ts";
 import { preload } from "./preload.ts";
 import { type BenchResults, summarize, writeReport } from "./report.ts";
@@ -161,6 +161,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
         services: options.services,
       },
       machine: await describeMachine(stack, options.spark ? SPARK_VERSION : undefined),
+      source: await describeSource(),
       quiet: { before },
       clock: clockName(stack.commitTimestamps),
       drains: [],

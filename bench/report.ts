@@ -10,7 +10,7 @@ import type { Footprint } from "./footprint.ts";
 import type { ClientResult } from "./kafka_clients.ts";
 import type { LatencyResult } from "./latency.ts";
 import type { KafkaLimit, PgLimit } from "./limits.ts";
-import type { Machine, Quietness } from "./machine.ts";
+import type { Machine, Quietness, SourceInfo } from "./machine.ts";
 import type { NoDelayResult } from "./pg_nodelay.ts";
 import type { PreloadResult } from "./preload.ts";
 import type { SparkDrainResult, SparkLatencyResult } from "./spark/run.ts";
@@ -51,6 +51,8 @@ export interface BenchResults {
   };
   /** Hardware and versions. */
   machine: Machine;
+  /** The code measured. */
+  source: SourceInfo;
   /** Other load on the machine before and after. */
   quiet: { before: Quietness; after?: Quietness };
   /** How commit instants were read. */
@@ -181,7 +183,10 @@ export function toMarkdown(r: BenchResults, chartFile: string): string {
   lines.push(
     `# Benchmark: ${r.options.quick ? "quick run (CI; figures not meaningful)" : "full run"}`,
     "",
-    `${r.startedAt} · ${r.durationMin.toFixed(1)} min · \`${r.command}\``,
+    `${r.startedAt} · ${r.durationMin.toFixed(1)} min · \`${r.command}\` · commit ` +
+      `${r.source.commit.slice(0, 10)}${
+        r.source.dirty.length > 0 ? " (with uncommitted changes)" : ""
+      }`,
     "",
     `**Machine:** ${m.cpuModel}, ${m.nproc} cores, ${m.memoryGiB} GiB RAM, ${m.os}, Linux ${m.kernel}. ` +
       `Deno ${m.versions.deno}, ${m.versions.java}, Kafka ${m.versions.kafka} (KRaft, 1 node), ` +
@@ -419,7 +424,7 @@ export function toSvg(r: BenchResults): string {
   const lh = H - top - 60;
   const series = [
     ...r.drains.map((d, i) => ({
-      label: `ours, ${d.consumers}`,
+      label: `ours, ${d.consumers} consumer${d.consumers > 1 ? "s" : ""}`,
       points: d.timeline,
       color: ["#1e88e5", "#43a047", "#8e24aa", "#00acc1"][i % 4],
     })),

@@ -299,19 +299,41 @@ export function runNames(runId: string) {
   return (prefix: string) => `bench_${prefix}_${runId}`;
 }
 
-/** Pids of the Kafka broker and the PostgreSQL postmaster, when this checkout runs them. */
+/** Pids of the Kafka broker and the PostgreSQL postmaster: the processes listening on their ports. */
 export function serverPids(stack: Stack): { kafka?: number; postgres?: number } {
-  const dir = stack.mode === "isolated" ? ISOLATED_ENV.SERVICES_DIR : `${ROOT}/.cache/services`;
-  const read = (path: string) => {
+  const kafkaPort = Number(stack.kafkaBrokers.split(",")[0].split(":").pop());
+  const pgPort = Number(new URL(stack.databaseUrl).port || 5432);
+  return { kafka: pidListeningOn(kafkaPort), postgres: pidListeningOn(pgPort) };
+}
+
+/** The process with a listening TCP socket on `port` (from /proc/net/tcp*), if visible to us. */
+export function pidListeningOn(port: number): number | undefined {
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
     try {
-      const pid = Number(Deno.readTextFileSync(path).split("\n")[0].trim());
-      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+      text = Deno.readTextFileSync(table);
     } catch {
-      return undefined;
+      continue;
     }
-  };
-  return {
-    kafka: read(`${dir}/kafka/kafka.pid`),
-    postgres: read(`${dir}/postgres/data/postmaster.pid`),
-  };
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== "0A") continue; // 0A = LISTEN
+      if (parseInt(f[1].split(":")[1], 16) === port) inodes.add(`socket:[${f[9]}]`);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      for (const fd of Deno.readDirSync(`/proc/${entry.name}/fd`)) {
+        if (inodes.has(Deno.readLinkSync(`/proc/${entry.name}/fd/${fd.name}`))) {
+          return Number(entry.name);
+        }
+      }
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return undefined;
 }
