@@ -32,7 +32,6 @@ import * as stack from "./stack.ts";
 import { Sender, Workload } from "./workload.ts";
 
 const PARTITIONS = 6;
-const GROUP = "iot-consumer";
 const SESSION_TIMEOUT_MS = 10_000;
 
 const { values: args, positionals } = parseArgs({
@@ -93,6 +92,10 @@ for (
 }
 
 const runId = `chaos_${mode}_${seed}_${Date.now().toString(36)}`;
+// A group of its own: members left over from another run (or another suite) in a shared group
+// would be handed partitions of this topic and never read them (kafkajs assigns every member
+// every subscribed topic).
+const GROUP = runId;
 const runDir = `${stack.ROOT}/.cache/chaos/${runId}`;
 await Deno.mkdir(runDir, { recursive: true });
 const runLog = await Deno.open(`${runDir}/run.log`, { create: true, append: true });
@@ -114,8 +117,10 @@ const command = `deno run -A chaos/run.ts${args.short ? " --short" : ""} --seed 
   (plant ? ` --plant ${plant}` : "");
 note("run", { runId, seed, mode, durationS, rate, kinds, plant, runDir });
 
+await stack.lockPorts(note);
 const wasUp = await services.services.servicesStatus().catch(() => false);
 const { kafkaBrokers, databaseUrl: baseUrl } = await services.services.ensureServices();
+await stack.assertOwnServers(services);
 const kafka = stack.kafkaClient(kafkaBrokers, "chaos-harness");
 await stack.createTopic(kafka, runId, PARTITIONS);
 const databaseUrl = await stack.freshDatabase(baseUrl, runId);

@@ -19,13 +19,53 @@ import type { OffsetTransition } from "./_checker_runtime.ts";
 /** Repository root. */
 export const ROOT: string = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
 
-/** Where and on which ports the chaos servers run. */
+/**
+ * Where and on which ports the chaos servers run. The ports can be moved with CHAOS_KAFKA_PORT,
+ * CHAOS_KAFKA_CONTROLLER_PORT and CHAOS_POSTGRES_PORT, so two checkouts on one machine can each
+ * run the suite at once (on the same ports, the second waits; see `lockPorts`).
+ */
 export const CHAOS_ENV: Readonly<Record<string, string>> = Object.freeze({
   SERVICES_DIR: `${ROOT}/.cache/services-chaos`,
-  KAFKA_PORT: "29092",
-  KAFKA_CONTROLLER_PORT: "29093",
-  POSTGRES_PORT: "25432",
+  KAFKA_PORT: Deno.env.get("CHAOS_KAFKA_PORT") || "29092",
+  KAFKA_CONTROLLER_PORT: Deno.env.get("CHAOS_KAFKA_CONTROLLER_PORT") || "29093",
+  POSTGRES_PORT: Deno.env.get("CHAOS_POSTGRES_PORT") || "25432",
 });
+
+/**
+ * Takes a machine-wide lock on the chaos ports for the life of this process: a run kills and
+ * restarts the servers on them, so a second run on the same ports (from this checkout or another)
+ * must wait, not share them. Resolves once the lock is held.
+ */
+export async function lockPorts(note: (msg: string) => void): Promise<void> {
+  const dir = Deno.env.get("TMPDIR") || "/tmp";
+  const path = `${dir}/iot-chaos-${CHAOS_ENV.KAFKA_PORT}-${CHAOS_ENV.POSTGRES_PORT}.lock`;
+  const file = await Deno.open(path, { create: true, write: true });
+  const waiting = setTimeout(
+    () => note(`waiting for another chaos run on these ports (${path})`),
+    1000,
+  );
+  await file.lock(true); // released by the kernel when this process exits
+  clearTimeout(waiting);
+}
+
+/**
+ * Throws unless the servers on the chaos ports are this checkout's own: the faults kill and
+ * restart them through their pid files, and must never act on, or share, someone else's.
+ */
+export async function assertOwnServers(stack: ChaosServices): Promise<void> {
+  const kafka = await import("../scripts/services/kafka.ts");
+  const pgPidFile = `${CHAOS_ENV.SERVICES_DIR}/postgres/data/postmaster.pid`;
+  const pgPort = await Deno.readTextFile(pgPidFile).then((t) => t.split("\n")[3]?.trim(), () => "");
+  if (kafka.managedKafkaPid() === undefined || pgPort !== CHAOS_ENV.POSTGRES_PORT) {
+    await stack.services.servicesStatus().catch(() => false);
+    throw new Error(
+      `the servers answering on the chaos ports (Kafka ${CHAOS_ENV.KAFKA_PORT}, PostgreSQL ` +
+        `${CHAOS_ENV.POSTGRES_PORT}) were not started by this checkout (${CHAOS_ENV.SERVICES_DIR}): ` +
+        "stop them where they were started (`deno task chaos:down`) or move this run with " +
+        "CHAOS_KAFKA_PORT, CHAOS_KAFKA_CONTROLLER_PORT and CHAOS_POSTGRES_PORT",
+    );
+  }
+}
 
 /** Header carrying the ledger's sequence number on every message. */
 export const SEQ_HEADER = "chaos-seq";
