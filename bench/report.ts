@@ -88,6 +88,8 @@ export interface BenchResults {
     fractionOfStatementLimit?: number;
     timesSparkDefault?: number;
     timesSparkBest?: number;
+    consumerUsPerEvent?: number;
+    sparkUsPerEvent?: number;
     targets: TargetCheck[];
   };
   /** Notes written by the harness (skips, failures of optional parts). */
@@ -172,6 +174,12 @@ export function summarize(r: BenchResults): BenchResults["summary"] {
     fractionOfStatementLimit: ratio(drain, statement?.rowsPerS),
     timesSparkDefault: ratio(drain, sparkDefault),
     timesSparkBest: ratio(drain, sparkBest),
+    consumerUsPerEvent: one?.cpuUsPerEvent.consumers,
+    sparkUsPerEvent: Math.min(
+        ...r.spark.drains.map((d) => d.cpuUsPerEvent?.spark ?? Infinity),
+      ) === Infinity
+      ? undefined
+      : Math.min(...r.spark.drains.map((d) => d.cpuUsPerEvent?.spark ?? Infinity)),
     targets,
   };
 }
@@ -235,6 +243,9 @@ export function toMarkdown(r: BenchResults, chartFile: string): string {
       s.timesSparkDefault ? `${s.timesSparkDefault.toFixed(1)}×` : "–"
     } |`,
     `| vs Spark, best variant | ${s.timesSparkBest ? `${s.timesSparkBest.toFixed(1)}×` : "–"} |`,
+    `| CPU per event, pipeline process: ours (1 consumer) / Spark (best) | ${
+      fmt(s.consumerUsPerEvent, 1)
+    } µs / ${fmt(s.sparkUsPerEvent, 1)} µs |`,
     "",
     "## Targets",
     "",
@@ -245,10 +256,11 @@ export function toMarkdown(r: BenchResults, chartFile: string): string {
     "## Drain: pre-loaded topic → PostgreSQL",
     "",
     "Rate = rows ÷ (last commit − first consumer ready); steady = between the 10th and 90th " +
-      "percentile commits. Start-up is in the ready column. CPU in cores over the drain " +
-      "(2 = the whole machine); µs/event = CPU time per event.",
+      "percentile commits. Start-up is in the ready column. CPU in cores from ready to the end " +
+      "(2 = the whole machine); pipeline = our consumer processes or Spark's driver JVM + Python; " +
+      "µs per event = CPU time per event, which machine load disturbs far less than rates.",
     "",
-    "| pipeline | rows/s | steady rows/s | s | ready ms | peak RSS MiB | CPU % (drain) | batch rows | CPU cores: consumers / postgres / kafka / other / machine | µs/event consumers / postgres |",
+    "| pipeline | rows/s | steady rows/s | s | ready ms | peak RSS MiB | CPU % (drain) | batch rows | CPU cores: pipeline / postgres / kafka / other / machine | µs per event: pipeline / postgres |",
     "|---|---|---|---|---|---|---|---|---|---|",
     ...r.drains.map((d) =>
       `| ours, ${d.consumers} consumer${d.consumers > 1 ? "s" : ""} | **${fmt(d.rowsPerS)}** | ${

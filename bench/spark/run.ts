@@ -15,7 +15,15 @@
 
 import postgres from "postgres";
 import { commitSpan, commitTimeline, type LatencyStats, latencyStats } from "../clock.ts";
-import { type Footprint, FootprintSampler, processTree, round } from "../footprint.ts";
+import {
+  type CpuBreakdown,
+  cpuBreakdown,
+  cpuSnapshot,
+  type Footprint,
+  FootprintSampler,
+  processTree,
+  round,
+} from "../footprint.ts";
 import { produceAndWait } from "../latency.ts";
 import {
   createTopic,
@@ -23,6 +31,7 @@ import {
   dropDatabases,
   freshDatabase,
   ROOT,
+  serverPids,
   type Stack,
 } from "../stack.ts";
 import type { SparkInstall } from "./setup.ts";
@@ -241,6 +250,10 @@ export interface SparkDrainResult {
   timeline: { t: number; rows: number }[];
   /** Driver JVM + Python, whole run. */
   footprint: Footprint;
+  /** Where the machine's CPU went from ready to the end of the drain (cores). */
+  cpu: CpuBreakdown;
+  /** CPU per event over the same window, µs, per group (`spark` = driver JVM + Python). */
+  cpuUsPerEvent: Record<string, number>;
 }
 
 /** Spark drains the pre-loaded topic into a fresh database. */
@@ -258,7 +271,16 @@ export async function runSparkDrain(
   let job: SparkJob | undefined;
   try {
     job = await startJob(install, stack, topic, url, variant, checkpoint);
+    const cpuBefore = cpuSnapshot();
     await waitForRows(sql, job, events, 600_000 + events * 2);
+    const cpuAfter = cpuSnapshot();
+    const servers = serverPids(stack);
+    const cpu = cpuBreakdown(cpuBefore, cpuAfter, {
+      spark: [job.pid],
+      postgres: servers.postgres ? [servers.postgres] : [],
+      kafka: servers.kafka ? [servers.kafka] : [],
+      bench: [Deno.pid],
+    });
     const footprint = await stopJob(job);
     const span = await commitSpan(sql, "tb_sensor_evento", stack.commitTimestamps);
     if (span.rows !== events) throw new Error(`spark wrote ${span.rows} rows, expected ${events}`);
@@ -273,6 +295,12 @@ export async function runSparkDrain(
       microBatches: microBatchStats(job).microBatches,
       timeline: await commitTimeline(sql, "tb_sensor_evento", stack.commitTimestamps, job.readyAt),
       footprint,
+      cpu,
+      cpuUsPerEvent: Object.fromEntries(
+        Object.entries({ ...cpu.groups, machine: cpu.machineCores }).map((
+          [k, cores],
+        ) => [k, round((cores * cpu.seconds * 1e6) / events, 1)]),
+      ),
     };
   } finally {
     if (job) await stopJob(job);
