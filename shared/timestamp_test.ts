@@ -351,3 +351,20 @@ Deno.test("kind() and quote() describe values for error messages", () => {
   assert.equal(quote("x".repeat(60)), JSON.stringify("x".repeat(60)));
   assert.equal(quote("x".repeat(61)), JSON.stringify(`${"x".repeat(60)}…`));
 });
+
+Deno.test("normalizeTimestamp() gives the same instant for UTC text as for the same instant offset", () => {
+  // UTC input takes a shortcut that copies the fields; an offset goes through Date arithmetic.
+  // Both must agree on every day of a leap and a common year, at every fraction length.
+  const now = Date.UTC(2030, 0, 1);
+  for (let day = 0; day < 2 * 366; day++) {
+    const ms = Date.UTC(2024, 0, 1) + day * 86_400_000 + ((day * 7_919_993) % 86_400_000);
+    const utc = new Date(ms).toISOString().slice(0, 19);
+    const shifted = new Date(ms + 90 * 60_000).toISOString().slice(0, 19);
+    const digits = "123456789".slice(0, 1 + (day % 9));
+    const fast = normalizeTimestamp(`${utc}.${digits}Z`, now);
+    const slow = normalizeTimestamp(`${shifted}.${digits}+01:30`, now);
+    assert.ok(fast.ok && slow.ok);
+    assert.deepEqual(fast.value, slow.value);
+    assert.equal(fast.value.iso, `${utc}.${digits.padEnd(6, "0").slice(0, 6)}Z`);
+  }
+});
