@@ -7,6 +7,7 @@
  */
 
 import type { ExitRecord, MemorySeries } from "./_checker_runtime.ts";
+import { serviceRunArgs } from "../testing/processes.ts";
 import { ROOT } from "./stack.ts";
 
 /** How members are started. */
@@ -93,7 +94,7 @@ export class Member {
       append: true,
     });
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", "--allow-net", "--allow-env", "consumer/main.ts"],
+      args: serviceRunArgs("consumer/main.ts"),
       cwd: ROOT,
       clearEnv: true,
       env: {

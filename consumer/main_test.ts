@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ServiceProcess } from "../testing/processes.ts";
+import { ServiceProcess, serviceRunArgs } from "../testing/processes.ts";
 
 Deno.test({
   name: "consumer exits with code 2 and names every invalid variable and its value",
@@ -55,4 +55,19 @@ Deno.test({
       await consumer.dispose();
     }
   },
+});
+
+Deno.test("the image compiles the consumer with the V8 flags of `deno task consumer`", async () => {
+  const root = new URL("../", import.meta.url);
+  const tasks = JSON.parse(await Deno.readTextFile(new URL("deno.json", root))).tasks;
+  const taskFlags = (tasks.consumer as string).match(/--v8-flags=\S+/g);
+  const dockerfile = await Deno.readTextFile(new URL("consumer/Dockerfile", root));
+  const imageFlags = dockerfile.match(/--v8-flags=\S+/g);
+  assert.ok(taskFlags, "deno.json's consumer task sets --v8-flags");
+  assert.deepEqual(imageFlags, taskFlags);
+  assert.deepEqual(
+    serviceRunArgs("consumer/main.ts"),
+    ["run", "--no-prompt", ...taskFlags, "--allow-net", "--allow-env", "consumer/main.ts"],
+    "tests, chaos and bench launch the consumer as the task does",
+  );
 });

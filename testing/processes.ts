@@ -12,6 +12,22 @@ import { kafkaClient } from "./services.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
+/**
+ * The `deno run` arguments of the deno.json task that runs `entry` (e.g. `consumer/main.ts`), so
+ * tests, the fault-injection suite and the benchmark launch a service exactly as `deno task`
+ * does: same permissions, same V8 flags. `--no-prompt` is added: a child must never wait on a
+ * permission prompt. An entry no task runs (an experimental copy of a service) gets the consumer
+ * task's flags.
+ */
+export function serviceRunArgs(entry: string): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
+  const tasks = Object.values(config.tasks as Record<string, string>).map((t) => t.split(/\s+/));
+  const task = tasks.find((t) => t[0] === "deno" && t[1] === "run" && t.at(-1) === entry) ??
+    tasks.find((t) => t[0] === "deno" && t[1] === "run" && t.at(-1) === "consumer/main.ts");
+  if (task === undefined) throw new Error("deno.json has no task that runs consumer/main.ts");
+  return ["run", "--no-prompt", ...task.slice(2, -1), entry];
+}
+
 /** A service running as a child process. */
 export class ServiceProcess {
   /** Every JSON log line so far, parsed. */
@@ -24,12 +40,12 @@ export class ServiceProcess {
   readonly #listeners: ((line: Record<string, unknown>) => void)[] = [];
 
   /**
-   * Starts `deno run` on `entry` (e.g. "consumer/main.ts") with only the permissions the deno.json
-   * task gives it, and `env` on top of a minimal environment.
+   * Starts `deno run` on `entry` (e.g. "consumer/main.ts") with the flags of its deno.json task
+   * ({@linkcode serviceRunArgs}), and `env` on top of a minimal environment.
    */
   constructor(entry: string, env: Record<string, string>) {
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", "--allow-net", "--allow-env", entry],
+      args: serviceRunArgs(entry),
       cwd: ROOT,
       env: { HTTP_PORT: "0", SUMMARY_INTERVAL_S: "0", NO_COLOR: "1", ...env },
       stdin: "null",
