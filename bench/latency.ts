@@ -3,7 +3,7 @@
  * sends at `rate` events/s into a fresh topic while one consumer process writes them to a fresh
  * database. Each row's latency is its commit instant minus its event time.
  *
- * Phases: a warm-up at the same rate (`warmupS`, default 5 s) that the pipeline must have fully
+ * Phases: a CHECKPOINT (earlier experiments' dirty pages are flushed, not timed here), a warm-up at the same rate (`warmupS`, default 5 s) that the pipeline must have fully
  * stored, then the measured window (`durationS`). Only events created in the measured window
  * count, so connection set-up, JIT and first-batch costs stay out of the figures, for our
  * consumer and for Spark alike.
@@ -27,6 +27,7 @@ import {
   dropDatabases,
   endOffsets,
   freshDatabase,
+  settleDatabase,
   type Stack,
 } from "./stack.ts";
 
@@ -127,6 +128,7 @@ export async function runLatency(
   options: LatencyOptions,
 ): Promise<LatencyResult> {
   const topic = options.name;
+  await settleDatabase(stack);
   await createTopic(stack, topic, 6);
   const databaseUrl = await freshDatabase(stack, options.name);
   const groupId = `${options.name}-group`;

@@ -43,12 +43,15 @@ export async function kafkaConsumerPerf(
   messages: number,
   kafkaVersion = "4.3.1",
 ): Promise<KafkaLimit> {
+  await Deno.mkdir(`${ROOT}/.cache/logs`, { recursive: true });
   const out = await new Deno.Command("java", {
     args: [
       "-Xmx512m",
       "-cp",
       `${ROOT}/.cache/kafka/${kafkaVersion}/libs/*`,
       `-Dlog4j2.configurationFile=${ROOT}/scripts/kafka/log4j2.properties`,
+      // The config writes ${kafka.logs.dir}/server.log; unset, that is the working directory.
+      `-Dkafka.logs.dir=${ROOT}/.cache/logs`,
       "org.apache.kafka.tools.ConsumerPerformance",
       "--bootstrap-server",
       stack.kafkaBrokers,

@@ -260,6 +260,22 @@ export async function freshDatabase(stack: Stack, name: string): Promise<string>
   return url.toString();
 }
 
+/**
+ * Flushes the dirty pages earlier experiments left (a drain writes a million rows; dropping its
+ * database leaves the checkpointer work to do), so their fsyncs do not land in the next latency
+ * window. Without the right (pg_checkpoint) it waits a checkpoint-free few seconds instead.
+ */
+export async function settleDatabase(stack: Stack): Promise<void> {
+  const sql = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql`CHECKPOINT`;
+  } catch {
+    await new Promise((r) => setTimeout(r, 5000));
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
 /** Drops databases made by {@linkcode freshDatabase}. */
 export async function dropDatabases(stack: Stack, names: string[]): Promise<void> {
   const sql = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} });

@@ -32,6 +32,7 @@ import {
   freshDatabase,
   ROOT,
   serverPids,
+  settleDatabase,
   type Stack,
 } from "../stack.ts";
 import type { SparkInstall } from "./setup.ts";
@@ -345,6 +346,7 @@ export async function runSparkLatency(
   name: string,
   warmupS = 5,
 ): Promise<SparkLatencyResult> {
+  await settleDatabase(stack);
   await createTopic(stack, name, 6);
   const url = await sparkDatabase(stack, name);
   const checkpoint = await Deno.makeTempDir({ prefix: "iot-bench-spark-" });

@@ -168,12 +168,19 @@ async function writeConf(port: number, o: Owner): Promise<void> {
   await Deno.chown(`${DATA}/services.conf`, o.uid, o.gid);
 }
 
-/** Creates role iot/iot (CREATEDB, for freshDatabase) and database iot, if missing. */
+/**
+ * Creates role iot/iot (CREATEDB, for freshDatabase) and database iot, if missing. The role may
+ * also CHECKPOINT (pg_checkpoint, PostgreSQL 15+): the benchmark flushes one experiment's dirty
+ * pages before timing the next.
+ */
 async function ensureRoleAndDb(bin: string, o: Owner, port: number): Promise<void> {
   const script = `
     DO $$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'iot') THEN
         CREATE ROLE iot LOGIN CREATEDB PASSWORD 'iot';
+      END IF;
+      IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pg_checkpoint') THEN
+        GRANT pg_checkpoint TO iot;
       END IF;
     END $$;
     SELECT 'CREATE DATABASE iot OWNER iot'
