@@ -37,15 +37,22 @@ export interface Footprint {
 
 interface ProcStat {
   ppid: number;
+  /** utime + stime. */
   ticks: number;
+  /** cutime + cstime: the CPU of children this process has waited for (exited and reaped). */
+  reapedTicks: number;
 }
 
 function readStat(pid: number): ProcStat | undefined {
   try {
     const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    // After the command name: state(0) ppid(1) ... utime(11) stime(12).
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    // After the command name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
+    return {
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+      reapedTicks: Number(fields[13]) + Number(fields[14]),
+    };
   } catch {
     return undefined;
   }
@@ -163,7 +170,7 @@ export function round(value: number, digits = 0): number {
 export interface CpuSnapshot {
   /** Monotonic time, ms. */
   at: number;
-  /** pid → [ppid, ticks]. */
+  /** pid → [ppid, its own ticks plus those of its reaped children]. */
   procs: Map<number, [number, number]>;
   /** Busy and total jiffies of all CPUs (/proc/stat). */
   machine: { busy: number; total: number };
@@ -175,7 +182,9 @@ export function cpuSnapshot(): CpuSnapshot {
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     const stat = readStat(Number(entry.name));
-    if (stat !== undefined) procs.set(Number(entry.name), [stat.ppid, stat.ticks]);
+    if (stat !== undefined) {
+      procs.set(Number(entry.name), [stat.ppid, stat.ticks + stat.reapedTicks]);
+    }
   }
   const line = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1)
     .map(Number);
@@ -234,9 +243,13 @@ export function cpuBreakdown(
   };
   const used: Record<string, number> = { other: 0 };
   for (const name of Object.keys(groups)) used[name] = 0;
-  for (const [pid, [, ticks]] of after.procs) {
-    const delta = ticks - (before.procs.get(pid)?.[1] ?? 0);
-    if (delta <= 0) continue;
+  // Short-lived processes (a PostgreSQL backend per JDBC connection, as Spark opens them) exit
+  // between the snapshots; their CPU reappears in their parent's reaped ticks. So every process
+  // of either snapshot counts with after − before: one that vanished gives back what it had used
+  // before, and its parent's reaped ticks bring its whole life, which nets to its use in between.
+  for (const pid of new Set([...before.procs.keys(), ...after.procs.keys()])) {
+    const delta = (after.procs.get(pid)?.[1] ?? 0) - (before.procs.get(pid)?.[1] ?? 0);
+    if (delta === 0) continue;
     used[find(pid)] += delta / TICKS_PER_S / seconds;
   }
   const m = after.machine.total - before.machine.total;
