@@ -1,0 +1,76 @@
+/**
+ * The command line of `deno task bench` (options are listed in bench/main.ts's header).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { ROOT } from "./stack.ts";
+
+/** Resolved command-line options. */
+export interface BenchOptions {
+  quick: boolean;
+  events: number;
+  consumers: number[];
+  rates: string[];
+  durationS: number;
+  spark: boolean;
+  clients: boolean;
+  services: "isolated" | "env";
+  out: string;
+  keepServices: boolean;
+}
+
+/** Parses the command line (see the module doc). Throws RangeError on bad values. */
+export function parseOptions(args: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean", default: false },
+      events: { type: "string" },
+      consumers: { type: "string" },
+      rates: { type: "string" },
+      duration: { type: "string" },
+      spark: { type: "boolean" },
+      "no-spark": { type: "boolean" },
+      "no-clients": { type: "boolean", default: false },
+      services: { type: "string", default: "isolated" },
+      out: { type: "string" },
+      "keep-services": { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  const quick = values.quick ?? false;
+  const int = (name: string, raw: string | undefined, fallback: number, min: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw.replaceAll("_", "").replaceAll(",", ""));
+    if (!Number.isInteger(n) || n < min) {
+      throw new RangeError(`--${name} must be an integer ≥ ${min}: got '${raw}'`);
+    }
+    return n;
+  };
+  const consumers = (values.consumers ?? (quick ? "1" : "1,2,3")).split(",").map((c) =>
+    int("consumers", c, 1, 1)
+  );
+  const rates = (values.rates ?? (quick ? "1000" : "1000,10000,50%,80%")).split(",");
+  for (const rate of rates) {
+    if (!/^\d+%?$/.test(rate) || parseInt(rate) <= 0) {
+      throw new RangeError(`--rates takes numbers or percentages like 50%: got '${rate}'`);
+    }
+  }
+  if (values.services !== "isolated" && values.services !== "env") {
+    throw new RangeError(`--services must be isolated or env: got '${values.services}'`);
+  }
+  return {
+    quick,
+    events: int("events", values.events, quick ? 20_000 : 1_000_000, 1000),
+    consumers,
+    rates,
+    durationS: int("duration", values.duration, quick ? 5 : 30, 1),
+    spark: values["no-spark"] ? false : values.spark ?? !quick,
+    clients: !values["no-clients"],
+    services: values.services,
+    out: values.out ?? `${ROOT}/bench/results${quick ? "/tmp/quick" : ""}`,
+    keepServices: values["keep-services"] ?? false,
+  };
+}
