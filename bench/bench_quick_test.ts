@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { startServices } from "../testing/services.ts";
-import type { BenchResults } from "./report.ts";
+import type { BenchResults } from "./results.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 

@@ -41,7 +41,8 @@ import { describeMachine, describeSource, measureQuietness } from "./machine.ts"
 import { checkNoDelay } from "./pg_nodelay.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
 import { preload } from "./preload.ts";
-import { type BenchResults, summarize, writeReport } from "./report.ts";
+import { writeReport } from "./report.ts";
+import { type BenchResults, summarize } from "./results.ts";
 import { runSparkDrain, runSparkLatency, type SparkVariant } from "./spark/run.ts";
 import { setupSpark, SPARK_VERSION } from "./spark/setup.ts";
 import {
