@@ -7,7 +7,7 @@
  */
 
 import type { ExitRecord, MemorySeries } from "./_checker_runtime.ts";
-import { serviceRunArgs } from "../testing/processes.ts";
+import { serviceRunArgs } from "../testing/launch.ts";
 import { ROOT } from "./stack.ts";
 
 /** How members are started. */

@@ -4,7 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { ServiceProcess, serviceRunArgs } from "../testing/processes.ts";
+import { serviceRunArgs } from "../testing/launch.ts";
+import { ServiceProcess } from "../testing/processes.ts";
 
 Deno.test({
   name: "consumer exits with code 2 and names every invalid variable and its value",

@@ -8,25 +8,10 @@
 
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
+import { serviceRunArgs } from "./launch.ts";
 import { kafkaClient } from "./services.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-
-/**
- * The `deno run` arguments of the deno.json task that runs `entry` (e.g. `consumer/main.ts`), so
- * tests, the fault-injection suite and the benchmark launch a service exactly as `deno task`
- * does: same permissions, same V8 flags. `--no-prompt` is added: a child must never wait on a
- * permission prompt. An entry no task runs (an experimental copy of a service) gets the consumer
- * task's flags.
- */
-export function serviceRunArgs(entry: string): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
-  const tasks = Object.values(config.tasks as Record<string, string>).map((t) => t.split(/\s+/));
-  const task = tasks.find((t) => t[0] === "deno" && t[1] === "run" && t.at(-1) === entry) ??
-    tasks.find((t) => t[0] === "deno" && t[1] === "run" && t.at(-1) === "consumer/main.ts");
-  if (task === undefined) throw new Error("deno.json has no task that runs consumer/main.ts");
-  return ["run", "--no-prompt", ...task.slice(2, -1), entry];
-}
 
 /** A service running as a child process. */
 export class ServiceProcess {
