@@ -58,7 +58,14 @@ export async function setupSpark(log: (line: string) => void = () => {}): Promis
       (await run(["python3", "-c", "import sys; print(sys.version_info[:2])"], "python3"))
         .trim();
     if (python !== "(3, 11)") log(`note: python3 is ${python}; site-packages path may differ`);
-    if (!(await exists(`${VENV}/bin/python`))) await run(["python3", "-m", "venv", VENV], "venv");
+    if (!(await exists(`${VENV}/bin/python`))) {
+      await run(["python3", "-m", "venv", VENV], "venv").catch((error) => {
+        throw new Error(
+          "the Spark baseline needs python3 with its venv module (Debian: apt-get install " +
+            `python3-venv); the rest of the benchmark runs without it.\n${error.message}`,
+        );
+      });
+    }
     await run([
       `${VENV}/bin/pip`,
       "install",
