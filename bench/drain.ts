@@ -130,11 +130,9 @@ export async function runDrain(
       await new Promise((r) => setTimeout(r, 100));
     }
     const cpuAfter = cpuSnapshot();
-    const servers = serverPids(stack);
     const cpu = cpuBreakdown(cpuBefore, cpuAfter, {
       consumers: consumers.map((c) => c.process.pid),
-      postgres: servers.postgres ? [servers.postgres] : [],
-      kafka: servers.kafka ? [servers.kafka] : [],
+      ...serverPids(stack),
       bench: [Deno.pid],
     });
     const batches = await Promise.all(

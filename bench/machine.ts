@@ -99,11 +99,9 @@ export async function measureQuietness(stack: Stack, seconds = 5): Promise<Quiet
   const before = cpuSnapshot();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const after = cpuSnapshot();
-  const servers = serverPids(stack);
   const cpu = cpuBreakdown(before, after, {
     bench: [Deno.pid],
-    kafka: servers.kafka ? [servers.kafka] : [],
-    postgres: servers.postgres ? [servers.postgres] : [],
+    ...serverPids(stack),
   });
   const loadavg = Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
   return {

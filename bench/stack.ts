@@ -315,11 +315,18 @@ export function runNames(runId: string) {
   return (prefix: string) => `bench_${prefix}_${runId}`;
 }
 
-/** Pids of the Kafka broker and the PostgreSQL postmaster: the processes listening on their ports. */
-export function serverPids(stack: Stack): { kafka?: number; postgres?: number } {
+/**
+ * The Kafka broker and the PostgreSQL postmaster as CPU groups for `cpuBreakdown`: each the
+ * process listening on its port, or no process when it is not visible to us.
+ */
+export function serverPids(stack: Stack): { kafka: number[]; postgres: number[] } {
   const kafkaPort = Number(stack.kafkaBrokers.split(",")[0].split(":").pop());
   const pgPort = Number(new URL(stack.databaseUrl).port || 5432);
-  return { kafka: pidListeningOn(kafkaPort), postgres: pidListeningOn(pgPort) };
+  const group = (pid: number | undefined) => (pid === undefined ? [] : [pid]);
+  return {
+    kafka: group(pidListeningOn(kafkaPort)),
+    postgres: group(pidListeningOn(pgPort)),
+  };
 }
 
 /** The process with a listening TCP socket on `port` (from /proc/net/tcp*), if visible to us. */

@@ -8,6 +8,7 @@
 
 import type { ExitRecord, MemorySeries } from "./_checker_runtime.ts";
 import { serviceRunArgs } from "../testing/launch.ts";
+import { textLines } from "../testing/lines.ts";
 import { ROOT } from "./stack.ts";
 
 /** How members are started. */
@@ -196,17 +197,10 @@ export class Member {
   }
 
   async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let rest = "";
     const encoder = new TextEncoder();
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      rest += chunk;
-      let nl: number;
-      while ((nl = rest.indexOf("\n")) >= 0) {
-        const line = rest.slice(0, nl);
-        rest = rest.slice(nl + 1);
-        this.#log?.writeSync(encoder.encode(`${this.incarnation} ${line}\n`));
-        this.#line(line);
-      }
+    for await (const line of textLines(stream)) {
+      this.#log?.writeSync(encoder.encode(`${this.incarnation} ${line}\n`));
+      this.#line(line);
     }
   }
 

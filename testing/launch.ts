@@ -9,6 +9,9 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
+/** deno.json's tasks split into words, read on first use. */
+let tasks: string[][] | undefined;
+
 /**
  * The `deno run` arguments of the deno.json task that runs `entry` (e.g. `consumer/main.ts`), so
  * tests, the fault-injection suite and the benchmark launch a service exactly as `deno task`
@@ -17,8 +20,9 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
  * task's flags.
  */
 export function serviceRunArgs(entry: string): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
-  const tasks = Object.values(config.tasks as Record<string, string>).map((t) => t.split(/\s+/));
+  tasks ??= Object.values(
+    JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks as Record<string, string>,
+  ).map((t) => t.split(/\s+/));
   const task = tasks.find((t) => t[0] === "deno" && t[1] === "run" && t.at(-1) === entry) ??
     tasks.find((t) => t[0] === "deno" && t[1] === "run" && t.at(-1) === "consumer/main.ts");
   if (task === undefined) throw new Error("deno.json has no task that runs consumer/main.ts");

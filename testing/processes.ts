@@ -9,6 +9,7 @@
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { serviceRunArgs } from "./launch.ts";
+import { textLines } from "./lines.ts";
 import { kafkaClient } from "./services.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -106,16 +107,7 @@ export class ServiceProcess {
   }
 
   async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let rest = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      rest += chunk;
-      let newline: number;
-      while ((newline = rest.indexOf("\n")) >= 0) {
-        this.#line(rest.slice(0, newline));
-        rest = rest.slice(newline + 1);
-      }
-    }
-    if (rest !== "") this.#line(rest);
+    for await (const line of textLines(stream)) this.#line(line);
   }
 
   #line(text: string): void {

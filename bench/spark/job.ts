@@ -7,6 +7,7 @@
  */
 
 import { type Footprint, FootprintSampler, processTree } from "../footprint.ts";
+import { textLines } from "../../testing/lines.ts";
 import { ROOT, type Stack } from "../stack.ts";
 import type { SparkInstall } from "./setup.ts";
 
@@ -85,22 +86,15 @@ export async function startJob(
   };
   const ready = Promise.withResolvers<void>();
   const pump = async (stream: ReadableStream<Uint8Array>) => {
-    let rest = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      rest += chunk;
-      let nl: number;
-      while ((nl = rest.indexOf("\n")) >= 0) {
-        const line = rest.slice(0, nl);
-        rest = rest.slice(nl + 1);
-        if (line === "SPARK_READY") {
-          job.readyAt = Date.now();
-          ready.resolve();
-        } else if (line.startsWith("SPARK_PROGRESS ")) {
-          job.progress.push(JSON.parse(line.slice("SPARK_PROGRESS ".length)));
-        } else {
-          job.output.push(line);
-          if (job.output.length > 200) job.output.shift();
-        }
+    for await (const line of textLines(stream)) {
+      if (line === "SPARK_READY") {
+        job.readyAt = Date.now();
+        ready.resolve();
+      } else if (line.startsWith("SPARK_PROGRESS ")) {
+        job.progress.push(JSON.parse(line.slice("SPARK_PROGRESS ".length)));
+      } else {
+        job.output.push(line);
+        if (job.output.length > 200) job.output.shift();
       }
     }
   };

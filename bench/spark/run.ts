@@ -136,11 +136,9 @@ export async function runSparkDrain(
     const cpuBefore = cpuSnapshot();
     await waitForRows(sql, job, events, 600_000 + events * 2);
     const cpuAfter = cpuSnapshot();
-    const servers = serverPids(stack);
     const cpu = cpuBreakdown(cpuBefore, cpuAfter, {
       spark: [job.pid],
-      postgres: servers.postgres ? [servers.postgres] : [],
-      kafka: servers.kafka ? [servers.kafka] : [],
+      ...serverPids(stack),
       bench: [Deno.pid],
     });
     const footprint = await stopJob(job);
