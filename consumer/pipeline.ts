@@ -164,7 +164,9 @@ export class Pipeline {
     batch.resolveOffset(lastOffset);
     metrics.consumed.inc(records.length);
     metrics.written.inc(outcome.inserted);
-    metrics.duplicates.inc(plan.duplicates - outcome.twinsRejected + outcome.duplicates);
+    metrics.duplicates.inc(
+      plan.duplicates - outcome.twinsRejected + outcome.rivalTwinsAccepted + outcome.duplicates,
+    );
     metrics.alerts.inc(outcome.alerts);
     for (const reject of outcome.rejects) {
       metrics.rejected.inc(1, { reason: reject.reasons[0].code });

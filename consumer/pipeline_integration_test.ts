@@ -223,6 +223,44 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "[integration] a re-send of a stored reading is a duplicate even behind a conflicting reading of its id in one batch",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // Found by the chaos suite: the batch's first reading of the id (the conflicting one) was
+    // refused by the database, and the re-send behind it stayed rejected as its conflict.
+    const it = await setUp("it_rival", 1);
+    const consumer = await startConsumer(it.env);
+    try {
+      const stored = reading();
+      await it.sendOne("gw-device-1", JSON.stringify(stored));
+      await waitForDrain(it.sql, GROUP, it.topic);
+      const conflicting = JSON.stringify({ ...stored, TEMPERATURA: 99 });
+      // One request: both land in the same fetch, hence the same batch.
+      await it.sendMany([
+        { key: "gw-device-1", value: conflicting },
+        { key: "gw-device-1", value: JSON.stringify(stored) },
+        { key: "gw-device-1", value: JSON.stringify(stored) },
+      ]);
+      await waitForDrain(it.sql, GROUP, it.topic);
+      const rows = await it.sql`SELECT temperatura FROM tb_sensor_evento`;
+      assert.deepEqual(rows.map((r) => r.temperatura), [21.5]);
+      const rejects = await it.sql`SELECT offset_kafka::int AS o, payload, motivos
+        FROM tb_sensor_evento_rejeitado`;
+      assert.deepEqual(
+        rejects.map((r) => [r.o, new TextDecoder().decode(r.payload), r.motivos[0].code]),
+        [[1, conflicting, "duplicate_id_conflict"]],
+      );
+      assert.equal(await consumer.metric("iot_consumer_duplicates_total"), 2);
+    } finally {
+      await consumer.dispose();
+      await it.tearDown();
+    }
+  },
+});
+
 /** `count` valid events over 60 devices; one in ten in the legacy format (no ID). */
 function stream(count: number, from = 0): { key: string; value: string }[] {
   return Array.from({ length: count }, (_, n) => {

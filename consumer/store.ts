@@ -52,6 +52,8 @@ export type StoreOutcome =
     rejects: RejectRow[];
     /** In-batch re-sends rejected along with the row they repeat. */
     twinsRejected: number;
+    /** In-batch re-sends of a rival reading that turned out to be the stored one. */
+    rivalTwinsAccepted: number;
   };
 
 /**
@@ -66,6 +68,8 @@ export async function storeBatch(
   let rows = planned;
   let rejects: RejectRow[] = [...write.rejects];
   let isolated = false;
+  let twinsRejected = 0;
+  let rivalTwinsAccepted = 0;
   for (;;) {
     const attempt = { ...write, rows: rows.map((p) => p.row), rejects };
     const outcome = await deps.retry(() => writeBatch(deps.sql, attempt, deps.plantedBug), true);
@@ -82,14 +86,28 @@ export async function storeBatch(
       if (result === "fenced") return { kind: "fenced" };
       rows = result.rows;
       rejects = [...rejects, ...result.rejects];
+      twinsRejected += result.twinsRejected;
       continue;
     }
     if (outcome.kind === "fenced") return outcome;
     if (outcome.kind === "conflict") {
       const index = rows.findIndex((p) => p.row.id === outcome.id);
       if (index < 0) throw new Error(`conflict reported for unknown id ${outcome.id}`);
-      rejects = [...rejects, ...refuse(rows[index], [conflictReason(outcome.id)])];
-      rows = rows.filter((_, i) => i !== index);
+      const refused = rows[index];
+      rejects = [...rejects, ...refuse(refused, [conflictReason(outcome.id)])];
+      twinsRejected += refused.twins?.length ?? 0;
+      const [next, ...later] = refused.rivals ?? [];
+      if (next === undefined) {
+        rows = rows.filter((_, i) => i !== index);
+        continue;
+      }
+      // The stored reading is a third one; the next different reading of the batch takes the
+      // refused row's place and its own conflict rejects are withdrawn. If it is the stored
+      // reading re-sent, it is a duplicate; if not, the database refuses it in turn.
+      const withdrawn = new Set([next.record, ...(next.twins ?? [])].map((r) => r.offset));
+      rejects = rejects.filter((r) => !withdrawn.has(r.offset));
+      rows = rows.map((p, i) => (i === index ? { ...next, rivals: later } : p));
+      rivalTwinsAccepted += next.twins?.length ?? 0;
       continue;
     }
     const alerts = rows.filter((p) => p.row.alerta).length;
@@ -99,8 +117,8 @@ export async function storeBatch(
       duplicates: rows.length - outcome.inserted,
       alerts: outcome.inserted === rows.length ? alerts : Math.min(alerts, outcome.inserted),
       rejects,
-      twinsRejected: rejects.length - write.rejects.length -
-        planned.filter((p) => !rows.includes(p)).length,
+      twinsRejected,
+      rivalTwinsAccepted,
     };
   }
 }
@@ -122,6 +140,7 @@ function refuse(planned: PlannedRow, reasons: Reason[]): RejectRow[] {
 async function isolate(deps: StoreDeps, write: BatchWrite, rows: PlannedRow[]) {
   const kept: PlannedRow[] = [];
   const rejects: RejectRow[] = [];
+  let twinsRejected = 0;
   for (const planned of rows) {
     const result = await deps.retry(
       () => writeRowFenced(deps.sql, write, planned.row, deps.plantedBug),
@@ -129,6 +148,9 @@ async function isolate(deps: StoreDeps, write: BatchWrite, rows: PlannedRow[]) {
     );
     if (result === undefined) return undefined;
     if (result === "fenced") return "fenced" as const;
+    if (result === "conflict" || result === "data_error") {
+      twinsRejected += planned.twins?.length ?? 0;
+    }
     if (result === "conflict") {
       rejects.push(...refuse(planned, [conflictReason(planned.row.id)]));
     } else if (result === "data_error") {
@@ -146,5 +168,5 @@ async function isolate(deps: StoreDeps, write: BatchWrite, rows: PlannedRow[]) {
     refused: rejects.length,
     error: deps.lastDataError(),
   });
-  return { rows: kept, rejects };
+  return { rows: kept, rejects, twinsRejected };
 }

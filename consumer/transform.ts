@@ -48,6 +48,13 @@ export interface PlannedRow {
    * the database refuses the row, they must be rejected with it, not silently dropped.
    */
   twins?: KafkaRecord[];
+  /**
+   * Later events of the batch with this id but other values, in offset order (present only when
+   * there are some). They are rejected as conflicts with this row; but if the database already
+   * holds a third reading under the id and refuses this row, one of them may be that stored
+   * reading re-sent, which is a duplicate, not a conflict (see storeBatch).
+   */
+  rivals?: PlannedRow[];
 }
 
 /** What to write for one batch of one partition. */
@@ -108,6 +115,9 @@ export function planBatch(
       duplicates++; // TEST-ONLY planted bug: the conflicting reading vanishes
     } else {
       rejects.push(rejectOf(record, [conflictReason(id)]));
+      const rival = earlier.rivals?.find((r) => sameReading(r.row, row));
+      if (rival !== undefined) (rival.twins ??= []).push(record);
+      else (earlier.rivals ??= []).push({ offset: record.offset, row, record });
     }
   }
   return { rows, rejects, duplicates };

@@ -273,3 +273,19 @@ Deno.test("rejectOf(), conflictReason() and sameReading() build what planBatch()
   );
   assert.equal(sameReading(a.row, { ...a.row, bateria: 1 }), false);
 });
+
+Deno.test("planBatch() keeps later different readings of an id as the row's rivals, copies as their twins", () => {
+  const other = { ...EVENT, TEMPERATURA: 20 };
+  const { rows, rejects } = plan([
+    record(0, EVENT),
+    record(1, other),
+    record(2, { ...EVENT, TEMPERATURA: 21 }),
+    record(3, other),
+  ]);
+  assert.deepEqual(rows.map((r) => r.offset), ["0"]);
+  assert.deepEqual(rejects.map((r) => r.offset), ["1", "2", "3"], "all still rejected here");
+  const rivals = rows[0].rivals ?? [];
+  assert.deepEqual(rivals.map((r) => [r.offset, r.row.temperatura]), [["1", 20], ["2", 21]]);
+  assert.deepEqual(rivals[0].twins?.map((t) => t.offset), ["3"]);
+  assert.equal(rivals[1].twins, undefined);
+});
