@@ -3,7 +3,7 @@
  * what matters (restricted pods, selectors, secrets, topic/partitions, image tags, render-time
  * checks, install ordering). Offline: helm and kubeconform come from scripts/install-tools.sh,
  * the operator charts are replaced by stand-ins (see testing/helm.ts), custom resources are
- * validated against ../shared/k8s-schemas.
+ * validated against schemas derived from the operators' CRDs in testing/crds/.
  *
  * @module
  */
@@ -29,13 +29,7 @@ import {
   validateFields,
   validateWithModels,
 } from "./testing/validate_core.ts";
-import {
-  isCustomKind,
-  kubeconform,
-  SCHEMAS_DIR,
-  schemasAvailable,
-  validateCustom,
-} from "./testing/validate_custom.ts";
+import { isCustomKind, validateCustom } from "./testing/validate_custom.ts";
 
 // ---- scenarios ------------------------------------------------------------------------------
 
@@ -234,13 +228,6 @@ Deno.test("[chart] helm lint --strict", async (t) => {
 
 // ---- schema validation ---------------------------------------------------------------------
 
-if (!schemasAvailable()) {
-  console.warn(
-    `\n[chart] WARNING: ${SCHEMAS_DIR} is absent: custom resources (Strimzi, CloudNativePG, KEDA, ` +
-      "prometheus-operator) are NOT validated against their schemas in this run.\n",
-  );
-}
-
 for (const scenario of SCENARIOS) {
   Deno.test(`[chart] ${scenario.name}: every built-in object validates (kubernetes-models + client-go types)`, async () => {
     assert.ok(
@@ -270,26 +257,20 @@ for (const scenario of SCENARIOS) {
     console.log(`  ${scenario.name}: ${core.length} built-in objects valid (${byKind})`);
   });
 
-  Deno.test({
-    name:
-      `[chart] ${scenario.name}: every custom resource validates against ../shared/k8s-schemas` +
-      (schemasAvailable() ? "" : " (SKIPPED: schema folder absent)"),
-    ignore: !schemasAvailable(),
-    fn: async () => {
-      const { objects, operands } = await rendered(scenario);
-      const custom = [...objects.filter(isCustomKind), ...operands];
-      const verdicts = await validateCustom(custom);
-      assert.equal(verdicts.length, custom.length, "kubeconform judged every custom resource");
-      const bad = verdicts.filter((v) => v.status !== "statusValid")
-        .map((v) => `${v.kind}/${v.name}: ${v.status} ${v.problems.join("; ")}`);
-      assert.deepEqual(bad, []);
-      console.log(
-        `  ${scenario.name}: ${custom.length} custom resources valid ` +
-          `(${
-            custom.map((o) => o.kind).join(", ") || "none"
-          }; ${operands.length} of them in the operands ConfigMap)`,
-      );
-    },
+  Deno.test(`[chart] ${scenario.name}: every custom resource validates against its operator's CRD`, async () => {
+    const { objects, operands } = await rendered(scenario);
+    const custom = [...objects.filter(isCustomKind), ...operands];
+    const verdicts = await validateCustom(custom);
+    assert.equal(verdicts.length, custom.length, "kubeconform judged every custom resource");
+    const bad = verdicts.filter((v) => v.status !== "statusValid")
+      .map((v) => `${v.kind}/${v.name}: ${v.status} ${v.problems.join("; ")}`);
+    assert.deepEqual(bad, []);
+    console.log(
+      `  ${scenario.name}: ${custom.length} custom resources valid ` +
+        `(${
+          custom.map((o) => o.kind).join(", ") || "none"
+        }; ${operands.length} of them in the operands ConfigMap)`,
+    );
   });
 }
 
@@ -315,23 +296,96 @@ Deno.test("[chart] the validators reject what they should", async (t) => {
     ]);
     assert.match(validateWithModels(deployment).join(), /replicas must be integer/);
   });
-  await t.step({
-    name: "kubeconform: ../shared/k8s-schemas selftest valid/ passes, invalid/ fails",
-    ignore: !schemasAvailable(),
-    fn: async () => {
-      const files = (dir: string) =>
-        [...Deno.readDirSync(`${SCHEMAS_DIR}/selftest/${dir}`)].map((e) =>
-          `${SCHEMAS_DIR}/selftest/${dir}/${e.name}`
-        );
-      const valid = await kubeconform(files("valid"));
-      assert.ok(valid.length > 0);
-      assert.deepEqual(valid.filter((v) => v.status !== "statusValid"), []);
-      const invalid = await kubeconform(files("invalid"));
-      assert.ok(invalid.length > 0);
-      assert.deepEqual(invalid.filter((v) => v.status !== "statusInvalid"), []);
-    },
+  await t.step("CRD schemas: well-formed resources of each operator pass", async () => {
+    const verdicts = await validateCustom(WELL_FORMED_CUSTOM);
+    assert.deepEqual(
+      verdicts.map((v) => `${v.kind}/${v.name}: ${v.status} ${v.problems.join("; ")}`).sort(),
+      WELL_FORMED_CUSTOM.map((o) => `${o.kind}/${o.metadata.name}: statusValid `).sort(),
+    );
   });
+  await t.step(
+    "CRD schemas: a misspelled field, a wrong type or a missing spec fails",
+    async () => {
+      for (const [object, expected] of MALFORMED_CUSTOM) {
+        const [verdict] = await validateCustom([object]);
+        assert.equal(verdict.status, "statusInvalid", `${object.kind}/${object.metadata.name}`);
+        assert.match(
+          verdict.problems.join("; "),
+          expected,
+          `${object.kind}/${object.metadata.name}`,
+        );
+      }
+    },
+  );
 });
+
+/** One resource of each custom kind the chart renders, as an operator's docs would write it. */
+const WELL_FORMED_CUSTOM: K8sObject[] = [
+  {
+    apiVersion: "kafka.strimzi.io/v1",
+    kind: "Kafka",
+    metadata: { name: "k" },
+    spec: {
+      kafka: { listeners: [{ name: "plain", port: 9092, type: "internal", tls: false }] },
+      entityOperator: { topicOperator: {} },
+    },
+  },
+  {
+    apiVersion: "kafka.strimzi.io/v1",
+    kind: "KafkaNodePool",
+    metadata: { name: "pool", labels: { "strimzi.io/cluster": "k" } },
+    spec: { replicas: 1, roles: ["controller", "broker"], storage: { type: "ephemeral" } },
+  },
+  {
+    apiVersion: "kafka.strimzi.io/v1",
+    kind: "KafkaTopic",
+    metadata: { name: "t", labels: { "strimzi.io/cluster": "k" } },
+    spec: { partitions: 6, replicas: 1, config: { "retention.ms": 86400000 } },
+  },
+  {
+    apiVersion: "postgresql.cnpg.io/v1",
+    kind: "Cluster",
+    metadata: { name: "pg" },
+    spec: { instances: 1, storage: { size: "1Gi" }, bootstrap: { initdb: { database: "iot" } } },
+  },
+  {
+    apiVersion: "keda.sh/v1alpha1",
+    kind: "ScaledObject",
+    metadata: { name: "so" },
+    spec: {
+      scaleTargetRef: { name: "consumer" },
+      triggers: [{ type: "kafka", metadata: { topic: "iot.sensors", lagThreshold: "100" } }],
+    },
+  },
+  {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+    metadata: { name: "pm" },
+    spec: { selector: { matchLabels: { app: "consumer" } }, podMetricsEndpoints: [{ port: "m" }] },
+  },
+];
+
+/** Broken copies of {@link WELL_FORMED_CUSTOM}, each with the problem kubeconform must name. */
+const MALFORMED_CUSTOM: [K8sObject, RegExp][] = [
+  [
+    {
+      ...WELL_FORMED_CUSTOM[0],
+      spec: { kafka: { listners: [{ name: "plain", port: 9092, type: "internal", tls: false }] } },
+    },
+    /listners/,
+  ],
+  [{ ...WELL_FORMED_CUSTOM[2], spec: { partiton: 6, replicas: 1 } }, /partiton/],
+  [{ ...WELL_FORMED_CUSTOM[2], spec: { partitions: "six", replicas: 1 } }, /partitions/],
+  [
+    { ...WELL_FORMED_CUSTOM[3], spec: { instances: 1, bootstrap: { initDb: {} } } },
+    /initDb/,
+  ],
+  [
+    { ...WELL_FORMED_CUSTOM[4], spec: { scaleTargetRef: { name: "consumer" } } },
+    /triggers/,
+  ],
+  [{ ...WELL_FORMED_CUSTOM[5], spec: undefined }, /spec/],
+];
 
 // ---- what matters -------------------------------------------------------------------------
 

@@ -1,18 +1,15 @@
 /**
  * Validation of custom resources (Strimzi, CloudNativePG, KEDA, prometheus-operator) with
- * kubeconform against the offline JSON Schemas in ../shared/k8s-schemas (generated from the
- * operators' CRDs; see its README). Only that folder is searched: a kind without a schema there
- * is an error, never a silent pass.
+ * kubeconform against JSON Schemas derived from the operators' CRDs kept in
+ * `charts/testing/crds/` (see crd_schemas.ts). Only those schemas are searched: a kind without
+ * one is an error, never a silent pass.
  *
  * @module
  */
 
 import { stringify } from "yaml";
-import { findTool, type K8sObject, ROOT, run } from "./helm.ts";
-
-/** The schema folder, `../shared/k8s-schemas` next to the repository (override: K8S_SCHEMAS_DIR). */
-export const SCHEMAS_DIR: string = Deno.env.get("K8S_SCHEMAS_DIR") ??
-  `${ROOT.replace(/\/[^/]+$/, "")}/shared/k8s-schemas`;
+import { schemasDir } from "./crd_schemas.ts";
+import { findTool, type K8sObject, run } from "./helm.ts";
 
 /** API groups whose kinds are validated here. */
 export const CUSTOM_GROUPS = [
@@ -25,15 +22,6 @@ export const CUSTOM_GROUPS = [
 /** Whether the object is a custom resource of one of those groups. */
 export function isCustomKind(object: K8sObject): boolean {
   return CUSTOM_GROUPS.includes(object.apiVersion.split("/")[0]);
-}
-
-/** Whether the schema folder exists. */
-export function schemasAvailable(): boolean {
-  try {
-    return Deno.statSync(`${SCHEMAS_DIR}/index.json`).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /** kubeconform's verdict on one resource. */
@@ -58,7 +46,7 @@ export async function kubeconform(files: string[]): Promise<Verdict[]> {
     "json",
     "-verbose",
     "-schema-location",
-    `${SCHEMAS_DIR}/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json`,
+    `${schemasDir()}/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json`,
     ...files,
   ]);
   if (result.stdout.trim() === "") {
