@@ -30,6 +30,7 @@ import {
   validateWithModels,
 } from "./testing/validate_core.ts";
 import { isCustomKind, validateCustom } from "./testing/validate_custom.ts";
+import { missingExecutable, ownImageContents } from "./testing/images.ts";
 
 // ---- scenarios ------------------------------------------------------------------------------
 
@@ -388,6 +389,48 @@ const MALFORMED_CUSTOM: [K8sObject, RegExp][] = [
 ];
 
 // ---- what matters -------------------------------------------------------------------------
+
+Deno.test("[chart] every container starts an executable its image has", async (t) => {
+  await t.step("the check itself: a shell in the kubectl image, an unknown image", () => {
+    const kubectlImage = "registry.k8s.io/kubectl:v1.37.0";
+    assert.equal(
+      missingExecutable({ name: "a", image: kubectlImage, command: ["/bin/bash", "apply.sh"] }),
+      "a: registry.k8s.io/kubectl:v1.37.0 has no /bin/bash (it has /bin/kubectl, /go-runner)",
+    );
+    assert.equal(
+      missingExecutable({ name: "b", image: kubectlImage, command: ["/bin/kubectl"] }),
+      undefined,
+    );
+    assert.equal(missingExecutable({ name: "c", image: kubectlImage }), undefined);
+    assert.match(missingExecutable({ name: "d", image: "busybox:1" })!, /no facts about busybox:1/);
+    assert.match(
+      missingExecutable({
+        name: "e",
+        image: "docker.io/library/postgres:18-alpine",
+        command: ["sh"],
+      })!,
+      /"sh" is not an absolute path/,
+    );
+    assert.deepEqual(ownImageContents("consumer/Dockerfile"), {
+      executables: ["/app/consumer"],
+      entrypoint: ["/app/consumer"],
+    });
+  });
+  for (const scenario of SCENARIOS) {
+    await t.step(scenario.name, async () => {
+      const { objects } = await rendered(scenario);
+      const containers = objects.filter((o) => WORKLOAD_KINDS.includes(o.kind)).flatMap((w) => {
+        const spec = podSpec(w);
+        return [...(spec.initContainers ?? []), ...spec.containers].map((c) => ({
+          ...c,
+          name: `${w.kind}/${w.metadata.name} ${c.name}`,
+        }));
+      });
+      assert.ok(containers.length >= 3, "containers rendered");
+      assert.deepEqual(containers.map(missingExecutable).filter(Boolean), []);
+    });
+  }
+});
 
 Deno.test("[chart] every pod of ours meets the restricted profile with a read-only root filesystem", async () => {
   for (const scenario of SCENARIOS) {
@@ -836,6 +879,10 @@ Deno.test("[chart] install ordering: custom resources are applied by a Job, neve
       ]);
     },
   );
+  const kubectl = (container: { command: string[]; args: string[] }) => {
+    assert.deepEqual(container.command, ["/bin/kubectl"], "one kubectl command, no shell");
+    return container.args;
+  };
   await t.step(
     "the Job is a release object (not a hook: --wait would deadlock), one per revision",
     () => {
@@ -844,49 +891,127 @@ Deno.test("[chart] install ordering: custom resources are applied by a Job, neve
       );
       assert.ok(job);
       assert.equal(job.metadata.name, "iot-operands-1");
-      assert.deepEqual(podSpec(job).containers[0].command, ["/bin/bash", "/operands/apply.sh"]);
+      const spec = podSpec(job);
+      assert.equal(spec.restartPolicy, "OnFailure", "a refusal is retried by the kubelet");
+      assert.deepEqual(spec.initContainers.map((c: { name: string }) => c.name), [
+        "wait-for-crds",
+        "wait-for-cloudnative-pg",
+      ]);
+      assert.deepEqual(kubectl(spec.initContainers[0]), [
+        "wait",
+        "--for=create",
+        "--for=condition=Established",
+        "--timeout=600s",
+        "customresourcedefinitions.apiextensions.k8s.io/kafkas.kafka.strimzi.io",
+        "customresourcedefinitions.apiextensions.k8s.io/kafkanodepools.kafka.strimzi.io",
+        "customresourcedefinitions.apiextensions.k8s.io/kafkatopics.kafka.strimzi.io",
+        "customresourcedefinitions.apiextensions.k8s.io/clusters.postgresql.cnpg.io",
+      ]);
+      assert.deepEqual(kubectl(spec.initContainers[1]), [
+        "wait",
+        "--namespace=iot",
+        "--for=condition=Available",
+        "--timeout=600s",
+        "deployments",
+        "--selector=app.kubernetes.io/name=cloudnative-pg,app.kubernetes.io/instance=iot",
+      ]);
+      assert.deepEqual(kubectl(spec.containers[0]), [
+        "apply",
+        "--namespace=iot",
+        "--server-side",
+        "--field-manager=iot-chart",
+        "--force-conflicts",
+        "--filename=/operands/",
+      ]);
       const cm = find(objects, "ConfigMap", "iot-operands");
-      assert.match(cm.data["apply.sh"], /kubectl apply --namespace "\$NAMESPACE" --server-side/);
-      assert.match(cm.data["apply.sh"], /retrying in 5s/);
+      assert.deepEqual(Object.keys(cm.data).sort(), [
+        "kafka.yaml",
+        "postgresql.yaml",
+        "topic.yaml",
+      ]);
     },
   );
-  await t.step("its Role allows only our custom resources, in the release namespace", () => {
+  await t.step(
+    "a post-rollback hook re-applies the resources of the revision rolled back to",
+    () => {
+      const job = objects.find((o) => o.kind === "Job" && o.metadata.name === "iot-operands-1")!;
+      const hook = objects.find((o) =>
+        o.metadata.annotations?.["helm.sh/hook"] === "post-rollback"
+      );
+      assert.ok(hook, "a rollback re-uses the old Job's name: only a hook is sure to run");
+      assert.equal(hook.metadata.name, "iot-operands-rollback");
+      assert.equal(
+        hook.metadata.annotations!["helm.sh/hook-delete-policy"],
+        "before-hook-creation,hook-succeeded",
+      );
+      assert.deepEqual(podSpec(hook), podSpec(job));
+    },
+  );
+  await t.step("its RBAC: our custom resources in the namespace, our CRDs read by name", () => {
     const role = find(objects, "Role", "iot-operands");
     assert.deepEqual(
       role.rules.map((
-        r: { apiGroups: string[]; resources: string[] },
-      ) => [r.apiGroups, r.resources]),
+        r: { apiGroups: string[]; resources: string[]; verbs: string[] },
+      ) => [r.apiGroups, r.resources, r.verbs.join()]),
       [
-        [["kafka.strimzi.io"], ["kafkas", "kafkanodepools", "kafkatopics"]],
-        [["postgresql.cnpg.io"], ["clusters"]],
+        [
+          ["kafka.strimzi.io"],
+          ["kafkas", "kafkanodepools", "kafkatopics"],
+          "get,list,watch,create,patch,update,delete",
+        ],
+        [["postgresql.cnpg.io"], ["clusters"], "get,list,watch,create,patch,update,delete"],
+        [["apps"], ["deployments"], "get,list,watch"],
       ],
     );
-    assert.equal(
-      objects.filter((o) => o.kind.startsWith("Cluster")).length,
-      0,
-      "no cluster-wide RBAC of ours",
-    );
+    const clusterWide = objects.filter((o) => o.kind.startsWith("Cluster"));
+    assert.deepEqual(clusterWide.map((o) => `${o.kind}/${o.metadata.name}`), [
+      "ClusterRole/iot-iot-operands",
+      "ClusterRoleBinding/iot-iot-operands",
+    ]);
+    assert.deepEqual(clusterWide[0].rules, [{
+      apiGroups: ["apiextensions.k8s.io"],
+      resources: ["customresourcedefinitions"],
+      resourceNames: [
+        "kafkas.kafka.strimzi.io",
+        "kafkanodepools.kafka.strimzi.io",
+        "kafkatopics.kafka.strimzi.io",
+        "clusters.postgresql.cnpg.io",
+      ],
+      verbs: ["get", "list", "watch"],
+    }]);
   });
   await t.step("the pre-delete hook deletes the KafkaTopic first, then the rest", () => {
     const hook = objects.find((o) => o.metadata.annotations?.["helm.sh/hook"] === "pre-delete");
     assert.ok(hook);
-    const e = env(hook, "kubectl");
-    assert.equal(e.get("TOPIC")?.value, "kafkatopics.kafka.strimzi.io/iot.sensors");
-    assert.equal(
-      e.get("OTHERS")?.value,
-      "kafkas.kafka.strimzi.io/iot kafkanodepools.kafka.strimzi.io/dual-role clusters.postgresql.cnpg.io/iot-pg",
-    );
-    assert.equal(e.get("ON_UNINSTALL")?.value, "delete");
-    const script = find(objects, "ConfigMap", "iot-operands").data["cleanup.sh"];
-    assert.match(script, /finalizers":null/);
+    const spec = podSpec(hook);
+    assert.equal(spec.restartPolicy, "Never");
+    assert.deepEqual(kubectl(spec.initContainers[0]), [
+      "delete",
+      "--namespace=iot",
+      "--ignore-not-found",
+      "--timeout=300s",
+      "kafkatopics.kafka.strimzi.io/iot.sensors",
+    ]);
+    assert.deepEqual(kubectl(spec.containers[0]), [
+      "delete",
+      "--namespace=iot",
+      "--ignore-not-found",
+      "--timeout=300s",
+      "kafkas.kafka.strimzi.io/iot",
+      "kafkanodepools.kafka.strimzi.io/dual-role",
+      "clusters.postgresql.cnpg.io/iot-pg",
+    ]);
   });
-  await t.step("production keeps Kafka and PostgreSQL on uninstall", async () => {
-    const production = await rendered(SCENARIOS[2]);
-    const hook = production.objects.find((o) =>
-      o.metadata.annotations?.["helm.sh/hook"] === "pre-delete"
-    )!;
-    assert.equal(env(hook, "kubectl").get("ON_UNINSTALL")?.value, "retain");
-  });
+  await t.step(
+    "production keeps Kafka and PostgreSQL on uninstall: no pre-delete hook",
+    async () => {
+      const production = await rendered(SCENARIOS[2]);
+      assert.deepEqual(
+        production.objects.filter((o) => o.metadata.annotations?.["helm.sh/hook"] === "pre-delete"),
+        [],
+      );
+    },
+  );
   await t.step("nothing of the kind when Kafka and PostgreSQL are external", async () => {
     const external = await rendered(SCENARIOS[1]);
     assert.deepEqual(external.objects.filter((o) => o.metadata.name.includes("operands")), []);

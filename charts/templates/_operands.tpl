@@ -144,64 +144,79 @@ spec:
 {{- end }}
 
 {{/*
-Pod spec of the operands Job and of its pre-delete hook: kubectl (with bash) under the
-"restricted" profile, a token for the operands ServiceAccount, /tmp as the only writable path.
-Call with (dict "root" $ "script" "apply.sh").
+The CRDs of the kinds the operands Job applies, as kubectl resource names.
+*/}}
+{{- define "iot.operandCrds" -}}
+{{- $crds := list }}
+{{- if .Values.kafka.create }}
+{{- $crds = concat $crds (list "kafkas.kafka.strimzi.io" "kafkanodepools.kafka.strimzi.io" "kafkatopics.kafka.strimzi.io") }}
+{{- end }}
+{{- if .Values.postgresql.create }}
+{{- $crds = append $crds "clusters.postgresql.cnpg.io" }}
+{{- end }}
+{{- toJson $crds }}
+{{- end }}
+
+{{/*
+Label selector of the CloudNativePG operator Deployment this release installs (the subchart's
+selector labels: its name, or nameOverride, and the release).
+*/}}
+{{- define "iot.cnpgOperatorSelector" -}}
+{{- $name := (index .Values "cloudnative-pg" "nameOverride") | default "cloudnative-pg" }}
+{{- printf "app.kubernetes.io/name=%s,app.kubernetes.io/instance=%s" $name .Release.Name }}
+{{- end }}
+
+{{/*
+One container of the operands Jobs. registry.k8s.io/kubectl holds /bin/kubectl and no shell
+(see README.md, "Install ordering"), so each container runs exactly one kubectl command.
+Call with (dict "root" $ "name" "apply" "args" (list ...)).
+*/}}
+{{- define "iot.kubectlContainer" -}}
+{{- $v := .root.Values }}
+- name: {{ .name }}
+  image: {{ $v.operands.image | quote }}
+  imagePullPolicy: IfNotPresent
+  command: [/bin/kubectl]
+  args:
+    {{- toYaml .args | nindent 4 }}
+  env:
+    # kubectl keeps its discovery cache under $HOME/.kube; the root filesystem is read-only.
+    - name: HOME
+      value: /tmp
+  resources:
+    {{- toYaml $v.operands.resources | nindent 4 }}
+  securityContext:
+    {{- include "iot.containerSecurityContext" .root | nindent 4 }}
+  volumeMounts:
+    - name: operands
+      mountPath: /operands
+      readOnly: true
+    - name: tmp
+      mountPath: /tmp
+{{- end }}
+
+{{/*
+Pod spec of the operands Jobs: a token for the operands ServiceAccount, the custom resources
+mounted read-only, /tmp as the only writable path. Call with
+(dict "root" $ "restartPolicy" "OnFailure" "init" (list <container>...) "main" <container>),
+each container rendered by iot.kubectlContainer.
 */}}
 {{- define "iot.operandsPodSpec" -}}
 {{- $root := .root }}
-{{- $v := $root.Values }}
 serviceAccountName: {{ include "iot.fullname" $root }}-operands
 automountServiceAccountToken: true
-restartPolicy: Never
+restartPolicy: {{ .restartPolicy }}
 enableServiceLinks: false
 securityContext:
-  {{- include "iot.podSecurityContext" $v.runAsUser | nindent 2 }}
+  {{- include "iot.podSecurityContext" $root.Values.runAsUser | nindent 2 }}
+{{- with .init }}
+initContainers:
+  {{- range . }}
+  {{- . | nindent 2 }}
+  {{- end }}
+{{- end }}
 containers:
-  - name: kubectl
-    image: {{ $v.operands.image | quote }}
-    imagePullPolicy: IfNotPresent
-    command: [/bin/bash, {{ printf "/operands/%s" .script | quote }}]
-    env:
-      - name: NAMESPACE
-        valueFrom:
-          fieldRef:
-            fieldPath: metadata.namespace
-      - name: HOME
-        value: /tmp
-      {{- if eq .script "apply.sh" }}
-      - name: TIMEOUT_S
-        value: {{ $v.operands.timeoutSeconds | quote }}
-      {{- else }}
-      - name: TIMEOUT_S
-        value: "60"
-      - name: ON_UNINSTALL
-        value: {{ $v.operands.onUninstall | quote }}
-      - name: TOPIC
-        value: {{ if $v.kafka.create }}{{ printf "kafkatopics.kafka.strimzi.io/%s" (include "iot.kafkaTopicResourceName" $root) | quote }}{{ else }}""{{ end }}
-      {{- $others := list }}
-      {{- if $v.kafka.create }}
-      {{- $others = append $others (printf "kafkas.kafka.strimzi.io/%s" (include "iot.kafkaName" $root)) }}
-      {{- range $v.kafka.nodePools }}
-      {{- $others = append $others (printf "kafkanodepools.kafka.strimzi.io/%s" .name) }}
-      {{- end }}
-      {{- end }}
-      {{- if $v.postgresql.create }}
-      {{- $others = append $others (printf "clusters.postgresql.cnpg.io/%s" (include "iot.postgresqlName" $root)) }}
-      {{- end }}
-      - name: OTHERS
-        value: {{ join " " $others | quote }}
-      {{- end }}
-    resources:
-      {{- toYaml $v.operands.resources | nindent 6 }}
-    securityContext:
-      {{- include "iot.containerSecurityContext" $root | nindent 6 }}
-    volumeMounts:
-      - name: operands
-        mountPath: /operands
-        readOnly: true
-      - name: tmp
-        mountPath: /tmp
+  {{- .main | nindent 2 }}
 volumes:
   - name: operands
     configMap:
@@ -209,4 +224,27 @@ volumes:
   - name: tmp
     emptyDir:
       sizeLimit: 64Mi
+{{- end }}
+
+{{/*
+Pod spec that applies the custom resources: wait until their CRDs are established and, when
+this release installs CloudNativePG, until its operator (and so its webhook) is available; then
+one server-side apply. A refusal (the webhook can lag its Deployment) fails the container and the
+kubelet restarts it with back-off, within the Job's backoffLimit and deadline.
+*/}}
+{{- define "iot.operandsApplyPodSpec" -}}
+{{- $root := . }}
+{{- $v := .Values }}
+{{- $ns := .Release.Namespace }}
+{{- $timeout := printf "--timeout=%ds" (int $v.operands.timeoutSeconds) }}
+{{- $crds := list }}
+{{- range (include "iot.operandCrds" . | fromJsonArray) }}
+{{- $crds = append $crds (printf "customresourcedefinitions.apiextensions.k8s.io/%s" .) }}
+{{- end }}
+{{- $init := list (include "iot.kubectlContainer" (dict "root" $root "name" "wait-for-crds" "args" (concat (list "wait" "--for=create" "--for=condition=Established" $timeout) $crds))) }}
+{{- if and $v.postgresql.create (index $v "cloudnative-pg" "enabled") }}
+{{- $init = append $init (include "iot.kubectlContainer" (dict "root" $root "name" "wait-for-cloudnative-pg" "args" (list "wait" (printf "--namespace=%s" $ns) "--for=condition=Available" $timeout "deployments" (printf "--selector=%s" (include "iot.cnpgOperatorSelector" $root))))) }}
+{{- end }}
+{{- $main := include "iot.kubectlContainer" (dict "root" $root "name" "apply" "args" (list "apply" (printf "--namespace=%s" $ns) "--server-side" "--field-manager=iot-chart" "--force-conflicts" "--filename=/operands/")) }}
+{{- include "iot.operandsPodSpec" (dict "root" $root "restartPolicy" "OnFailure" "init" $init "main" $main) }}
 {{- end }}
