@@ -27,8 +27,11 @@ missing_prerequisites() {
     [[ "${dir%%/*}" -ge 15 ]] && pg=yes
   done
   [[ -n "$pg" ]] || printf 'PostgreSQL 15+ server binaries\tpostgresql\n'
-  command -v setsid >/dev/null && command -v runuser >/dev/null ||
-    printf 'setsid and runuser (server process groups, initdb as a non-root user)\tutil-linux\n'
+  command -v setsid >/dev/null && command -v runuser >/dev/null && command -v unshare >/dev/null ||
+    printf 'setsid, runuser, unshare (process groups, initdb as a non-root user, a private network)\tutil-linux\n'
+  [[ -x "$(command -v ip || echo /usr/sbin/ip)" ]] ||
+    printf 'ip (brings loopback up in the test control plane'"'"'s network namespace)\tiproute2\n'
+  command -v openssl >/dev/null || printf 'openssl (the test control plane'"'"'s certificates)\topenssl\n'
   [[ -s /etc/ssl/certs/ca-certificates.crt ]] || printf 'CA certificates (downloads)\tca-certificates\n'
   # Debian 12's golang-go is 1.19, too old to fetch a newer toolchain: there, take Go from go.dev.
   go_ok || printf 'Go 1.21+ (builds helm and kubeconform; on Debian 12: https://go.dev/dl/)\tgolang-go\n'

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `deno task test`: every test, from a fresh clone. Checks the system prerequisites first (one
 # line naming the Debian packages when something is missing), fetches the tools the tests run
-# (helm, kubeconform) into .cache/ once, then runs `deno test -A` with the arguments given:
+# into .cache/ once (helm and kubeconform; the test control plane, built from the Go module
+# proxy: a quarter of an hour the first time, seconds after), then runs `deno test -A` with the
+# arguments given:
 #
 #   deno task test                  # everything
 #   deno task test charts/          # one folder
@@ -11,4 +13,5 @@ cd "$root"
 
 bash scripts/prerequisites.sh
 bash scripts/install-tools.sh >&2
+bash k8s/control-plane/build.sh >/dev/null
 exec deno test -A "$@"
