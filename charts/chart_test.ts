@@ -31,28 +31,7 @@ import {
 } from "./testing/validate_core.ts";
 import { isCustomKind, validateCustom } from "./testing/validate_custom.ts";
 import { missingExecutable, ownImageContents } from "./testing/images.ts";
-
-// ---- scenarios ------------------------------------------------------------------------------
-
-interface Scenario {
-  name: string;
-  files: string[];
-}
-
-/** Every scenario rendered here; each ci/*.yaml file must appear in one (checked below). */
-const SCENARIOS: Scenario[] = [
-  { name: "default (kind)", files: [] },
-  { name: "operators off, external Kafka and PostgreSQL", files: ["ci/external-values.yaml"] },
-  {
-    name: "production sizing",
-    files: ["values-production.yaml", "ci/production-values.yaml"],
-  },
-  { name: "KEDA on Kafka lag", files: ["ci/keda-values.yaml"] },
-  {
-    name: "KEDA on Prometheus, operators already installed",
-    files: ["ci/keda-prometheus-values.yaml"],
-  },
-];
+import { type Scenario, SCENARIOS } from "./testing/scenarios.ts";
 
 const APP_VERSION: string = parse(Deno.readTextFileSync(`${CHART_DIR}/Chart.yaml`)).appVersion;
 const WORKLOAD_KINDS = ["Deployment", "Job", "Pod"];
@@ -175,7 +154,7 @@ Deno.test("[chart] every ci/ values file is one of the rendered scenarios", () =
   for (const entry of Deno.readDirSync(`${CHART_DIR}/ci`)) {
     assert.ok(
       covered.has(`ci/${entry.name}`),
-      `ci/${entry.name} is not in SCENARIOS of chart_test.ts`,
+      `ci/${entry.name} is not in SCENARIOS of testing/scenarios.ts`,
     );
   }
 });

@@ -89,15 +89,20 @@ export function dependencies(): { name: string; version: string; condition: stri
   return chart.dependencies;
 }
 
-let copy: string | undefined;
+const copies = new Map<boolean, string>();
 
 /**
  * A temporary copy of the chart with stand-in subcharts in charts/, made once per test run.
  *
+ * @param operators Whether the stand-ins also carry what the real operator charts install
+ *   before our resources need it, for a real API server: Strimzi's CRDs in `crds/` (as its
+ *   chart ships them), CloudNativePG's CRDs as templates kept on uninstall, and a Deployment
+ *   with the CloudNativePG operator's selector labels (the operands Job waits for it).
  * @returns Its path.
  */
-export function chartWithStandIns(): string {
-  if (copy) return copy;
+export function chartWithStandIns(operators = false): string {
+  const existing = copies.get(operators);
+  if (existing) return existing;
   const dir = Deno.makeTempDirSync({ prefix: "iot-chart-" });
   copyDir(CHART_DIR, dir, (name) => name !== "charts" && !name.endsWith(".ts"));
   for (const dep of dependencies()) {
@@ -113,8 +118,9 @@ export function chartWithStandIns(): string {
       "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stand-in-{{ .Chart.Name }}\n" +
         `  labels:\n    ${STUB_LABEL}: {{ .Chart.Name }}\n`,
     );
+    if (operators) addOperatorStandIn(dep.name, sub);
   }
-  copy = dir;
+  copies.set(operators, dir);
   globalThis.addEventListener("unload", () => {
     try {
       Deno.removeSync(dir, { recursive: true });
@@ -124,6 +130,61 @@ export function chartWithStandIns(): string {
   });
   return dir;
 }
+
+const CRDS = `${CHART_DIR}/testing/crds`;
+
+function addOperatorStandIn(name: string, sub: string): void {
+  if (name === "strimzi-kafka-operator") {
+    copyDir(`${CRDS}/strimzi-1.2.0`, `${sub}/crds`, () => true);
+  } else if (name === "cloudnative-pg") {
+    // As the real chart does: the CRDs outlive `helm uninstall`.
+    const keep = "    helm.sh/resource-policy: keep\n";
+    const crds = [...Deno.readDirSync(`${CRDS}/cloudnative-pg-1.30.0`)].map((e) =>
+      Deno.readTextFileSync(`${CRDS}/cloudnative-pg-1.30.0/${e.name}`)
+        .replace(/^metadata:\n  annotations:\n/m, `metadata:\n  annotations:\n${keep}`)
+        // Helm would read the CRDs' own {{ }} (in descriptions) as template actions.
+        .replaceAll("{{", '{{ "{{" }}')
+    );
+    Deno.writeTextFileSync(`${sub}/templates/crds.yaml`, crds.join("\n---\n"));
+    Deno.writeTextFileSync(`${sub}/templates/operator.yaml`, CNPG_OPERATOR_STAND_IN);
+  } else {
+    throw new Error(`no operator stand-in for ${name}`);
+  }
+}
+
+/** The CloudNativePG operator's Deployment, as its chart labels it; the image never runs. */
+const CNPG_OPERATOR_STAND_IN = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-cloudnative-pg
+  labels:
+    app.kubernetes.io/name: cloudnative-pg
+    app.kubernetes.io/instance: {{ .Release.Name }}
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: cloudnative-pg
+      app.kubernetes.io/instance: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: cloudnative-pg
+        app.kubernetes.io/instance: {{ .Release.Name }}
+    spec:
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile: { type: RuntimeDefault }
+      containers:
+        - name: manager
+          image: ghcr.io/cloudnative-pg/cloudnative-pg:1.30.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            capabilities: { drop: [ALL] }
+            readOnlyRootFilesystem: true
+            runAsUser: 10001
+`;
 
 function copyDir(from: string, to: string, keep: (name: string) => boolean): void {
   Deno.mkdirSync(to, { recursive: true });

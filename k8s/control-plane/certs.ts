@@ -1,0 +1,109 @@
+/**
+ * Certificates of the test control plane, made with openssl: a CA, the API server's serving
+ * certificate, an administrator's client certificate and the service-account signing key.
+ *
+ * @module
+ */
+
+/** Paths of the files {@link makeCertificates} writes. */
+export interface Certificates {
+  /** CA certificate: trusted by every client, and the client CA of the API server. */
+  caCert: string;
+  /** CA key. */
+  caKey: string;
+  /** API server serving certificate (127.0.0.1, localhost, kubernetes.default.svc). */
+  serverCert: string;
+  /** Its key. */
+  serverKey: string;
+  /** Client certificate of `admin` in `system:masters`. */
+  adminCert: string;
+  /** Its key. */
+  adminKey: string;
+  /** Private key that signs service-account tokens. */
+  serviceAccountKey: string;
+  /** Its public key, which verifies them. */
+  serviceAccountPub: string;
+}
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  const out = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
+    .output();
+  if (!out.success) {
+    throw new Error(`openssl ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+const CURVE = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+
+/** Issues a certificate signed by the CA in `dir`, with the given subject and extensions. */
+async function issue(dir: string, name: string, subject: string, extensions: string[]) {
+  await openssl([
+    "req",
+    "-new",
+    ...CURVE,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    subject,
+    ...extensions.flatMap((e) => ["-addext", e]),
+  ], dir);
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-copy_extensions",
+    "copyall",
+    "-out",
+    `${name}.crt`,
+  ], dir);
+}
+
+/**
+ * Writes a fresh set of certificates into a folder.
+ *
+ * @param dir An existing, empty folder.
+ * @returns The paths.
+ */
+export async function makeCertificates(dir: string): Promise<Certificates> {
+  await openssl([
+    "req",
+    "-x509",
+    ...CURVE,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=iot-test-control-plane-ca",
+  ], dir);
+  await issue(dir, "apiserver", "/CN=kube-apiserver", [
+    "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default," +
+    "DNS:kubernetes.default.svc,IP:10.96.0.1",
+    "extendedKeyUsage=serverAuth",
+  ]);
+  await issue(dir, "admin", "/O=system:masters/CN=admin", ["extendedKeyUsage=clientAuth"]);
+  await openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "sa.key"], dir);
+  await openssl(["ec", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir);
+  return {
+    caCert: `${dir}/ca.crt`,
+    caKey: `${dir}/ca.key`,
+    serverCert: `${dir}/apiserver.crt`,
+    serverKey: `${dir}/apiserver.key`,
+    adminCert: `${dir}/admin.crt`,
+    adminKey: `${dir}/admin.key`,
+    serviceAccountKey: `${dir}/sa.key`,
+    serviceAccountPub: `${dir}/sa.pub`,
+  };
+}
