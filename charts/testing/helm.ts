@@ -141,7 +141,7 @@ function addOperatorStandIn(name: string, sub: string): void {
     const keep = "    helm.sh/resource-policy: keep\n";
     const crds = [...Deno.readDirSync(`${CRDS}/cloudnative-pg-1.30.0`)].map((e) =>
       Deno.readTextFileSync(`${CRDS}/cloudnative-pg-1.30.0/${e.name}`)
-        .replace(/^metadata:\n  annotations:\n/m, `metadata:\n  annotations:\n${keep}`)
+        .replace(/^metadata:\n {2}annotations:\n/m, `metadata:\n  annotations:\n${keep}`)
         // Helm would read the CRDs' own {{ }} (in descriptions) as template actions.
         .replaceAll("{{", '{{ "{{" }}')
     );
