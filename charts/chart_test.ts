@@ -999,14 +999,14 @@ Deno.test("[chart] install ordering: custom resources are applied by a Job, neve
 
 Deno.test("[chart] Kafka and PostgreSQL sizing: kind default and production", async (t) => {
   await t.step(
-    "default: one dual-role ephemeral node, replication 1, one PostgreSQL instance",
+    "default: one dual-role node on a persistent volume, replication 1, one PostgreSQL instance",
     async () => {
       const { operands } = await rendered(SCENARIOS[0]);
       const pools = operands.filter((o) => o.kind === "KafkaNodePool");
-      assert.deepEqual(pools.map((p) => [p.spec.roles, p.spec.replicas, p.spec.storage.type]), [[
+      assert.deepEqual(pools.map((p) => [p.spec.roles, p.spec.replicas, p.spec.storage]), [[
         ["controller", "broker"],
         1,
-        "ephemeral",
+        { type: "persistent-claim", size: "5Gi", deleteClaim: true },
       ]]);
       const config = find(operands, "Kafka").spec.kafka.config;
       for (
@@ -1147,6 +1147,33 @@ Deno.test("[chart] NOTES.txt gives the next commands", async () => {
   assert.match(notes, /--set consumer\.replicaCount=N/);
   assert.match(notes, /kubectl -n iot scale deploy\/iot-consumer --replicas=N/);
   assert.match(notes, /helm test iot -n iot/);
+  assert.doesNotMatch(notes, /WARNING/, "persistent storage by default: no warning");
+});
+
+Deno.test("[chart] NOTES.txt warns when a Kafka node pool keeps its log on ephemeral storage", async () => {
+  const dir = chartWithStandIns();
+  for (
+    const storage of [
+      { type: "ephemeral" },
+      { type: "jbod", volumes: [{ id: 0, type: "ephemeral", kraftMetadata: "shared" }] },
+    ]
+  ) {
+    const pool = { name: "scratch", roles: ["controller", "broker"], replicas: 1, storage };
+    const result = await run([
+      findTool("helm"),
+      "install",
+      "iot",
+      dir,
+      "--dry-run=client",
+      "--namespace",
+      "iot",
+      "--set-json",
+      `kafka.nodePools=${JSON.stringify([pool])}`,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const notes = result.stdout.slice(result.stdout.indexOf("NOTES:"));
+    assert.match(notes, /WARNING: Kafka node pool "scratch" keeps its log on ephemeral storage/);
+  }
 });
 
 Deno.test("[chart] helm test checks that rows arrive in PostgreSQL", async () => {
