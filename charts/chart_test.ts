@@ -1125,19 +1125,17 @@ Deno.test("[chart] values.yaml documents every key, and values.schema.json knows
   assert.ok(values.consumer.replicaCount === 3 && values.topic.partitions === 6);
 });
 
-Deno.test("[chart] NOTES.txt gives the next commands", async () => {
+/** NOTES.txt as `helm install --dry-run` prints it, with extra helm arguments. */
+async function installNotes(...extra: string[]): Promise<string> {
   const dir = chartWithStandIns();
-  const result = await run([
-    findTool("helm"),
-    "install",
-    "iot",
-    dir,
-    "--dry-run=client",
-    "--namespace",
-    "iot",
-  ]);
+  const cmd = [findTool("helm"), "install", "iot", dir, "--dry-run=client", "--namespace", "iot"];
+  const result = await run([...cmd, ...extra]);
   assert.equal(result.code, 0, result.stderr);
-  const notes = result.stdout.slice(result.stdout.indexOf("NOTES:"));
+  return result.stdout.slice(result.stdout.indexOf("NOTES:"));
+}
+
+Deno.test("[chart] NOTES.txt gives the next commands", async () => {
+  const notes = await installNotes();
   assert.match(notes, /kubectl -n iot logs deploy\/iot-producer -f/);
   assert.match(
     notes,
@@ -1151,7 +1149,6 @@ Deno.test("[chart] NOTES.txt gives the next commands", async () => {
 });
 
 Deno.test("[chart] NOTES.txt warns when a Kafka node pool keeps its log on ephemeral storage", async () => {
-  const dir = chartWithStandIns();
   for (
     const storage of [
       { type: "ephemeral" },
@@ -1159,19 +1156,7 @@ Deno.test("[chart] NOTES.txt warns when a Kafka node pool keeps its log on ephem
     ]
   ) {
     const pool = { name: "scratch", roles: ["controller", "broker"], replicas: 1, storage };
-    const result = await run([
-      findTool("helm"),
-      "install",
-      "iot",
-      dir,
-      "--dry-run=client",
-      "--namespace",
-      "iot",
-      "--set-json",
-      `kafka.nodePools=${JSON.stringify([pool])}`,
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    const notes = result.stdout.slice(result.stdout.indexOf("NOTES:"));
+    const notes = await installNotes("--set-json", `kafka.nodePools=${JSON.stringify([pool])}`);
     assert.match(notes, /WARNING: Kafka node pool "scratch" keeps its log on ephemeral storage/);
   }
 });
