@@ -23,6 +23,7 @@ export const ISOLATED_ENV: Readonly<Record<string, string>> = Object.freeze({
   SERVICES_DIR: `${ROOT}/.cache/services-bench`,
   KAFKA_PORT: "39092",
   KAFKA_CONTROLLER_PORT: "39093",
+  KAFKA_SASL_PORT: "39094",
   POSTGRES_PORT: "35432",
 });
 

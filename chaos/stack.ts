@@ -21,13 +21,14 @@ export const ROOT: string = fileURLToPath(new URL("../", import.meta.url)).repla
 
 /**
  * Where and on which ports the chaos servers run. The ports can be moved with CHAOS_KAFKA_PORT,
- * CHAOS_KAFKA_CONTROLLER_PORT and CHAOS_POSTGRES_PORT, so two checkouts on one machine can each
+ * CHAOS_KAFKA_CONTROLLER_PORT, CHAOS_KAFKA_SASL_PORT and CHAOS_POSTGRES_PORT, so two checkouts on one machine can each
  * run the suite at once (on the same ports, the second waits; see `lockPorts`).
  */
 export const CHAOS_ENV: Readonly<Record<string, string>> = Object.freeze({
   SERVICES_DIR: `${ROOT}/.cache/services-chaos`,
   KAFKA_PORT: Deno.env.get("CHAOS_KAFKA_PORT") || "29092",
   KAFKA_CONTROLLER_PORT: Deno.env.get("CHAOS_KAFKA_CONTROLLER_PORT") || "29093",
+  KAFKA_SASL_PORT: Deno.env.get("CHAOS_KAFKA_SASL_PORT") || "29094",
   POSTGRES_PORT: Deno.env.get("CHAOS_POSTGRES_PORT") || "25432",
 });
 
@@ -62,7 +63,7 @@ export async function assertOwnServers(stack: ChaosServices): Promise<void> {
       `the servers answering on the chaos ports (Kafka ${CHAOS_ENV.KAFKA_PORT}, PostgreSQL ` +
         `${CHAOS_ENV.POSTGRES_PORT}) were not started by this checkout (${CHAOS_ENV.SERVICES_DIR}): ` +
         "stop them where they were started (`deno task chaos:down`) or move this run with " +
-        "CHAOS_KAFKA_PORT, CHAOS_KAFKA_CONTROLLER_PORT and CHAOS_POSTGRES_PORT",
+        "CHAOS_KAFKA_PORT, CHAOS_KAFKA_CONTROLLER_PORT, CHAOS_KAFKA_SASL_PORT and CHAOS_POSTGRES_PORT",
     );
   }
 }

@@ -9,8 +9,11 @@ import {
   checkKafkaName,
   checkKafkaTopic,
   EnvReader,
+  type KafkaSecurity,
   LOG_LEVELS,
   type LogLevel,
+  readKafkaSecurity,
+  type ReadTextFile,
 } from "@iot/shared";
 import { PLANTED_BUGS, type PlantedBug } from "./planted.ts";
 
@@ -24,10 +27,17 @@ export interface ConsumerConfig {
   groupId: string;
   /** `KAFKA_CLIENT_ID`. */
   clientId: string;
+  /** `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`, `KAFKA_TLS_CA_FILE`: how Kafka is reached. */
+  kafkaSecurity: KafkaSecurity;
   /** `KAFKA_SESSION_TIMEOUT_MS`: how long the group waits for a silent member. */
   sessionTimeoutMs: number;
   /** `DATABASE_URL`: PostgreSQL connection URL. */
   databaseUrl: string;
+  /**
+   * `DATABASE_CA_FILE`: PEM CA that signed PostgreSQL's certificate. When set, connections use TLS
+   * and verify the certificate and the host name (libpq's verify-full). Present only when set.
+   */
+  databaseCaFile?: string;
   /** `DATABASE_POOL_SIZE`: connections to PostgreSQL. */
   databasePoolSize: number;
   /** `ALERT_TEMPERATURE_MAX` and `ALERT_BATTERY_MIN`. */
@@ -53,15 +63,20 @@ export interface ConsumerConfig {
  * Reads and validates the consumer's settings.
  *
  * @param env Environment variables, usually `Deno.env.toObject()`.
+ * @param readFile Reads the files settings name (CA, password); tests pass a fake.
  * @throws {ConfigError} naming every invalid variable and its value.
  */
-export function loadConsumerConfig(env: Record<string, string | undefined>): ConsumerConfig {
+export function loadConsumerConfig(
+  env: Record<string, string | undefined>,
+  readFile: ReadTextFile = Deno.readTextFileSync,
+): ConsumerConfig {
   const read = new EnvReader(env);
   const config: ConsumerConfig = {
     kafkaBrokers: read.brokers("KAFKA_BROKERS", "localhost:9092"),
     topic: read.string("KAFKA_TOPIC", "iot.sensors", checkKafkaTopic),
     groupId: read.string("KAFKA_GROUP_ID", "iot-consumer", checkKafkaName),
     clientId: read.string("KAFKA_CLIENT_ID", "iot-consumer", checkKafkaName),
+    kafkaSecurity: readKafkaSecurity(read, readFile),
     sessionTimeoutMs: read.integer("KAFKA_SESSION_TIMEOUT_MS", 30_000, { min: 6000, max: 300_000 }),
     databaseUrl: read.string("DATABASE_URL", "postgres://iot:iot@localhost:5432/iot", checkDbUrl),
     databasePoolSize: read.integer("DATABASE_POOL_SIZE", 4, { min: 1, max: 100 }),
@@ -75,6 +90,22 @@ export function loadConsumerConfig(env: Record<string, string | undefined>): Con
     summaryIntervalS: read.number("SUMMARY_INTERVAL_S", 10, { min: 0, max: 86_400 }),
     shutdownTimeoutS: read.number("SHUTDOWN_TIMEOUT_S", 25, { min: 1, max: 3600 }),
   };
+  const caFile = read.raw("DATABASE_CA_FILE");
+  if (caFile !== undefined) {
+    config.databaseCaFile = caFile;
+    checkCaFile(read, caFile, readFile);
+    const sslmode = sslmodeOf(config.databaseUrl);
+    if (sslmode !== undefined && sslmode !== "verify-full") {
+      read.problem(
+        `DATABASE_URL asks for sslmode=${sslmode}, which contradicts DATABASE_CA_FILE ` +
+          "(the certificate and host name are verified): drop sslmode or say verify-full",
+      );
+    }
+  }
+  if (/[?&]sslrootcert=(?!system(&|$))/.test(config.databaseUrl)) {
+    // postgres.js reads only sslrootcert=system: a file named there would be ignored silently.
+    read.problem("DATABASE_URL's sslrootcert is not read: name the CA file in DATABASE_CA_FILE");
+  }
   const planted = read.choice<PlantedBug | "">("IOT_PLANTED_BUG", "", ["", ...PLANTED_BUGS]);
   // Only when set, so a normal configuration has exactly the contract's keys.
   if (planted !== "") config.plantedBug = planted;
@@ -97,5 +128,26 @@ function checkDbUrl(value: string): string | undefined {
     return undefined;
   } catch {
     return "must be a postgres:// or postgresql:// URL";
+  }
+}
+
+function sslmodeOf(url: string): string | undefined {
+  try {
+    return new URL(url).searchParams.get("sslmode") ?? undefined;
+  } catch {
+    return undefined; // reported by checkDbUrl
+  }
+}
+
+function checkCaFile(read: EnvReader, path: string, readFile: ReadTextFile): void {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    read.problem(`DATABASE_CA_FILE cannot be read (${(error as Error).message}): got "${path}"`);
+    return;
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    read.problem(`DATABASE_CA_FILE holds no PEM certificate: got "${path}"`);
   }
 }

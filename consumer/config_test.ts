@@ -18,6 +18,7 @@ Deno.test("loadConsumerConfig() gives the contract's defaults", () => {
     topic: "iot.sensors",
     groupId: "iot-consumer",
     clientId: "iot-consumer",
+    kafkaSecurity: { protocol: "PLAINTEXT" },
     sessionTimeoutMs: 30000,
     databaseUrl: "postgres://iot:iot@localhost:5432/iot",
     databasePoolSize: 4,
@@ -30,6 +31,15 @@ Deno.test("loadConsumerConfig() gives the contract's defaults", () => {
   });
 });
 
+/** Files a deployment mounts: PEM CAs and a password. */
+function fakeFiles(path: string): string {
+  if (path.endsWith(".crt")) {
+    return "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  }
+  if (path.endsWith("password")) return "s3cret\n";
+  throw new Error(`ENOENT: ${path}`);
+}
+
 Deno.test("loadConsumerConfig() reads every variable", () => {
   const config = loadConsumerConfig({
     KAFKA_BROKERS: "kafka-0.kafka:9092, kafka-1.kafka:9092",
@@ -37,7 +47,13 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     KAFKA_GROUP_ID: "iot-consumer-b",
     KAFKA_CLIENT_ID: "consumer-7",
     KAFKA_SESSION_TIMEOUT_MS: "6000",
-    DATABASE_URL: "postgresql://app:p%40ss@iot-db-rw.default.svc:5432/app?sslmode=require",
+    KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
+    KAFKA_SASL_MECHANISM: "scram-sha-512",
+    KAFKA_SASL_USERNAME: "iot-consumer",
+    KAFKA_SASL_PASSWORD_FILE: "/etc/iot/kafka-user/password",
+    KAFKA_TLS_CA_FILE: "/etc/iot/kafka-ca/ca.crt",
+    DATABASE_URL: "postgresql://app:p%40ss@iot-db-rw.default.svc:5432/app?sslmode=verify-full",
+    DATABASE_CA_FILE: "/etc/iot/postgres-ca/ca.crt",
     DATABASE_POOL_SIZE: "8",
     ALERT_TEMPERATURE_MAX: "40.5",
     ALERT_BATTERY_MIN: "10",
@@ -46,14 +62,25 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     LOG_LEVEL: "error",
     SUMMARY_INTERVAL_S: "0",
     SHUTDOWN_TIMEOUT_S: "3600",
-  });
+  }, fakeFiles);
   assert.deepEqual(config, {
     kafkaBrokers: ["kafka-0.kafka:9092", "kafka-1.kafka:9092"],
     topic: "iot.sensors",
     groupId: "iot-consumer-b",
     clientId: "consumer-7",
+    kafkaSecurity: {
+      protocol: "SASL_SSL",
+      sasl: {
+        mechanism: "scram-sha-512",
+        username: "iot-consumer",
+        password: undefined,
+        passwordFile: "/etc/iot/kafka-user/password",
+      },
+      tls: { caFile: "/etc/iot/kafka-ca/ca.crt" },
+    },
     sessionTimeoutMs: 6000,
-    databaseUrl: "postgresql://app:p%40ss@iot-db-rw.default.svc:5432/app?sslmode=require",
+    databaseUrl: "postgresql://app:p%40ss@iot-db-rw.default.svc:5432/app?sslmode=verify-full",
+    databaseCaFile: "/etc/iot/postgres-ca/ca.crt",
     databasePoolSize: 8,
     alertRule: { temperatureMax: 40.5, batteryMin: 10 },
     concurrency: 8,
@@ -153,6 +180,47 @@ Deno.test(
     assert.ok(!keyValue.includes("s3cret"), keyValue);
   },
 );
+
+Deno.test("loadConsumerConfig() checks DATABASE_CA_FILE and what DATABASE_URL says of TLS", async (t) => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConsumerConfig(env, fakeFiles);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError, String(error));
+      return error.problems;
+    }
+    return [];
+  };
+  const url = "postgres://app:pw@iot-pg-rw.iot:5432/app";
+  await t.step("a readable PEM CA and no sslmode: accepted", () => {
+    assert.deepEqual(problems({ DATABASE_URL: url, DATABASE_CA_FILE: "/ca.crt" }), []);
+  });
+  await t.step("a missing file", () => {
+    assert.deepEqual(problems({ DATABASE_URL: url, DATABASE_CA_FILE: "/nope.pem" }), [
+      'DATABASE_CA_FILE cannot be read (ENOENT: /nope.pem): got "/nope.pem"',
+    ]);
+  });
+  await t.step("a file without a certificate", () => {
+    assert.deepEqual(problems({ DATABASE_URL: url, DATABASE_CA_FILE: "/password" }), [
+      'DATABASE_CA_FILE holds no PEM certificate: got "/password"',
+    ]);
+  });
+  await t.step("sslmode=require contradicts the CA", () => {
+    assert.deepEqual(
+      problems({ DATABASE_URL: `${url}?sslmode=require`, DATABASE_CA_FILE: "/ca.crt" }),
+      [
+        "DATABASE_URL asks for sslmode=require, which contradicts DATABASE_CA_FILE " +
+        "(the certificate and host name are verified): drop sslmode or say verify-full",
+      ],
+    );
+  });
+  await t.step("sslrootcert=<file>, which the driver would ignore", () => {
+    assert.deepEqual(problems({ DATABASE_URL: `${url}?sslmode=verify-full&sslrootcert=/ca.crt` }), [
+      "DATABASE_URL's sslrootcert is not read: name the CA file in DATABASE_CA_FILE",
+    ]);
+    assert.deepEqual(problems({ DATABASE_URL: `${url}?sslrootcert=system` }), []);
+  });
+});
 
 Deno.test("loadConsumerConfig() refuses DATABASE_POOL_SIZE below CONSUMER_CONCURRENCY", async (t) => {
   await t.step("both set", () => {

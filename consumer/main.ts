@@ -9,6 +9,8 @@ import {
   ConfigError,
   createKafka,
   createLogger,
+  explainKafkaFailure,
+  type KafkaSettingFailure,
   type Logger,
   onShutdownSignal,
   startOpsServer,
@@ -34,7 +36,12 @@ async function main(): Promise<number> {
   }
   const log = createLogger(SERVICE, config.logLevel);
   const metrics = createConsumerMetrics();
-  const sql = connectDatabase(config.databaseUrl, config.databasePoolSize, config.clientId);
+  const sql = connectDatabase(
+    config.databaseUrl,
+    config.databasePoolSize,
+    config.clientId,
+    config.databaseCaFile === undefined ? undefined : Deno.readTextFileSync(config.databaseCaFile),
+  );
   const pipeline = new Pipeline({
     sql,
     groupId: config.groupId,
@@ -44,6 +51,8 @@ async function main(): Promise<number> {
     plantedBug: config.plantedBug,
   });
   let source: Source | undefined;
+  let kafkaSettingFailure: KafkaSettingFailure | undefined;
+  let migrationProblem: string | undefined = "not migrated yet";
   let assigned: number[] = [];
   let stopping = false;
   const ops = startOpsServer(
@@ -52,12 +61,12 @@ async function main(): Promise<number> {
       notReadyReasons: () => {
         const reasons: string[] = [];
         if (stopping) reasons.push("shutting down");
-        const db = pipeline.databaseProblem();
+        const db = migrationProblem ?? pipeline.databaseProblem();
         if (db !== undefined) reasons.push(`database: ${db}`);
-        if (source === undefined || !source.isConnected()) {
-          reasons.push(
-            "kafka: not in the group yet",
-          );
+        if (kafkaSettingFailure !== undefined) {
+          reasons.push(`kafka: ${kafkaSettingFailure.reason}`);
+        } else if (source === undefined || !source.isConnected()) {
+          reasons.push("kafka: not in the group yet");
         } else if (assigned.length === 0) reasons.push("kafka: no partition assigned");
         return reasons;
       },
@@ -77,6 +86,7 @@ async function main(): Promise<number> {
     topic: config.topic,
     groupId: config.groupId,
     brokers: config.kafkaBrokers,
+    kafkaSecurityProtocol: config.kafkaSecurity.protocol,
     alertRule: config.alertRule,
   });
 
@@ -90,32 +100,57 @@ async function main(): Promise<number> {
     stop(0);
   });
 
-  await retryUntil(() => stopping, log, "database migration", () => migrate(sql));
-  const kafka = createKafka(config.kafkaBrokers, config.clientId, log);
+  const stopped = exitCode.promise;
+  await retryUntil(() => stopping, stopped, log, "database migration", async () => {
+    try {
+      await migrate(sql);
+      migrationProblem = undefined;
+    } catch (error) {
+      migrationProblem = `migration failed: ${error instanceof Error ? error.message : error}`;
+      throw error;
+    }
+  });
+  const explain = (error: unknown) => {
+    kafkaSettingFailure = explainKafkaFailure(error, config.kafkaSecurity, config.groupId);
+    return kafkaSettingFailure;
+  };
+  const joinGroup = () =>
+    retryUntil(() => stopping, stopped, log, "kafka connection", async () => {
+      // A new client per attempt: it reads the password file again, so a rotated one is used.
+      const kafka = createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity);
+      source = await startSource(kafka, sourceOptions, handler, log);
+    }, explain);
+  const sourceOptions = {
+    topic: config.topic,
+    groupId: config.groupId,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    concurrency: config.concurrency,
+  };
   const handler = {
     onBatch: (batch: Parameters<Pipeline["handle"]>[0]) => pipeline.handle(batch),
     onAssignment: (partitions: number[]) => {
+      // Cleared on joining, not when startSource returns: a denied group crashes the consumer
+      // during `run`, before startSource has returned.
+      kafkaSettingFailure = undefined;
       assigned = partitions;
       pipeline.onRebalance();
     },
-    onCrash: (error: Error) => {
-      log.error("kafka consumer crashed and cannot recover; exiting", { error });
-      stop(1);
+    onCrash: async (error: Error) => {
+      const setting = explain(error);
+      if (setting === undefined) {
+        log.error("kafka consumer crashed and cannot recover; exiting", { error });
+        stop(1);
+        return;
+      }
+      // A denied ACL is fixed by a person, not by a restart: stay up, not ready, and try again.
+      log.error(setting.message, { retryInMs: SETTING_RETRY_MS, error });
+      await source?.stop().catch(() => {});
+      source = undefined;
+      await sleepUnless(stopped, SETTING_RETRY_MS);
+      if (!stopping) await joinGroup();
     },
   };
-  await retryUntil(() => stopping, log, "kafka connection", async () => {
-    source = await startSource(
-      kafka,
-      {
-        topic: config.topic,
-        groupId: config.groupId,
-        sessionTimeoutMs: config.sessionTimeoutMs,
-        concurrency: config.concurrency,
-      },
-      handler,
-      log,
-    );
-  });
+  await joinGroup();
   const stopSummary = startSummary(config.summaryIntervalS, metrics, log);
 
   const code = await exitCode.promise;
@@ -143,24 +178,47 @@ async function main(): Promise<number> {
   return code;
 }
 
-/** Retries `action` with capped exponential backoff until it succeeds or `stop()` is true. */
+/**
+ * Retries `action` with capped exponential backoff until it succeeds or `stop()` is true. A
+ * failure `explain` recognises as a wrong setting is logged as an error in its words and retried
+ * every 30 s: only a person (or a rotated Secret) can fix it, and the process stays up, not ready,
+ * instead of crash-looping.
+ */
 async function retryUntil(
   stop: () => boolean,
+  stopped: Promise<unknown>,
   log: Logger,
   what: string,
   action: () => Promise<void>,
+  explain: (error: unknown) => KafkaSettingFailure | undefined = () => undefined,
 ): Promise<void> {
   for (let attempt = 1; !stop(); attempt++) {
     try {
       await action();
       return;
     } catch (error) {
+      const setting = explain(error);
+      if (setting !== undefined) {
+        log.error(setting.message, { attempt, retryInMs: SETTING_RETRY_MS, error });
+        await sleepUnless(stopped, SETTING_RETRY_MS);
+        continue;
+      }
       const delay = Math.min(10_000, 250 * 2 ** attempt);
       log.warn(`${what} failed; retrying`, { attempt, retryInMs: delay, error });
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleepUnless(stopped, delay);
     }
   }
 }
+
+/** Waits `ms`, or less when `stopped` settles first (a shutdown must not wait out a backoff). */
+async function sleepUnless(stopped: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([stopped, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+  clearTimeout(timer);
+}
+
+/** How often a failure caused by a setting is retried. */
+const SETTING_RETRY_MS = 30_000;
 
 if (import.meta.main) {
   try {

@@ -68,7 +68,15 @@ Deno.test("the image compiles the consumer with the V8 flags of `deno task consu
   assert.deepEqual(imageFlags, taskFlags);
   assert.deepEqual(
     serviceRunArgs("consumer/main.ts"),
-    ["run", "--no-prompt", ...taskFlags, "--allow-net", "--allow-env", "consumer/main.ts"],
+    [
+      "run",
+      "--no-prompt",
+      ...taskFlags,
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "consumer/main.ts",
+    ],
     "tests, chaos and bench launch the consumer as the task does",
   );
 });

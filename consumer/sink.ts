@@ -62,9 +62,18 @@ export type WriteOutcome =
  * @param url PostgreSQL URL.
  * @param poolSize Most connections.
  * @param applicationName Shown in `pg_stat_activity`.
+ * @param caPem PEM CA of the server's certificate (DATABASE_CA_FILE's content), if any.
  */
-export function connectDatabase(url: string, poolSize: number, applicationName: string): Sql {
+export function connectDatabase(
+  url: string,
+  poolSize: number,
+  applicationName: string,
+  caPem?: string,
+): Sql {
   return postgres(url, {
+    // With a CA: TLS, the certificate checked against it and the host name checked (verify-full).
+    // Without: as DATABASE_URL's sslmode says.
+    ...(caPem === undefined ? {} : { ssl: { ca: caPem, rejectUnauthorized: true } }),
     max: poolSize,
     connect_timeout: 10,
     // postgres.js runs a pg_type query on every new connection and drops its promise: a backend

@@ -52,7 +52,7 @@ export interface SourceHandler {
   onBatch(batch: PartitionBatch): Promise<void>;
   /** The group was rebalanced: `partitions` are this member's now. */
   onAssignment(partitions: number[]): void;
-  /** kafkajs gave up: the process must exit non-zero so the orchestrator restarts it. */
+  /** kafkajs gave up (an error it does not retry): the consumer is stopped; restart or exit. */
   onCrash(error: Error): void;
 }
 

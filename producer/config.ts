@@ -4,7 +4,16 @@
  * @module
  */
 
-import { checkKafkaName, checkKafkaTopic, EnvReader, LOG_LEVELS, type LogLevel } from "@iot/shared";
+import {
+  checkKafkaName,
+  checkKafkaTopic,
+  EnvReader,
+  type KafkaSecurity,
+  LOG_LEVELS,
+  type LogLevel,
+  readKafkaSecurity,
+  type ReadTextFile,
+} from "@iot/shared";
 
 /** Every setting of the producer, resolved. */
 export interface ProducerConfig {
@@ -14,6 +23,8 @@ export interface ProducerConfig {
   topic: string;
   /** `KAFKA_CLIENT_ID`. */
   clientId: string;
+  /** `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`, `KAFKA_TLS_CA_FILE`: how Kafka is reached. */
+  kafkaSecurity: KafkaSecurity;
   /** `PRODUCER_DEVICES`: fleet size. */
   devices: number;
   /** `PRODUCER_RATE`: events per second. */
@@ -42,18 +53,21 @@ export interface ProducerConfig {
  * Reads and validates the producer's settings.
  *
  * @param env Environment variables, usually `Deno.env.toObject()`.
+ * @param readFile Reads the files settings name (CA, password); tests pass a fake.
  * @param randomSeed Seed used when `PRODUCER_SEED` is unset.
  * @throws {ConfigError} naming every invalid variable and its value.
  */
 export function loadProducerConfig(
   env: Record<string, string | undefined>,
   randomSeed: number = Math.floor(Math.random() * 2 ** 31),
+  readFile: ReadTextFile = Deno.readTextFileSync,
 ): ProducerConfig {
   const read = new EnvReader(env);
   const config: ProducerConfig = {
     kafkaBrokers: read.brokers("KAFKA_BROKERS", "localhost:9092"),
     topic: read.string("KAFKA_TOPIC", "iot.sensors", checkKafkaTopic),
     clientId: read.string("KAFKA_CLIENT_ID", "iot-producer", checkKafkaName),
+    kafkaSecurity: readKafkaSecurity(read, readFile),
     devices: read.integer("PRODUCER_DEVICES", 50, { min: 1, max: 1_000_000 }),
     rate: read.number("PRODUCER_RATE", 10, { min: 0.001, max: 1_000_000 }),
     count: read.integer("PRODUCER_COUNT", 0, { min: 0 }),

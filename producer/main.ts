@@ -9,6 +9,8 @@ import {
   ConfigError,
   createKafka,
   createLogger,
+  explainKafkaFailure,
+  type KafkaSettingFailure,
   onShutdownSignal,
   Registry,
   startOpsServer,
@@ -59,14 +61,21 @@ async function main(): Promise<number> {
     }, config.shutdownTimeoutS * 1000);
   });
   let sink: KafkaSink | undefined;
+  let kafkaSettingFailure: KafkaSettingFailure | undefined;
+  const explain = (error: unknown) => {
+    kafkaSettingFailure = explainKafkaFailure(error, config.kafkaSecurity);
+    return kafkaSettingFailure;
+  };
   const ops = startOpsServer(
     config.httpPort,
     {
       notReadyReasons: () =>
-        sink === undefined
-          ? ["kafka: not connected"]
-          : sink.healthy()
+        sink?.healthy()
           ? []
+          : kafkaSettingFailure !== undefined
+          ? [`kafka: ${kafkaSettingFailure.reason}`]
+          : sink === undefined
+          ? ["kafka: not connected"]
           : ["kafka: last send failed"],
     },
     registry,
@@ -77,6 +86,7 @@ async function main(): Promise<number> {
   log.info("producer starting", {
     topic: config.topic,
     brokers: config.kafkaBrokers,
+    kafkaSecurityProtocol: config.kafkaSecurity.protocol,
     devices: config.devices,
     rate: config.rate,
     count: config.count,
@@ -84,13 +94,19 @@ async function main(): Promise<number> {
     invalidRatio: config.invalidRatio,
     seed: config.seed,
   });
-  const kafka = createKafka(config.kafkaBrokers, config.clientId, log);
   for (let attempt = 1; sink === undefined && !stop.stopped; attempt++) {
     try {
-      sink = await connectSink(kafka, config.topic, metrics, stop, log);
+      // A new client per attempt: it reads the password file again, so a rotated one is used.
+      const kafka = createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity);
+      sink = await connectSink(kafka, config.topic, metrics, stop, log, explain);
+      kafkaSettingFailure = undefined;
     } catch (error) {
-      const delay = Math.min(10_000, 250 * 2 ** attempt);
-      log.warn("kafka connection failed; retrying", { attempt, retryInMs: delay, error });
+      const setting = explain(error);
+      // A wrong setting is an error in plain words, retried slowly: the process stays up, not
+      // ready, instead of crash-looping.
+      const delay = setting ? 30_000 : Math.min(10_000, 250 * 2 ** attempt);
+      if (setting) log.error(setting.message, { attempt, retryInMs: delay, error });
+      else log.warn("kafka connection failed; retrying", { attempt, retryInMs: delay, error });
       await Promise.race([stop.promise, new Promise((r) => setTimeout(r, delay))]);
     }
   }

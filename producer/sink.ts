@@ -6,7 +6,7 @@
  */
 
 import { type Kafka, Partitioners, type Producer } from "kafkajs";
-import type { Counter, Histogram, Logger } from "@iot/shared";
+import type { Counter, Histogram, KafkaSettingFailure, Logger } from "@iot/shared";
 import type { OutgoingMessage, StopSignal } from "./emitter.ts";
 
 /** Metrics the sink updates. */
@@ -36,7 +36,8 @@ export const SEND_STALL_MS = 10_000;
  * Connects an idempotent producer (acks from all in-sync replicas, one request in flight, so
  * kafkajs's retries neither duplicate nor reorder a device's events). Its retries are unbounded,
  * as kafkajs requires for idempotence: a send waits out a broker outage instead of failing, and
- * readiness reports the stall.
+ * readiness reports the stall. A send refused because of a setting (an ACL that does not allow
+ * the write) is logged as an error in the words of `explain`.
  */
 export async function connectSink(
   kafka: Kafka,
@@ -44,6 +45,7 @@ export async function connectSink(
   metrics: SinkMetrics,
   stop: StopSignal,
   log: Logger,
+  explain: (error: unknown) => KafkaSettingFailure | undefined = () => undefined,
 ): Promise<KafkaSink> {
   const producer: Producer = kafka.producer({
     idempotent: true,
@@ -77,12 +79,10 @@ export async function connectSink(
           metrics.errors.inc();
           if (stop.stopped) throw error;
           const delay = Math.min(10_000, 250 * 2 ** attempt);
-          log.warn("send to kafka failed; retrying the batch", {
-            attempt,
-            messages: messages.length,
-            retryInMs: delay,
-            error,
-          });
+          const fields = { attempt, messages: messages.length, retryInMs: delay, error };
+          const setting = explain(error);
+          if (setting) log.error(`${setting.message}; retrying the batch`, fields);
+          else log.warn("send to kafka failed; retrying the batch", fields);
           await Promise.race([stop.promise, new Promise((r) => setTimeout(r, delay))]);
         }
       }

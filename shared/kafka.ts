@@ -7,19 +7,28 @@
 import process from "node:process";
 import { Kafka, logLevel as KafkaLogLevel } from "kafkajs";
 import type { Logger } from "./log.ts";
+import { kafkaConnectionOptions, type KafkaSecurity } from "./kafka_security.ts";
 
 /**
- * Creates a kafkajs client that logs through `log`.
+ * Creates a kafkajs client that logs through `log`. Reads the password and CA files of
+ * `security` now: create a new client to pick up a rotated password.
  *
  * @param brokers `host:port` list.
  * @param clientId Kafka client id.
  * @param log Where kafkajs's messages go (as `kafkajs: <message>`).
+ * @param security TLS and SASL settings; plaintext when omitted.
  */
-export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
+export function createKafka(
+  brokers: string[],
+  clientId: string,
+  log: Logger,
+  security: KafkaSecurity = { protocol: "PLAINTEXT" },
+): Kafka {
   routeRuntimeWarnings(log);
   return new Kafka({
     brokers,
     clientId,
+    ...kafkaConnectionOptions(security),
     logLevel: KafkaLogLevel.WARN,
     // Bounded retries: callers own the outer retry loop and the decision to exit.
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5_000 },

@@ -32,6 +32,7 @@ export * from "./env.ts";
 export * from "./event.ts";
 export * from "./http.ts";
 export * from "./kafka.ts";
+export * from "./kafka_security.ts";
 export * from "./log.ts";
 export * from "./metrics.ts";
 export * from "./row.ts";

@@ -22,6 +22,14 @@
 import { Kafka, logLevel } from "kafkajs";
 import postgres from "postgres";
 import { ensureServices, type Services } from "../scripts/services.ts";
+import {
+  addScramUser,
+  kafkaPorts,
+  LOCAL_SASL_MECHANISM,
+  localSaslBrokers,
+  managedKafkaPid,
+} from "../scripts/services/kafka.ts";
+import { ensureLocalTls } from "../scripts/services/tls.ts";
 
 export type { Services };
 
@@ -137,4 +145,43 @@ export async function dropDatabase(name: string): Promise<void> {
   const { databaseUrl } = await startServices();
   checkDbName(name, databaseUrl);
   await withAdminSql((sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+/** The fixture broker's SASL_SSL listener, as a service would be configured for it. */
+export interface SecureKafka {
+  /** Bootstrap address of the SASL_SSL listener. */
+  brokers: string;
+  /** PEM file of the CA that signed the listener's certificate. */
+  caFile: string;
+  /** The listener's SASL mechanism, in kafkajs's spelling. */
+  mechanism: "scram-sha-512";
+}
+
+/**
+ * The SASL_SSL listener of the fixture's broker (TLS, SCRAM-SHA-512, ACLs enforced). Only the
+ * broker this checkout starts has it: throws when the fixture uses KAFKA_BROKERS from outside.
+ */
+export async function secureKafka(): Promise<SecureKafka> {
+  await startServices();
+  if (managedKafkaPid() === undefined) {
+    throw new Error(
+      "the SASL_SSL tests need the broker this checkout starts (it has the SASL_SSL listener); " +
+        "unset KAFKA_BROKERS",
+    );
+  }
+  const mechanism = LOCAL_SASL_MECHANISM.toLowerCase() as "scram-sha-512";
+  return {
+    brokers: localSaslBrokers(kafkaPorts()),
+    caFile: (await ensureLocalTls()).caFile,
+    mechanism,
+  };
+}
+
+/**
+ * Creates (or re-keys) a SCRAM user on the fixture's broker. It may do nothing until ACLs allow
+ * it: grant them with `createAcls` over the plaintext listener (see `kafkaClient`).
+ */
+export async function createKafkaUser(name: string, password: string): Promise<void> {
+  await secureKafka();
+  await addScramUser(name, password);
 }

@@ -23,6 +23,7 @@ import {
   waitForExit,
   withTimeout,
 } from "./util.ts";
+import { ensureLocalTls, type LocalTls } from "./tls.ts";
 
 /** Kafka version; must match scripts/kafka/pom.xml (we also pass it to Maven to be sure). */
 export const KAFKA_VERSION = "4.3.1";
@@ -40,20 +41,31 @@ const INSTALLED = `${LIBS}/.installed`;
 
 /** Listener ports of the local broker. */
 export interface KafkaPorts {
+  /** PLAINTEXT listener: no TLS, no authentication (loopback only). */
   port: number;
+  /** KRaft controller listener. */
   controllerPort: number;
+  /** SASL_SSL listener: TLS with the local CA, SCRAM-SHA-512, ACLs enforced. */
+  saslPort: number;
 }
 
-/** Ports from KAFKA_PORT / KAFKA_CONTROLLER_PORT (defaults 9092 / 9093). */
+/** Ports from KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_SASL_PORT (9092 / 9093 / 9094). */
 export function kafkaPorts(): KafkaPorts {
   return {
     port: envPort("KAFKA_PORT", 9092),
     controllerPort: envPort("KAFKA_CONTROLLER_PORT", 9093),
+    saslPort: envPort("KAFKA_SASL_PORT", 9094),
   };
 }
 
 /** Bootstrap address of the local broker; 127.0.0.1 not localhost, which may resolve to ::1. */
 export const localBrokers = (p: KafkaPorts): string => `127.0.0.1:${p.port}`;
+
+/** Bootstrap address of the local broker's SASL_SSL listener. */
+export const localSaslBrokers = (p: KafkaPorts): string => `127.0.0.1:${p.saslPort}`;
+
+/** The SASL mechanism of the local SASL_SSL listener (the one Strimzi's scram-sha-512 uses). */
+export const LOCAL_SASL_MECHANISM = "SCRAM-SHA-512";
 
 /**
  * True when a Kafka cluster at `brokers` answers a metadata request (admin listTopics).
@@ -147,18 +159,31 @@ function jvmArgs(): string[] {
   ];
 }
 
-function serverProperties(p: KafkaPorts): string {
+function serverProperties(p: KafkaPorts, tls: LocalTls): string {
+  const plaintext = `PLAINTEXT://127.0.0.1:${p.port}`;
+  const sasl = `SASL_SSL://127.0.0.1:${p.saslPort}`;
   return [
     "# Written by scripts/services.ts on every start; edit there, not here.",
     "process.roles=broker,controller",
     "node.id=1",
     // A static voter set: single node, no --standalone bootstrap or dynamic quorum needed.
     `controller.quorum.voters=1@127.0.0.1:${p.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${p.port}`,
+    `listeners=${plaintext},${sasl},CONTROLLER://127.0.0.1:${p.controllerPort}`,
+    `advertised.listeners=${plaintext},${sasl}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
+    // The SASL_SSL listener is the one the Kubernetes chart uses: TLS, SCRAM-SHA-512 users and
+    // ACLs. Users are added with `addScramUser`, ACLs with the Kafka admin API.
+    `sasl.enabled.mechanisms=${LOCAL_SASL_MECHANISM}`,
+    "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=" +
+    "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+    "ssl.keystore.type=PEM",
+    `ssl.keystore.location=${tls.keystoreFile}`,
+    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    // Plaintext and controller connections are ANONYMOUS: loopback-only development traffic,
+    // allowed everything, as it was before ACLs. SCRAM users get only what their ACLs grant.
+    "super.users=User:ANONYMOUS",
     `log.dirs=${DATA}`,
     "num.partitions=6",
     // Topics are created deliberately (consumer setup, tests); typos must fail, not auto-create.
@@ -228,7 +253,7 @@ export async function startKafka(p: KafkaPorts = kafkaPorts()): Promise<string> 
   assertPortFree(p.port, "KAFKA_PORT", "our broker");
   assertPortFree(p.controllerPort, "KAFKA_CONTROLLER_PORT", "our broker");
   await Deno.mkdir(DATA, { recursive: true });
-  await Deno.writeTextFile(PROPS, serverProperties(p));
+  await Deno.writeTextFile(PROPS, serverProperties(p, await ensureLocalTls()));
   try {
     await Deno.stat(`${DATA}/meta.properties`);
   } catch {
@@ -301,9 +326,10 @@ export async function ensureKafka(): Promise<string> {
   const pid = managedKafkaPid();
   if (pid !== undefined) {
     const props = await Deno.readTextFile(PROPS);
-    if (!props.includes(`PLAINTEXT://127.0.0.1:${p.port},`)) {
+    if (props !== serverProperties(p, await ensureLocalTls())) {
       throw new Error(
-        `our broker (pid ${pid}) runs with other ports than KAFKA_PORT=${p.port}; ` +
+        `our broker (pid ${pid}) runs with other ports or settings than this checkout's ` +
+          `(KAFKA_PORT=${p.port}, KAFKA_SASL_PORT=${p.saslPort}); ` +
           "run `deno task services:down` first",
       );
     }
@@ -316,4 +342,31 @@ export async function ensureKafka(): Promise<string> {
     return localBrokers(p);
   }
   return await startKafka(p);
+}
+
+/**
+ * Creates or updates a SCRAM-SHA-512 user on our broker, with Kafka's own ConfigCommand over
+ * the PLAINTEXT listener (kafkajs has no API for SCRAM credentials). ACLs are separate: grant
+ * them with the admin API (`createAcls`).
+ *
+ * @param name User name.
+ * @param password Its password.
+ */
+export async function addScramUser(name: string, password: string): Promise<void> {
+  const javaBin = await javaBinary(17, `Kafka ${KAFKA_VERSION}`);
+  const p = kafkaPorts();
+  await run([
+    javaBin,
+    ...jvmArgs(),
+    "kafka.admin.ConfigCommand",
+    "--bootstrap-server",
+    localBrokers(p),
+    "--alter",
+    "--entity-type",
+    "users",
+    "--entity-name",
+    name,
+    "--add-config",
+    `${LOCAL_SASL_MECHANISM}=[password=${password}]`,
+  ], { check: true });
 }

@@ -7,6 +7,7 @@
 
 import postgres from "postgres";
 import { envPort, log, run, SERVICES_DIR, sleep, tail, withTimeout } from "./util.ts";
+import { ensureLocalTls } from "./tls.ts";
 
 const PG_ROOT = "/usr/lib/postgresql";
 const DIR = `${SERVICES_DIR}/postgres`;
@@ -148,6 +149,14 @@ async function initCluster(bin: string, o: Owner): Promise<void> {
 }
 
 async function writeConf(port: number, o: Owner): Promise<void> {
+  // TLS with the local CA's server certificate, as CloudNativePG serves its own: clients that set
+  // DATABASE_CA_FILE connect with verify-full; plain connections stay allowed (loopback only).
+  const tls = await ensureLocalTls();
+  for (const [from, to] of [[tls.certFile, "server.crt"], [tls.keyFile, "server.key"]]) {
+    await Deno.copyFile(from, `${DATA}/${to}`);
+    await Deno.chmod(`${DATA}/${to}`, 0o600);
+    await Deno.chown(`${DATA}/${to}`, o.uid, o.gid);
+  }
   const conf = [
     "# Written by scripts/services.ts on every start; edit there, not here.",
     "listen_addresses = '127.0.0.1'",
@@ -162,6 +171,9 @@ async function writeConf(port: number, o: Owner): Promise<void> {
     "timezone = 'UTC'",
     "log_timezone = 'UTC'",
     "log_line_prefix = '%m [%p] %q%u@%d '",
+    "ssl = on",
+    "ssl_cert_file = 'server.crt'",
+    "ssl_key_file = 'server.key'",
     "",
   ].join("\n");
   await Deno.writeTextFile(`${DATA}/services.conf`, conf);
@@ -283,6 +295,10 @@ export async function ensurePostgres(): Promise<string> {
           "run `deno task services:down` first",
       );
     }
+    // A server started by an older checkout has no TLS yet: the TLS settings take effect with a
+    // reload. The others need a restart; of those only the port could differ, checked above.
+    await writeConf(port, o);
+    await pgRun(o, [`${bin}/pg_ctl`, "-D", DATA, "reload"], { check: true });
     await ensureRoleAndDb(bin, o, port);
     await waitForPostgres(url);
     log("postgres", `reusing running server on port ${port}`);
