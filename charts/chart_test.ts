@@ -16,9 +16,7 @@ import {
   dependencies,
   findTool,
   type K8sObject,
-  parseObjects,
   render,
-  type RenderOptions,
   run,
   STUB_LABEL,
 } from "./testing/helm.ts";
@@ -32,6 +30,7 @@ import {
 import { isCustomKind, validateCustom } from "./testing/validate_custom.ts";
 import { missingExecutable, ownImageContents } from "./testing/images.ts";
 import { type Scenario, SCENARIOS } from "./testing/scenarios.ts";
+import { env, find, installNotes, podSpec, rendered, renderOk } from "./testing/rendered.ts";
 
 const APP_VERSION: string = parse(Deno.readTextFileSync(`${CHART_DIR}/Chart.yaml`)).appVersion;
 const WORKLOAD_KINDS = ["Deployment", "Job", "Pod"];
@@ -46,72 +45,10 @@ const POD_VOLUME_TYPES = [
   "persistentVolumeClaim",
 ];
 
-/** Rendered objects of a scenario plus the custom resources inside the operands ConfigMap. */
-interface Rendered {
-  /** Objects Helm creates (stand-in markers removed). */
-  objects: K8sObject[];
-  /** Custom resources the operands Job applies. */
-  operands: K8sObject[];
-  /** Marker objects of the stand-in dependencies. */
-  standIns: K8sObject[];
-}
-
-const cache = new Map<string, Promise<Rendered>>();
-
-/** Renders a scenario once (cached), failing the test when helm fails. */
-function rendered(scenario: Scenario): Promise<Rendered> {
-  const key = scenario.files.join(",");
-  if (!cache.has(key)) cache.set(key, renderOk({ files: scenario.files }));
-  return cache.get(key)!;
-}
-
-async function renderOk(options: RenderOptions): Promise<Rendered> {
-  const result = await render(options);
-  assert.equal(result.code, 0, `helm template failed: ${result.stderr}`);
-  const standIns = result.objects.filter((o) => o.metadata?.labels?.[STUB_LABEL]);
-  const objects = result.objects.filter((o) => !o.metadata?.labels?.[STUB_LABEL]);
-  const operands: K8sObject[] = [];
-  for (
-    const cm of objects.filter((o) =>
-      o.kind === "ConfigMap" && o.metadata.name.endsWith("-operands")
-    )
-  ) {
-    for (const [key, text] of Object.entries(cm.data as Record<string, string>)) {
-      if (key.endsWith(".yaml")) operands.push(...parseObjects(text));
-    }
-  }
-  return { objects, operands, standIns };
-}
-
-function find(objects: K8sObject[], kind: string, name?: string): K8sObject {
-  const found = objects.find((o) =>
-    o.kind === kind && (name === undefined || o.metadata.name === name)
-  );
-  assert.ok(
-    found,
-    `no ${kind}${name ? ` ${name}` : ""} among ${
-      objects.map((o) => `${o.kind}/${o.metadata.name}`)
-    }`,
-  );
-  return found;
-}
-
-function podSpec(workload: K8sObject) {
-  return workload.kind === "Pod" ? workload.spec : workload.spec.template.spec;
-}
-
 function podLabels(workload: K8sObject): Record<string, string> {
   return workload.kind === "Pod"
     ? workload.metadata.labels ?? {}
     : workload.spec.template.metadata.labels ?? {};
-}
-
-function env(workload: K8sObject, container: string) {
-  const c = podSpec(workload).containers.find((c: { name: string }) => c.name === container);
-  assert.ok(c, `container ${container} in ${workload.metadata.name}`);
-  return new Map<string, { value?: string; valueFrom?: Record<string, Record<string, string>> }>(
-    c.env.map((e: { name: string }) => [e.name, e]),
-  );
 }
 
 interface Selector {
@@ -615,7 +552,15 @@ Deno.test("[chart] the consumer's DATABASE_URL comes from the CloudNativePG secr
         "the chart renders no Secret",
       );
       for (const o of [...objects, ...operands]) {
-        const text = JSON.stringify(o.kind === "ConfigMap" ? { ...o, data: undefined } : o);
+        // The allowed mentions are references to the Secrets Strimzi makes for KafkaUsers: where
+        // a password file is mounted and named, and KEDA's pointer to its Secret.
+        const text = JSON.stringify(o.kind === "ConfigMap" ? { ...o, data: undefined } : o)
+          .replaceAll(
+            '{"name":"KAFKA_SASL_PASSWORD_FILE","value":"/etc/iot/kafka-user/password"}',
+            "",
+          )
+          .replaceAll('{"key":"password","path":"password"}', "")
+          .replace(/\{"parameter":"password","name":"[a-z0-9-]+","key":"password"\}/, "");
         assert.doesNotMatch(text, /passw(or)?d/i, `${o.kind}/${o.metadata.name}`);
       }
     }
@@ -639,12 +584,15 @@ Deno.test("[chart] topic name and partitions agree between the KafkaTopic and th
         assert.equal(topic.spec.topicName, topicName);
         partitions = topic.spec.partitions;
         assert.equal(partitions, values.topic.partitions);
+        const scram = values.kafka.security === "scram-sha-512";
+        const port = scram ? 9093 : 9092;
         assert.equal(
           consumer.get("KAFKA_BROKERS")?.value,
-          `${kafka!.metadata.name}-kafka-bootstrap:9092`,
+          `${kafka!.metadata.name}-kafka-bootstrap:${port}`,
         );
-        const listener = kafka!.spec.kafka.listeners[0];
-        assert.deepEqual([listener.port, listener.tls, listener.type], [9092, false, "internal"]);
+        const [listener, ...others] = kafka!.spec.kafka.listeners;
+        assert.deepEqual(others, [], "one listener");
+        assert.deepEqual([listener.port, listener.tls, listener.type], [port, scram, "internal"]);
       } else {
         assert.equal(consumer.get("KAFKA_BROKERS")?.value, values.kafka.externalBrokers);
       }
@@ -825,6 +773,10 @@ Deno.test("[chart] operator dependencies switch off with their conditions", asyn
     "production sizing": ["cloudnative-pg", "strimzi-kafka-operator"],
     "KEDA on Kafka lag": ["cloudnative-pg", "strimzi-kafka-operator"],
     "KEDA on Prometheus, operators already installed": [],
+    "plaintext Kafka, no NetworkPolicies (insecure, asked for)": [
+      "cloudnative-pg",
+      "strimzi-kafka-operator",
+    ],
   };
   for (const scenario of SCENARIOS) {
     const { standIns } = await rendered(scenario);
@@ -855,6 +807,8 @@ Deno.test("[chart] install ordering: custom resources are applied by a Job, neve
         "Kafka",
         "KafkaNodePool",
         "KafkaTopic",
+        "KafkaUser",
+        "KafkaUser",
       ]);
     },
   );
@@ -884,6 +838,7 @@ Deno.test("[chart] install ordering: custom resources are applied by a Job, neve
         "customresourcedefinitions.apiextensions.k8s.io/kafkas.kafka.strimzi.io",
         "customresourcedefinitions.apiextensions.k8s.io/kafkanodepools.kafka.strimzi.io",
         "customresourcedefinitions.apiextensions.k8s.io/kafkatopics.kafka.strimzi.io",
+        "customresourcedefinitions.apiextensions.k8s.io/kafkausers.kafka.strimzi.io",
         "customresourcedefinitions.apiextensions.k8s.io/clusters.postgresql.cnpg.io",
       ]);
       assert.deepEqual(kubectl(spec.initContainers[1]), [
@@ -907,6 +862,7 @@ Deno.test("[chart] install ordering: custom resources are applied by a Job, neve
         "kafka.yaml",
         "postgresql.yaml",
         "topic.yaml",
+        "users.yaml",
       ]);
     },
   );
@@ -935,7 +891,7 @@ Deno.test("[chart] install ordering: custom resources are applied by a Job, neve
       [
         [
           ["kafka.strimzi.io"],
-          ["kafkas", "kafkanodepools", "kafkatopics"],
+          ["kafkas", "kafkanodepools", "kafkatopics", "kafkausers"],
           "get,list,watch,create,patch,update,delete",
         ],
         [["postgresql.cnpg.io"], ["clusters"], "get,list,watch,create,patch,update,delete"],
@@ -954,6 +910,7 @@ Deno.test("[chart] install ordering: custom resources are applied by a Job, neve
         "kafkas.kafka.strimzi.io",
         "kafkanodepools.kafka.strimzi.io",
         "kafkatopics.kafka.strimzi.io",
+        "kafkausers.kafka.strimzi.io",
         "clusters.postgresql.cnpg.io",
       ],
       verbs: ["get", "list", "watch"],
@@ -978,6 +935,8 @@ Deno.test("[chart] install ordering: custom resources are applied by a Job, neve
       "--timeout=300s",
       "kafkas.kafka.strimzi.io/iot",
       "kafkanodepools.kafka.strimzi.io/dual-role",
+      "kafkausers.kafka.strimzi.io/iot-producer",
+      "kafkausers.kafka.strimzi.io/iot-consumer",
       "clusters.postgresql.cnpg.io/iot-pg",
     ]);
   });
@@ -1126,14 +1085,6 @@ Deno.test("[chart] values.yaml documents every key, and values.schema.json knows
 });
 
 /** NOTES.txt as `helm install --dry-run` prints it, with extra helm arguments. */
-async function installNotes(...extra: string[]): Promise<string> {
-  const dir = chartWithStandIns();
-  const cmd = [findTool("helm"), "install", "iot", dir, "--dry-run=client", "--namespace", "iot"];
-  const result = await run([...cmd, ...extra]);
-  assert.equal(result.code, 0, result.stderr);
-  return result.stdout.slice(result.stdout.indexOf("NOTES:"));
-}
-
 Deno.test("[chart] NOTES.txt gives the next commands", async () => {
   const notes = await installNotes();
   assert.match(notes, /kubectl -n iot logs deploy\/iot-producer -f/);

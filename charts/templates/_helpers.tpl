@@ -65,12 +65,96 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (include "iot.fullname" .) .Values.kafka.name | trunc 50 | trimSuffix "-" }}
 {{- end }}
 
+{{/* Whether the services reach the chart's Kafka through the TLS listener with SCRAM users. */}}
+{{- define "iot.kafkaScram" -}}
+{{- if and .Values.kafka.create (eq .Values.kafka.security "scram-sha-512") }}true{{ end }}
+{{- end }}
+
+{{/* Port of the chart's Kafka listener: 9093 (TLS, SCRAM-SHA-512) or 9092 (plaintext). */}}
+{{- define "iot.kafkaPort" -}}
+{{- if include "iot.kafkaScram" . }}9093{{ else }}9092{{ end }}
+{{- end }}
+
 {{/* KAFKA_BROKERS: the Strimzi bootstrap service, or the external list. */}}
 {{- define "iot.kafkaBrokers" -}}
 {{- if .Values.kafka.create }}
-{{- printf "%s-kafka-bootstrap:9092" (include "iot.kafkaName" .) }}
+{{- printf "%s-kafka-bootstrap:%s" (include "iot.kafkaName" .) (include "iot.kafkaPort" .) }}
 {{- else }}
 {{- .Values.kafka.externalBrokers }}
+{{- end }}
+{{- end }}
+
+{{/* The KafkaUser (and its Secret) of a service. Call with (dict "root" $ "component" "producer"). */}}
+{{- define "iot.kafkaUserName" -}}
+{{- printf "%s-%s" (include "iot.fullname" .root) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Environment of a service for the chart's Kafka with SCRAM: the user's password and the cluster CA
+are mounted files (see iot.securityVolumes), so a rotated password is read at the next connection.
+Call with (dict "root" $ "component" "producer").
+*/}}
+{{- define "iot.kafkaSecurityEnv" -}}
+{{- if include "iot.kafkaScram" .root }}
+- name: KAFKA_SECURITY_PROTOCOL
+  value: SASL_SSL
+- name: KAFKA_SASL_MECHANISM
+  value: scram-sha-512
+- name: KAFKA_SASL_USERNAME
+  value: {{ include "iot.kafkaUserName" . | quote }}
+- name: KAFKA_SASL_PASSWORD_FILE
+  value: /etc/iot/kafka-user/password
+- name: KAFKA_TLS_CA_FILE
+  value: /etc/iot/kafka-ca/ca.crt
+{{- end }}
+{{- if and (eq .component "consumer") .root.Values.postgresql.create }}
+# CloudNativePG serves TLS with a certificate of its <cluster>-ca for <cluster>-rw.<namespace>,
+# the host of the -app Secret's uri: verify-full.
+- name: DATABASE_CA_FILE
+  value: /etc/iot/postgres-ca/ca.crt
+{{- end }}
+{{- end }}
+
+{{/* Mounts of the files iot.kafkaSecurityEnv names. Call like it. */}}
+{{- define "iot.securityVolumeMounts" -}}
+{{- if include "iot.kafkaScram" .root }}
+- name: kafka-user
+  mountPath: /etc/iot/kafka-user
+  readOnly: true
+- name: kafka-ca
+  mountPath: /etc/iot/kafka-ca
+  readOnly: true
+{{- end }}
+{{- if and (eq .component "consumer") .root.Values.postgresql.create }}
+- name: postgres-ca
+  mountPath: /etc/iot/postgres-ca
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/*
+Volumes of those files: only the keys named (never a CA's private key). The Secrets come from the
+Strimzi user operator, the Strimzi cluster operator and CloudNativePG; the pod waits for them.
+*/}}
+{{- define "iot.securityVolumes" -}}
+{{- if include "iot.kafkaScram" .root }}
+- name: kafka-user
+  secret:
+    secretName: {{ include "iot.kafkaUserName" . | quote }}
+    items:
+      - { key: password, path: password }
+- name: kafka-ca
+  secret:
+    secretName: {{ printf "%s-cluster-ca-cert" (include "iot.kafkaName" .root) | quote }}
+    items:
+      - { key: ca.crt, path: ca.crt }
+{{- end }}
+{{- if and (eq .component "consumer") .root.Values.postgresql.create }}
+- name: postgres-ca
+  secret:
+    secretName: {{ printf "%s-ca" (include "iot.postgresqlName" .root) | quote }}
+    items:
+      - { key: ca.crt, path: ca.crt }
 {{- end }}
 {{- end }}
 
@@ -187,4 +271,10 @@ booleans as they are.
 {{- else if kindIs "float64" . }}{{ include "iot.envValue" . }}
 {{- else }}{{ . }}
 {{- end }}
+{{- end }}
+
+{{/* Whether KEDA reads consumer lag from the chart's SCRAM Kafka (a KafkaUser of its own). */}}
+{{- define "iot.kedaKafkaUser" -}}
+{{- $k := .Values.consumer.keda }}
+{{- if and (include "iot.kafkaScram" .) $k.enabled (eq $k.trigger "kafka") }}true{{ end }}
 {{- end }}

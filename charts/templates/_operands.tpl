@@ -54,10 +54,42 @@ spec:
   kafka:
     version: {{ $k.version | quote }}
     listeners:
+      {{- if include "iot.kafkaScram" . }}
+      # TLS with the cluster CA, SCRAM-SHA-512 users (the KafkaUsers below).
+      - name: tls
+        port: 9093
+        type: internal
+        tls: true
+        authentication:
+          type: scram-sha-512
+      {{- else }}
+      # kafka.security: plaintext. INSECURE: no TLS, no authentication, no ACLs.
       - name: plain
         port: 9092
         type: internal
         tls: false
+      {{- end }}
+        {{- if .Values.networkPolicy.enabled }}
+        # Strimzi turns these into the Kafka pods' NetworkPolicy: only our services reach it
+        # (and the KEDA operator, when it reads the lag from Kafka).
+        networkPolicyPeers:
+          {{- range $component := list "producer" "consumer" }}
+          - podSelector:
+              matchLabels:
+                {{- include "iot.selectorLabels" (dict "root" $ "component" $component) | nindent 16 }}
+          {{- end }}
+          {{- if and .Values.consumer.keda.enabled (eq .Values.consumer.keda.trigger "kafka") }}
+          {{- with .Values.consumer.keda.operatorPeers }}
+          {{- toYaml . | nindent 10 }}
+          {{- end }}
+          {{- end }}
+        {{- end }}
+    {{- if include "iot.kafkaScram" . }}
+    # Kafka's own ACL authorizer: a user may do only what its KafkaUser grants. Strimzi's own
+    # components are super users.
+    authorization:
+      type: simple
+    {{- end }}
     config:
       offsets.topic.replication.factor: {{ $k.replicationFactor }}
       transaction.state.log.replication.factor: {{ $k.replicationFactor }}
@@ -75,6 +107,57 @@ spec:
       resources:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+    {{- if include "iot.kafkaScram" . }}
+    # Turns each KafkaUser into SCRAM credentials, ACLs and a Secret with its password.
+    userOperator:
+      {{- with $k.userOperatorResources }}
+      resources:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+    {{- end }}
+{{- end }}
+
+{{/*
+One KafkaUser per service with the least ACLs: the producer writes to the topic; the consumer
+reads it and uses its group; KEDA (kafka trigger) only describes the topic and the group to read
+the lag. All need Describe on the topic for metadata.
+*/}}
+{{- define "iot.operands.users" -}}
+{{- $groupId := .Values.consumer.env.KAFKA_GROUP_ID | default "iot-consumer" }}
+{{- $acls := dict
+  "producer" (list (dict "type" "topic" "name" .Values.topic.name "operations" (list "Write" "Describe")))
+  "consumer" (list
+    (dict "type" "topic" "name" .Values.topic.name "operations" (list "Read" "Describe"))
+    (dict "type" "group" "name" $groupId "operations" (list "Read")))
+  "keda" (list
+    (dict "type" "topic" "name" .Values.topic.name "operations" (list "Describe"))
+    (dict "type" "group" "name" $groupId "operations" (list "Describe"))) }}
+{{- $users := list "producer" "consumer" }}
+{{- if include "iot.kedaKafkaUser" . }}{{ $users = append $users "keda" }}{{ end }}
+{{- range $component := $users }}
+---
+apiVersion: kafka.strimzi.io/v1
+kind: KafkaUser
+metadata:
+  name: {{ include "iot.kafkaUserName" (dict "root" $ "component" $component) }}
+  namespace: {{ $.Release.Namespace }}
+  labels:
+    strimzi.io/cluster: {{ include "iot.kafkaName" $ }}
+    {{- include "iot.operandLabels" (dict "root" $ "component" $component) | nindent 4 }}
+spec:
+  authentication:
+    type: scram-sha-512
+  authorization:
+    type: simple
+    acls:
+      {{- range index $acls $component }}
+      - resource:
+          type: {{ .type }}
+          name: {{ .name | quote }}
+          patternType: literal
+        operations: {{ toJson .operations }}
+      {{- end }}
+{{- end }}
 {{- end }}
 
 {{/* The topic both services use. */}}
@@ -150,6 +233,9 @@ The CRDs of the kinds the operands Job applies, as kubectl resource names.
 {{- $crds := list }}
 {{- if .Values.kafka.create }}
 {{- $crds = concat $crds (list "kafkas.kafka.strimzi.io" "kafkanodepools.kafka.strimzi.io" "kafkatopics.kafka.strimzi.io") }}
+{{- if include "iot.kafkaScram" . }}
+{{- $crds = append $crds "kafkausers.kafka.strimzi.io" }}
+{{- end }}
 {{- end }}
 {{- if .Values.postgresql.create }}
 {{- $crds = append $crds "clusters.postgresql.cnpg.io" }}

@@ -26,4 +26,8 @@ export const SCENARIOS: Scenario[] = [
     name: "KEDA on Prometheus, operators already installed",
     files: ["ci/keda-prometheus-values.yaml"],
   },
+  {
+    name: "plaintext Kafka, no NetworkPolicies (insecure, asked for)",
+    files: ["ci/plaintext-values.yaml"],
+  },
 ];
