@@ -137,9 +137,12 @@ export async function writeBatch(
     if (moved.count === 0) return { kind: "fenced" };
     batch = { ...batch, expectedOffset: batch.nextOffset };
   }
-  // Rows travel as one JSON document: JSON's escaping is exact for any text, which postgres.js's
-  // array serialization is not (it mangles quotes and turns null into "NULL"). The document is
-  // typed text, then cast: a parameter typed json would be JSON.stringify'd a second time.
+  // Rows travel as one JSON document, exact for any text. Not array parameters: postgres.js 3.4.9
+  // serializes them only when it fetched the array types at connect, which connectDatabase turns
+  // off (fetch_types), and without them sends a malformed literal (checked: `malformed array
+  // literal`). With types fetched the serialization is exact; parsing array *results* is what is
+  // wrong (porsager/postgres#1124: a null element came back as "NULL"). The document is typed
+  // text, then cast: a parameter typed json would be JSON.stringify'd a second time.
   const rows = JSON.stringify(batch.rows);
   const rejects = JSON.stringify(batch.rejects.map((r) => ({
     offset_kafka: r.offset,
