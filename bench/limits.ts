@@ -5,7 +5,7 @@
  * - PostgreSQL by COPY: the very rows the consumer wrote, dumped with COPY TO and loaded back with
  *   COPY FROM STDIN into a fresh database with the consumer's schema (same indexes), one stream
  *   and three in parallel.
- * - PostgreSQL by our statement: the same rows through consumer/sink.ts `writeBatch` (the exact
+ * - PostgreSQL by our statement: the same rows through consumer/postgres_store.ts `writeBatch` (the exact
  *   statement the consumer runs) in batches of the size the consumer wrote, three partitions in
  *   flight on a pool of four, like the consumer's defaults. No Kafka, no validation.
  *
@@ -18,7 +18,7 @@ import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
 import type { SensorRow } from "@iot/shared";
 import { migrate } from "../consumer/migrations.ts";
-import { claimOffset, connectDatabase, writeBatch } from "../consumer/sink.ts";
+import { connectDatabase, PostgresStore } from "../consumer/postgres_store.ts";
 import { round } from "./footprint.ts";
 import { dropDatabases, freshDatabase, ROOT, type Stack } from "./stack.ts";
 
@@ -210,6 +210,7 @@ export async function statementLimit(
 ): Promise<PgLimit> {
   const url = await schemaDatabase(stack, database);
   const sql = connectDatabase(url, concurrency + 1, "iot-bench-limit");
+  const store = new PostgresStore(sql);
   try {
     const partitions = 6;
     const per = Math.ceil(rows.length / partitions);
@@ -220,7 +221,7 @@ export async function statementLimit(
       return out;
     });
     const key = (partition: number) => ({ groupId: "bench", topic: "bench", partition });
-    for (let p = 0; p < partitions; p++) await claimOffset(sql, key(p), "0");
+    for (let p = 0; p < partitions; p++) await store.claimOffset(key(p), "0");
     const next = new Array(partitions).fill(0);
     const started = performance.now();
     await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
@@ -233,7 +234,7 @@ export async function statementLimit(
           const batch = batches[p][round];
           if (batch === undefined) continue;
           wrote = true;
-          const outcome = await writeBatch(sql, {
+          const outcome = await store.writeBatch({
             ...key(p),
             expectedOffset: String(next[p]),
             nextOffset: String(next[p] + batch.length),

@@ -16,7 +16,7 @@ import net from "node:net";
 import postgres from "postgres";
 import type { SensorRow } from "@iot/shared";
 import { migrate } from "../consumer/migrations.ts";
-import { claimOffset, writeBatch } from "../consumer/sink.ts";
+import { PostgresStore } from "../consumer/postgres_store.ts";
 import { round } from "./footprint.ts";
 import { dropDatabases, freshDatabase, type Stack } from "./stack.ts";
 
@@ -103,7 +103,7 @@ export async function checkNoDelay(
         next: 0,
         times: [] as number[],
       }));
-      for (const side of sides) await claimOffset(side.sql, side.key, "0");
+      for (const side of sides) await new PostgresStore(side.sql).claimOffset(side.key, "0");
       for (let i = 0; i < count + 5; i++) {
         for (const side of sides) {
           const batch: SensorRow[] = [];
@@ -112,7 +112,7 @@ export async function checkNoDelay(
             batch.push({ ...rows[cursor++ % rows.length], id: crypto.randomUUID() });
           }
           const started = performance.now();
-          await writeBatch(side.sql, {
+          await new PostgresStore(side.sql).writeBatch({
             ...side.key,
             expectedOffset: String(side.next),
             nextOffset: String(side.next + batchRows),

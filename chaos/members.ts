@@ -15,6 +15,8 @@ import { ROOT } from "./stack.ts";
 export interface MemberSettings {
   /** Consumer environment (brokers, topic, group, database...) without the client id. */
   env: Record<string, string>;
+  /** Entry point: `consumer/main.ts`, or `chaos/mutant_consumer.ts` for a planted bug. */
+  entry: string;
   /** Directory for the members' logs. */
   logDir: string;
   /** Milliseconds since the run started. */
@@ -95,7 +97,7 @@ export class Member {
       append: true,
     });
     const child = new Deno.Command(Deno.execPath(), {
-      args: serviceRunArgs("consumer/main.ts"),
+      args: serviceRunArgs(this.settings.entry),
       cwd: ROOT,
       clearEnv: true,
       env: {

@@ -18,7 +18,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { PLANTED_BUGS } from "../consumer/planted.ts";
+import { PLANTED_BUGS } from "./mutants.ts";
 import { CORPUS } from "./corpus.ts";
 import { check } from "./checker.ts";
 import type { ExitRecord, FaultRecord } from "./_checker_runtime.ts";
@@ -139,8 +139,10 @@ const memberSettings = {
     DATABASE_URL: proxiedUrl.toString(),
     KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
     LOG_LEVEL: "debug",
-    ...(plant ? { IOT_PLANTED_BUG: plant } : {}),
+    ...(plant ? { CHAOS_PLANTED_BUG: plant } : {}),
   },
+  // A planted bug runs in the mutant entry point; the product consumer has no way to plant one.
+  entry: plant ? "chaos/mutant_consumer.ts" : "consumer/main.ts",
   logDir: runDir,
   clock,
   note,

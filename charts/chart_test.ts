@@ -735,6 +735,11 @@ Deno.test("[chart] other contradictions fail at render time, naming the values",
       /kafka\.minInsyncReplicas \(2\) exceeds kafka\.replicationFactor \(1\)/,
     ],
     [
+      "a test-only planted-bug variable in extraEnv",
+      ["consumer.extraEnv[0].name=IOT_PLANTED_BUG", "consumer.extraEnv[0].value=no-fence"],
+      /consumer\.extraEnv sets IOT_PLANTED_BUG, a test-only name no image reads/,
+    ],
+    [
       "synchronous standbys without instances",
       ["postgresql.synchronous.number=1"],
       /postgresql\.synchronous\.number \(1\) must be below postgresql\.instances \(1\)/,

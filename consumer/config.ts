@@ -15,7 +15,6 @@ import {
   readKafkaSecurity,
   type ReadTextFile,
 } from "@iot/shared";
-import { PLANTED_BUGS, type PlantedBug } from "./planted.ts";
 
 /** Every setting of the consumer, resolved. */
 export interface ConsumerConfig {
@@ -52,11 +51,6 @@ export interface ConsumerConfig {
   summaryIntervalS: number;
   /** `SHUTDOWN_TIMEOUT_S`: the longest a graceful stop may take before the process exits. */
   shutdownTimeoutS: number;
-  /**
-   * `IOT_PLANTED_BUG`: TEST-ONLY, for the fault-injection suite (see planted.ts). Present only
-   * when set; never set it in a deployment.
-   */
-  plantedBug?: PlantedBug;
 }
 
 /**
@@ -106,9 +100,6 @@ export function loadConsumerConfig(
     // postgres.js reads only sslrootcert=system: a file named there would be ignored silently.
     read.problem("DATABASE_URL's sslrootcert is not read: name the CA file in DATABASE_CA_FILE");
   }
-  const planted = read.choice<PlantedBug | "">("IOT_PLANTED_BUG", "", ["", ...PLANTED_BUGS]);
-  // Only when set, so a normal configuration has exactly the contract's keys.
-  if (planted !== "") config.plantedBug = planted;
   if (config.databasePoolSize < config.concurrency) {
     read.problem(
       `DATABASE_POOL_SIZE (${config.databasePoolSize}) must be at least CONSUMER_CONCURRENCY ` +

@@ -18,14 +18,23 @@ import {
 import { type ConsumerConfig, loadConsumerConfig } from "./config.ts";
 import { createConsumerMetrics } from "./metrics.ts";
 import { migrate } from "./migrations.ts";
+import type { EventStore } from "./event_store.ts";
 import { Pipeline } from "./pipeline.ts";
-import { connectDatabase } from "./sink.ts";
+import { connectDatabase, PostgresStore } from "./postgres_store.ts";
 import { type Source, startSource } from "./source.ts";
 import { startSummary } from "./summary.ts";
 
 const SERVICE = "iot-consumer";
 
-async function main(): Promise<number> {
+/**
+ * Runs the consumer until SIGTERM or SIGINT; returns the exit code.
+ *
+ * @param wrapStore Replaces the database seam. Only the fault-injection suite's entry point
+ *   (chaos/mutant_consumer.ts) passes one, to plant a bug; nothing in this binary can.
+ */
+export async function main(
+  wrapStore: (store: EventStore) => EventStore = (store) => store,
+): Promise<number> {
   let config: ConsumerConfig;
   try {
     config = loadConsumerConfig(Deno.env.toObject());
@@ -43,12 +52,11 @@ async function main(): Promise<number> {
     config.databaseCaFile === undefined ? undefined : Deno.readTextFileSync(config.databaseCaFile),
   );
   const pipeline = new Pipeline({
-    sql,
+    store: wrapStore(new PostgresStore(sql)),
     groupId: config.groupId,
     alertRule: config.alertRule,
     metrics,
     log,
-    plantedBug: config.plantedBug,
   });
   let source: Source | undefined;
   let kafkaSettingFailure: KafkaSettingFailure | undefined;
@@ -74,14 +82,6 @@ async function main(): Promise<number> {
     metrics.registry,
     log,
   );
-  if (config.plantedBug !== undefined) {
-    // Loud on purpose: a deliberately broken consumer must never pass unnoticed in real logs.
-    log.warn(
-      `IOT_PLANTED_BUG=${config.plantedBug}: THIS CONSUMER IS DELIBERATELY BROKEN ` +
-        "(test-only, for the fault-injection suite); unset it outside tests",
-      { plantedBug: config.plantedBug },
-    );
-  }
   log.info("consumer starting", {
     topic: config.topic,
     groupId: config.groupId,

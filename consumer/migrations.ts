@@ -69,7 +69,7 @@ COMMENT ON TABLE tb_kafka_offset IS
   'Next offset to process per group and partition; advanced in the same statement as the rows';
 
 -- Raised from ON CONFLICT when an id comes back with other values: the consumer then refuses
--- that event and writes the rest (see consumer/sink.ts).
+-- that event and writes the rest (see consumer/refusals.ts).
 CREATE OR REPLACE FUNCTION iot_conflicting_duplicate(event_id uuid) RETURNS timestamptz
 LANGUAGE plpgsql AS $$
 BEGIN

@@ -14,19 +14,17 @@
  * @module
  */
 
-import type { Sql } from "postgres";
 import type { AlertRule, Logger } from "@iot/shared";
+import type { EventStore, PartitionKey } from "./event_store.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
-import type { PlantedBug } from "./planted.ts";
+import { storeBatch, type Stored } from "./refusals.ts";
 import type { PartitionBatch } from "./source.ts";
-import { type BatchWrite, claimOffset, isDataError, type PartitionKey } from "./sink.ts";
-import { storeBatch } from "./store.ts";
-import { planBatch } from "./transform.ts";
+import { type KafkaRecord, planBatch } from "./transform.ts";
 
 /** What the pipeline needs. */
 export interface PipelineDeps {
-  /** Connection pool. */
-  sql: Sql;
+  /** The database. */
+  store: EventStore;
   /** Consumer group (part of the offset key). */
   groupId: string;
   /** Alert thresholds. */
@@ -37,8 +35,6 @@ export interface PipelineDeps {
   log: Logger;
   /** The clock (tests pin it). */
   now?: () => number;
-  /** TEST-ONLY planted bug (see planted.ts); `undefined` in every real deployment. */
-  plantedBug?: PlantedBug;
 }
 
 interface Ownership {
@@ -50,12 +46,15 @@ interface Ownership {
 
 const MAX_BACKOFF_MS = 5_000;
 
-/** Processes partition batches; one instance per consumer process. */
+/**
+ * Processes partition batches; one instance per consumer process. A batch goes one way:
+ * ownership (which of its records are new to PostgreSQL) → plan (transform.ts) → store
+ * (refusals.ts) → accounting (metrics, Kafka's offset).
+ */
 export class Pipeline {
   readonly #deps: PipelineDeps;
   readonly #owned = new Map<number, Ownership>();
   #databaseError: string | undefined;
-  #lastDataError = "";
 
   /** @param deps Database, settings, metrics, logger. */
   constructor(deps: PipelineDeps) {
@@ -75,30 +74,76 @@ export class Pipeline {
 
   /** Validates and stores one partition batch. */
   async handle(batch: PartitionBatch): Promise<void> {
-    const { metrics } = this.#deps;
     const started = performance.now();
+    if (batch.records.length === 0) return;
     const key: PartitionKey = {
       groupId: this.#deps.groupId,
       topic: batch.topic,
       partition: batch.partition,
     };
-    if (batch.records.length === 0) return;
-    let owned = this.#owned.get(batch.partition);
-    if (owned === undefined) {
-      const stored = await this.#retry(
-        batch,
-        () => claimOffset(this.#deps.sql, key, batch.records[0].offset),
-      );
-      if (stored === undefined) return;
-      owned = { next: BigInt(stored), sought: false };
-      this.#owned.set(batch.partition, owned);
-    }
+    const owned = await this.#ownership(batch, key);
+    if (owned === undefined) return;
     const lastOffset = batch.records[batch.records.length - 1].offset;
+    const records = this.#newRecords(batch, owned);
+    if (records === undefined) return;
+    const fence = { ...key, expectedOffset: owned.next.toString() };
+    const nextOffset = (BigInt(lastOffset) + 1n).toString();
+    const plan = planBatch(
+      batch.topic,
+      batch.partition,
+      records,
+      this.#deps.alertRule,
+      this.#now(),
+    );
+    const retry = <T>(operation: () => Promise<T>) => this.#retry(batch, operation);
+    const stored = await storeBatch(
+      this.#deps.store,
+      fence,
+      nextOffset,
+      plan,
+      retry,
+      this.#deps.log,
+    );
+    if (stored === undefined) return; // stopping or outdated: nothing stored, nothing resolved
+    if (stored.kind === "fenced") {
+      return await this.#fenced(batch, key, fence.expectedOffset, nextOffset);
+    }
+    owned.next = BigInt(nextOffset);
+    batch.resolveOffset(lastOffset);
+    this.#account(batch, records, stored, owned, started);
+    this.#deps.log.debug("batch stored", {
+      partition: batch.partition,
+      from: fence.expectedOffset,
+      to: nextOffset,
+      rows: stored.inserted,
+      rejects: stored.rejects.length,
+    });
+    await batch.commit();
+    await batch.heartbeat();
+  }
+
+  /** This member's view of the partition's stored offset, read once per generation. */
+  async #ownership(batch: PartitionBatch, key: PartitionKey): Promise<Ownership | undefined> {
+    const known = this.#owned.get(batch.partition);
+    if (known !== undefined) return known;
+    const initial = batch.records[0].offset;
+    const stored = await this.#retry(batch, () => this.#deps.store.claimOffset(key, initial));
+    if (stored === undefined) return undefined;
+    const owned = { next: BigInt(stored), sought: false };
+    this.#owned.set(batch.partition, owned);
+    return owned;
+  }
+
+  /**
+   * The records PostgreSQL does not hold yet, or `undefined` when there are none to write now:
+   * all stored already (resolved), or Kafka ahead of PostgreSQL (sought back once).
+   */
+  #newRecords(batch: PartitionBatch, owned: Ownership): KafkaRecord[] | undefined {
     const records = batch.records.filter((r) => BigInt(r.offset) >= owned.next);
     if (records.length === 0) {
       // All of it is stored already (Kafka's committed offset was behind PostgreSQL's).
-      batch.resolveOffset(lastOffset);
-      return;
+      batch.resolveOffset(batch.records[batch.records.length - 1].offset);
+      return undefined;
     }
     if (BigInt(records[0].offset) > owned.next && !owned.sought) {
       // Kafka is ahead of PostgreSQL (e.g. its offsets were reset): go back once. If the log
@@ -110,93 +155,59 @@ export class Pipeline {
         storedOffset: owned.next.toString(),
       });
       batch.seek(owned.next.toString());
-      return;
+      return undefined;
     }
-    const bug = this.#deps.plantedBug;
-    const plan = planBatch(
-      batch.topic,
-      batch.partition,
-      records,
-      this.#deps.alertRule,
-      this.#now(),
-      {
-        conflictCheck: bug !== "no-conflict-check",
-      },
-    );
-    const write: BatchWrite = {
-      ...key,
-      expectedOffset: owned.next.toString(),
-      nextOffset: (BigInt(lastOffset) + 1n).toString(),
-      rows: plan.rows.map((p) => p.row),
-      rejects: bug === "swallow-invalid" ? [] : plan.rejects,
-    };
-    const outcome = await storeBatch(
-      {
-        sql: this.#deps.sql,
-        log: this.#deps.log,
-        retry: (operation, dataErrors) => this.#retry(batch, operation, dataErrors),
-        lastDataError: () => this.#lastDataError,
-        plantedBug: bug,
-      },
-      write,
-      plan.rows,
-    );
-    if (outcome === undefined) return; // stopping or outdated: nothing stored, nothing resolved
-    if (outcome.kind === "fenced") {
-      metrics.fenced.inc();
-      this.#owned.delete(batch.partition);
-      const stored = await this.#retry(
-        batch,
-        () => claimOffset(this.#deps.sql, key, write.nextOffset),
-      );
-      // Either another member owns the partition now, or an earlier attempt of this very batch
-      // committed and only its reply was lost with the connection: both ways the batch is stored
-      // up to the offset found, and reading resumes there.
-      this.#deps.log.warn("stored offset moved past this batch's start; batch not written again", {
-        partition: batch.partition,
-        expectedOffset: write.expectedOffset,
-        storedOffset: stored,
-      });
-      if (stored !== undefined && batch.isCurrent()) batch.seek(stored);
-      return;
-    }
-    owned.next = BigInt(write.nextOffset);
-    batch.resolveOffset(lastOffset);
+    return records;
+  }
+
+  /** Another writer moved the offset: forget the partition and resume where it stands now. */
+  async #fenced(
+    batch: PartitionBatch,
+    key: PartitionKey,
+    expectedOffset: string,
+    nextOffset: string,
+  ): Promise<void> {
+    this.#deps.metrics.fenced.inc();
+    this.#owned.delete(batch.partition);
+    const stored = await this.#retry(batch, () => this.#deps.store.claimOffset(key, nextOffset));
+    // Either another member owns the partition now, or an earlier attempt of this very batch
+    // committed and only its reply was lost with the connection: both ways the batch is stored
+    // up to the offset found, and reading resumes there.
+    this.#deps.log.warn("stored offset moved past this batch's start; batch not written again", {
+      partition: batch.partition,
+      expectedOffset,
+      storedOffset: stored,
+    });
+    if (stored !== undefined && batch.isCurrent()) batch.seek(stored);
+  }
+
+  #account(
+    batch: PartitionBatch,
+    records: KafkaRecord[],
+    stored: Extract<Stored, { kind: "written" }>,
+    owned: Ownership,
+    started: number,
+  ): void {
+    const { metrics } = this.#deps;
     metrics.consumed.inc(records.length);
-    metrics.written.inc(outcome.inserted);
-    metrics.duplicates.inc(
-      plan.duplicates - outcome.twinsRejected + outcome.rivalTwinsAccepted + outcome.duplicates,
-    );
-    metrics.alerts.inc(outcome.alerts);
-    for (const reject of outcome.rejects) {
+    metrics.written.inc(stored.inserted);
+    metrics.duplicates.inc(stored.duplicates);
+    metrics.alerts.inc(stored.alerts);
+    for (const reject of stored.rejects) {
       metrics.rejected.inc(1, { reason: reject.reasons[0].code });
     }
     metrics.lag.set(Math.max(0, Number(BigInt(batch.highWatermark) - owned.next)), {
       partition: String(batch.partition),
     });
     metrics.batchSeconds.observe((performance.now() - started) / 1000);
-    this.#deps.log.debug("batch stored", {
-      partition: batch.partition,
-      from: write.expectedOffset,
-      to: write.nextOffset,
-      rows: outcome.inserted,
-      rejects: outcome.rejects.length,
-    });
-    await batch.commit();
-    await batch.heartbeat();
   }
 
   /**
    * Runs `operation` until it succeeds, backing off on infrastructure errors (connection lost,
    * server restarting) and heartbeating so the group keeps this member. Returns `undefined` when
-   * the batch is no longer current (stopping, or outdated by a rebalance); with `dataErrors`,
-   * returns `"data_error"` for errors caused by the data, which no retry can fix.
+   * the batch is no longer current (stopping, or outdated by a rebalance).
    */
-  async #retry<T>(
-    batch: PartitionBatch,
-    operation: () => Promise<T>,
-    dataErrors = false,
-  ): Promise<T | "data_error" | undefined> {
+  async #retry<T>(batch: PartitionBatch, operation: () => Promise<T>): Promise<T | undefined> {
     for (let attempt = 0;; attempt++) {
       if (!batch.isCurrent()) return undefined;
       try {
@@ -204,12 +215,6 @@ export class Pipeline {
         this.#databaseError = undefined;
         return result;
       } catch (error) {
-        if (dataErrors && isDataError(error)) {
-          this.#lastDataError = `${(error as Error).message} (SQLSTATE ${
-            (error as { code: string }).code
-          })`;
-          return "data_error";
-        }
         this.#databaseError = (error as Error).message;
         this.#deps.metrics.retries.inc();
         const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);

@@ -52,7 +52,7 @@ export interface PlannedRow {
    * Later events of the batch with this id but other values, in offset order (present only when
    * there are some). They are rejected as conflicts with this row; but if the database already
    * holds a third reading under the id and refuses this row, one of them may be that stored
-   * reading re-sent, which is a duplicate, not a conflict (see storeBatch).
+   * reading re-sent, which is a duplicate, not a conflict (see refusals.ts).
    */
   rivals?: PlannedRow[];
 }
@@ -79,8 +79,6 @@ export interface BatchPlan {
  * @param records Messages in offset order.
  * @param rule Alert thresholds.
  * @param nowMs The receiving clock, for the timestamp's future bound.
- * @param options `conflictCheck: false` is the TEST-ONLY planted bug `no-conflict-check`
- *   (see planted.ts): a conflicting re-use of an id is then dropped like a re-send.
  */
 export function planBatch(
   topic: string,
@@ -88,9 +86,7 @@ export function planBatch(
   records: readonly KafkaRecord[],
   rule: AlertRule,
   nowMs: number,
-  options: { conflictCheck?: boolean } = {},
 ): BatchPlan {
-  const conflictCheck = options.conflictCheck ?? true;
   const rows: PlannedRow[] = [];
   const rejects: RejectRow[] = [];
   const byId = new Map<string, PlannedRow>();
@@ -111,8 +107,6 @@ export function planBatch(
     } else if (sameReading(earlier.row, row)) {
       duplicates++;
       (earlier.twins ??= []).push(record);
-    } else if (!conflictCheck) {
-      duplicates++; // TEST-ONLY planted bug: the conflicting reading vanishes
     } else {
       rejects.push(rejectOf(record, [conflictReason(id)]));
       const rival = earlier.rivals?.find((r) => sameReading(r.row, row));

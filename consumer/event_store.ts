@@ -1,0 +1,81 @@
+/**
+ * The consumer's one seam to its database: claim a partition's offset, write a batch with its
+ * offset in one fenced step, write one row under the same fence. `PostgresStore` is the real one;
+ * tests use an in-memory one, and the fault-injection suite wraps the real one to plant bugs.
+ *
+ * Results are values, never exceptions, for everything the data or the fence decides: `fenced`
+ * (another writer moved the offset), `conflict` (an id already stored with other values) and
+ * `refused` (the database refuses the data, with its SQLSTATE). A thrown error always means the
+ * infrastructure failed (connection lost, server restarting), and the caller retries.
+ *
+ * @module
+ */
+
+import type { SensorRow } from "@iot/shared";
+import type { RejectRow } from "./transform.ts";
+
+/** Where a partition's offsets are kept. */
+export interface PartitionKey {
+  /** Consumer group. */
+  groupId: string;
+  /** Topic. */
+  topic: string;
+  /** Partition. */
+  partition: number;
+}
+
+/** The fence of a write: it happens only while the stored offset is `expectedOffset`. */
+export interface Fence extends PartitionKey {
+  /** The offset this consumer believes is stored. */
+  expectedOffset: string;
+}
+
+/** One batch's write: move the partition from `expectedOffset` to `nextOffset`, with its data. */
+export interface BatchWrite extends Fence {
+  /** The offset after the batch's last message. */
+  nextOffset: string;
+  /** Valid rows, unique by id. */
+  rows: readonly SensorRow[];
+  /** Refused messages. */
+  rejects: readonly RejectRow[];
+}
+
+/** The database refused the data itself: no retry can change its answer. */
+export interface Refusal {
+  kind: "refused";
+  /** SQLSTATE (class 22, data exception, or 23, integrity constraint). */
+  sqlstate: string;
+  /** The database's message. */
+  message: string;
+}
+
+/** What a batch write did. */
+export type BatchResult =
+  | { kind: "written"; inserted: number }
+  | { kind: "fenced" }
+  | { kind: "conflict"; id: string }
+  | Refusal;
+
+/** What a one-row write did; `inserted` is false when the same reading was stored already. */
+export type RowResult =
+  | { kind: "written"; inserted: boolean }
+  | { kind: "fenced" }
+  | { kind: "conflict" }
+  | Refusal;
+
+/** The consumer's database. */
+export interface EventStore {
+  /**
+   * The stored next offset of a partition, storing `initial` first when there is none (a new
+   * group starts where Kafka first delivered).
+   */
+  claimOffset(key: PartitionKey, initial: string): Promise<string>;
+  /**
+   * Writes the rows and rejects and moves the offset, all or nothing, only if the stored offset
+   * is still `expectedOffset`. Inserts are idempotent on the row id; an id stored with other
+   * values makes the whole write a `conflict`, so the caller can refuse that event and retry.
+   */
+  writeBatch(batch: BatchWrite): Promise<BatchResult>;
+  /** Writes one row under the fence without moving the offset (to find a refused row). */
+  writeRow(fence: Fence, row: SensorRow): Promise<RowResult>;
+}

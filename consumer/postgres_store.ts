@@ -1,0 +1,204 @@
+/**
+ * The consumer's database on PostgreSQL: offsets that fence writers, and one statement per batch
+ * that advances the offset and inserts the rows and the rejects together, or does nothing at all.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import postgres, { type Sql } from "postgres";
+import type { SensorRow } from "@iot/shared";
+import type {
+  BatchResult,
+  BatchWrite,
+  EventStore,
+  Fence,
+  PartitionKey,
+  Refusal,
+  RowResult,
+} from "./event_store.ts";
+import { CONFLICTING_DUPLICATE_SQLSTATE } from "./migrations.ts";
+
+/**
+ * An id seen again with the same reading is a re-send: nothing happens. With another reading it
+ * raises {@linkcode CONFLICTING_DUPLICATE_SQLSTATE}, checked against the committed row under its
+ * lock, so even a twin written at the same moment by another partition is caught.
+ */
+const ON_CONFLICT_REFUSE_CHANGES = `
+  ON CONFLICT (id) DO UPDATE SET dt_carga = iot_conflicting_duplicate(EXCLUDED.id)
+  WHERE (t.id_dispositivo, t."timestamp", t.temperatura, t.umidade, t.latitude, t.longitude,
+         t.status, t.bateria)
+    IS DISTINCT FROM (EXCLUDED.id_dispositivo, EXCLUDED."timestamp", EXCLUDED.temperatura,
+         EXCLUDED.umidade, EXCLUDED.latitude, EXCLUDED.longitude, EXCLUDED.status,
+         EXCLUDED.bateria)`;
+
+/**
+ * Opens the connection pool.
+ *
+ * @param url PostgreSQL URL.
+ * @param poolSize Most connections.
+ * @param applicationName Shown in `pg_stat_activity`.
+ * @param caPem PEM CA of the server's certificate (DATABASE_CA_FILE's content), if any.
+ */
+export function connectDatabase(
+  url: string,
+  poolSize: number,
+  applicationName: string,
+  caPem?: string,
+): Sql {
+  return postgres(url, {
+    // With a CA: TLS, the certificate checked against it and the host name checked (verify-full).
+    // Without: as DATABASE_URL's sslmode says.
+    ...(caPem === undefined ? {} : { ssl: { ca: caPem, rejectUnauthorized: true } }),
+    max: poolSize,
+    connect_timeout: 10,
+    // postgres.js runs a pg_type query on every new connection and drops its promise: a backend
+    // terminated during it (pg_terminate_backend, failover) is an unhandled rejection that kills
+    // the process (porsager/postgres#1192; found by the chaos suite). No query here needs array
+    // type parsing, so the query is not run at all.
+    fetch_types: false,
+    // postgres.js waits before reconnecting, by default up to 20 s, growing with every failed
+    // attempt of the whole pool: after a database outage the consumer sat idle that long with
+    // the database back (found by the chaos suite: 18 s recoveries). The pipeline's own retry
+    // loop already backs off, so reconnecting is kept prompt: at most 1 s.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: { application_name: applicationName },
+  });
+}
+
+/** {@link EventStore} on PostgreSQL (see the module documentation). */
+export class PostgresStore implements EventStore {
+  readonly #sql: Sql;
+
+  /** @param sql Connection pool ({@link connectDatabase}). */
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  /** {@inheritDoc EventStore.claimOffset} */
+  async claimOffset(key: PartitionKey, initial: string): Promise<string> {
+    const [row] = await this.#sql<{ next_offset: string }[]>`
+      WITH inserted AS (
+        INSERT INTO tb_kafka_offset (group_id, topic, partition, next_offset)
+        VALUES (${key.groupId}, ${key.topic}, ${key.partition}, ${initial}::bigint)
+        ON CONFLICT (group_id, topic, partition) DO NOTHING
+        RETURNING next_offset
+      )
+      SELECT next_offset::text FROM inserted
+      UNION ALL
+      SELECT next_offset::text FROM tb_kafka_offset
+      WHERE group_id = ${key.groupId} AND topic = ${key.topic} AND partition = ${key.partition}
+      LIMIT 1`;
+    return row.next_offset;
+  }
+
+  /**
+   * One statement: the offset moves from `expectedOffset` to `nextOffset`, and only if it did are
+   * the rows and rejects inserted. An id that comes back with other values aborts it with
+   * {@linkcode CONFLICTING_DUPLICATE_SQLSTATE}.
+   */
+  async writeBatch(batch: BatchWrite): Promise<BatchResult> {
+    // Rows travel as one JSON document, exact for any text. Not array parameters: postgres.js 3.4.9
+    // serializes them only when it fetched the array types at connect, which connectDatabase turns
+    // off (fetch_types), and without them sends a malformed literal (checked: `malformed array
+    // literal`). With types fetched the serialization is exact; parsing array *results* is what is
+    // wrong (porsager/postgres#1124: a null element came back as "NULL"). The document is typed
+    // text, then cast: a parameter typed json would be JSON.stringify'd a second time.
+    const rows = JSON.stringify(batch.rows);
+    const rejects = JSON.stringify(batch.rejects.map((r) => ({
+      offset_kafka: r.offset,
+      chave: r.key === null ? null : hex(r.key),
+      payload: hex(r.payload),
+      motivos: r.reasons,
+    })));
+    try {
+      const [result] = await this.#sql<{ fenced: number; inserted: number }[]>`
+        WITH fence AS (
+          UPDATE tb_kafka_offset
+          SET next_offset = ${batch.nextOffset}::bigint, updated_at = now()
+          WHERE group_id = ${batch.groupId} AND topic = ${batch.topic}
+            AND partition = ${batch.partition}
+            AND next_offset = ${batch.expectedOffset}::bigint
+          RETURNING 1
+        ), new_rows AS (
+          INSERT INTO tb_sensor_evento AS t (id, id_dispositivo, "timestamp", timestamp_ts,
+            temperatura, umidade, latitude, longitude, status, bateria, alerta)
+          SELECT id, id_dispositivo, "timestamp", timestamp_ts, temperatura, umidade, latitude,
+            longitude, status, bateria, alerta
+          FROM json_to_recordset(${rows}::text::json) AS r(id uuid, id_dispositivo text, "timestamp" text,
+            timestamp_ts timestamptz, temperatura float8, umidade float8, latitude float8,
+            longitude float8, status text, bateria float8, alerta boolean)
+          WHERE EXISTS (SELECT 1 FROM fence)
+          ${this.#sql.unsafe(ON_CONFLICT_REFUSE_CHANGES)}
+          RETURNING 1
+        ), new_rejects AS (
+          INSERT INTO tb_sensor_evento_rejeitado (topico, particao, offset_kafka, chave, payload,
+            motivos)
+          SELECT ${batch.topic}, ${batch.partition}, r.offset_kafka, decode(r.chave, 'hex'),
+            decode(r.payload, 'hex'), r.motivos
+          FROM json_to_recordset(${rejects}::text::json)
+            AS r(offset_kafka bigint, chave text, payload text, motivos jsonb)
+          WHERE EXISTS (SELECT 1 FROM fence)
+          ON CONFLICT (topico, particao, offset_kafka) DO NOTHING
+          RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM fence)::int AS fenced,
+          (SELECT count(*) FROM new_rows)::int AS inserted`;
+      if (result.fenced === 0) return { kind: "fenced" };
+      return { kind: "written", inserted: result.inserted };
+    } catch (error) {
+      const pgError = error as { code?: string; detail?: string };
+      if (pgError.code === CONFLICTING_DUPLICATE_SQLSTATE && pgError.detail) {
+        return { kind: "conflict", id: pgError.detail };
+      }
+      return refusalOf(error);
+    }
+  }
+
+  /** Inserts one row while the fence holds, without moving the offset; idempotent on `id`. */
+  async writeRow(fence: Fence, row: SensorRow): Promise<RowResult> {
+    try {
+      const [result] = await this.#sql<{ owner: boolean; n: number }[]>`
+        WITH owner AS (
+          SELECT 1 FROM tb_kafka_offset WHERE group_id = ${fence.groupId} AND topic = ${fence.topic}
+            AND partition = ${fence.partition} AND next_offset = ${fence.expectedOffset}::bigint
+        ), new_row AS (
+          INSERT INTO tb_sensor_evento AS t (id, id_dispositivo, "timestamp", timestamp_ts,
+            temperatura, umidade, latitude, longitude, status, bateria, alerta)
+          SELECT ${row.id}::uuid, ${row.id_dispositivo}, ${row.timestamp},
+            ${row.timestamp_ts}::timestamptz, ${row.temperatura}::float8, ${row.umidade}::float8,
+            ${row.latitude}::float8, ${row.longitude}::float8, ${row.status}, ${row.bateria}::float8,
+            ${row.alerta}
+          WHERE EXISTS (SELECT 1 FROM owner)
+          ${this.#sql.unsafe(ON_CONFLICT_REFUSE_CHANGES)}
+          RETURNING 1
+        )
+        SELECT EXISTS (SELECT 1 FROM owner) AS owner, (SELECT count(*) FROM new_row)::int AS n`;
+      return result.owner ? { kind: "written", inserted: result.n > 0 } : { kind: "fenced" };
+    } catch (error) {
+      if ((error as { code?: string }).code === CONFLICTING_DUPLICATE_SQLSTATE) {
+        return { kind: "conflict" };
+      }
+      return refusalOf(error);
+    }
+  }
+}
+
+/**
+ * An error caused by the data (the row itself), not by the infrastructure, as a refusal: SQLSTATE
+ * classes 22 (data exception) and 23 (integrity constraint) never succeed on retry. Anything else
+ * (connection lost, server shutting down, too many clients) may, later: it is thrown again.
+ */
+function refusalOf(error: unknown): Refusal {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === "string" && (code.startsWith("22") || code.startsWith("23"))) {
+    return { kind: "refused", sqlstate: code, message: (error as Error).message };
+  }
+  throw error;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+}
