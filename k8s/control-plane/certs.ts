@@ -35,8 +35,15 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 
 const CURVE = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
 
-/** Issues a certificate signed by the CA in `dir`, with the given subject and extensions. */
-async function issue(dir: string, name: string, subject: string, extensions: string[]) {
+/**
+ * Issues a certificate signed by the CA in `dir` ({@link makeCertificates} made it).
+ *
+ * @param dir The certificates' folder.
+ * @param name Base name: writes `<name>.key` and `<name>.crt`.
+ * @param subject e.g. `/CN=kube-apiserver`.
+ * @param extensions `-addext` values, e.g. `subjectAltName=IP:127.0.0.1`.
+ */
+export async function issue(dir: string, name: string, subject: string, extensions: string[]) {
   await openssl([
     "req",
     "-new",

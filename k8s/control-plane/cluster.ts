@@ -85,10 +85,26 @@ current-context: test
   );
 }
 
-function spawn(dir: string, name: string, args: string[]): Deno.ChildProcess {
+/**
+ * Starts one of the built binaries, its stdout and stderr appended to `<dir>/<name>.log`.
+ *
+ * @param dir The control plane's folder.
+ * @param name Binary name in {@link BIN_DIR}.
+ * @param args Arguments.
+ * @param options Working folder and environment (added to this process's).
+ * @returns The process.
+ */
+export function spawn(
+  dir: string,
+  name: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Deno.ChildProcess {
   const log = Deno.openSync(`${dir}/${name}.log`, { create: true, append: true });
   const child = new Deno.Command(`${BIN_DIR}/${name}`, {
     args,
+    cwd: options.cwd,
+    env: options.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

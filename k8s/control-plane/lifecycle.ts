@@ -4,15 +4,18 @@
  *
  *   unshare -n -- deno run -A k8s/control-plane/lifecycle.ts <report.json>
  *
- * It starts etcd, kube-apiserver and kube-controller-manager (cluster.ts) and the kubelet
- * stand-in (kubelet.ts), then
+ * It starts etcd, kube-apiserver and kube-controller-manager (cluster.ts), the kubelet
+ * stand-in (kubelet.ts) and the real CloudNativePG operator, its webhooks registered before the
+ * install and the process started once the chart has created its CRDs (cnpg.ts), then
  *
  * 1. the Helm lifecycle in a namespace that enforces the `restricted` Pod Security profile:
- *    `helm install --wait --wait-for-jobs`, `helm upgrade`, `helm rollback` twice to the same
- *    revision (the second after the KafkaTopic was edited by hand), `helm uninstall`. The operands
- *    Jobs run for real with their ServiceAccount's token; the services' pods cannot run;
+ *    `helm install --wait --wait-for-jobs`, `helm test`, `helm upgrade`, `helm rollback` twice
+ *    to the same revision (the second after the KafkaTopic was edited by hand), `helm
+ *    uninstall`. The operands Jobs run for real with their ServiceAccount's token; the services'
+ *    pods, PostgreSQL's and the test pod cannot run;
  * 2. for every values scenario, a server-side dry-run of every rendered object and every custom
- *    resource of the operands ConfigMap, after the KEDA and prometheus-operator CRDs are applied.
+ *    resource of the operands ConfigMap (the Clusters through the operator's webhooks), after
+ *    the KEDA and prometheus-operator CRDs are applied.
  *
  * It observes and records; it asserts nothing. The report is written as JSON to the given path.
  *
@@ -28,54 +31,16 @@ import {
 } from "../../charts/testing/helm.ts";
 import { SCENARIOS } from "../../charts/testing/scenarios.ts";
 import { adminClient, BIN_DIR, startControlPlane } from "./cluster.ts";
-import { type ContainerRun, KubeletStandIn } from "./kubelet.ts";
-
-/** One command's outcome. */
-export interface Step {
-  /** What was run, as a person would type it. */
-  command: string;
-  /** Exit code. */
-  code: number;
-  /** stdout + stderr, trimmed to the last 4000 characters. */
-  output: string;
-  /** Seconds it took. */
-  seconds: number;
-}
-
-/** The KafkaTopic's partitions and the operands Jobs after one lifecycle step. */
-export interface Observation {
-  step: Step;
-  /** `spec.partitions` of the KafkaTopic, or null when it does not exist. */
-  topicPartitions: number | null;
-  /** Names of the custom resources of the release that exist. */
-  customResources: string[];
-  /** Containers the stand-in ran during this step. */
-  runs: ContainerRun[];
-}
-
-/** What lifecycle.ts saw. */
-export interface Report {
-  /** Server version, from `kubectl version`. */
-  serverVersion: string;
-  install: Observation;
-  upgrade: Observation;
-  rollback: Observation;
-  /** The KafkaTopic edited by hand (partitions 10), then a second rollback to revision 1. */
-  handEdit: Step;
-  secondRollback: Observation;
-  uninstall: Observation;
-  /** Pods the stand-in could not run. */
-  notRun: Record<string, string>;
-  /** Errors of the stand-in's loop. */
-  standInErrors: string[];
-  /** The dry-run's problems for a Deployment that runs as root with no security context: the
-   * control that shows a Pod Security violation would be seen. */
-  controlProblems: string[];
-  /** Per scenario: the dry-run's problems (errors and warnings), empty when all were accepted. */
-  dryRun: Record<string, { objects: number; customResources: number; problems: string[] }>;
-  /** Total seconds. */
-  seconds: number;
-}
+import { KubeletStandIn } from "./kubelet.ts";
+import type { Observation, Report, Step } from "./report.ts";
+import {
+  observeDatabase,
+  type Operator,
+  registerWebhooks,
+  startOperator,
+  waitForCrds,
+  webhookControl,
+} from "./cnpg.ts";
 
 const NAMESPACE = "iot";
 const RELEASE = "iot";
@@ -104,7 +69,7 @@ const env = {
 /** A step, with its whole stdout for the caller (not reported). */
 type Ran = Step & { stdout: string };
 
-async function sh(argv: string[], stdin?: string, quiet = false): Promise<Ran> {
+async function sh(argv: string[], stdin?: string): Promise<Ran> {
   const t = Date.now();
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -124,7 +89,7 @@ async function sh(argv: string[], stdin?: string, quiet = false): Promise<Ran> {
   const stdout = text.decode(out.stdout);
   const output = (stdout + text.decode(out.stderr)).trim();
   const command = [argv[0].split("/").pop(), ...argv.slice(1)].join(" ").replaceAll(dir, "$TMP");
-  if (!quiet) log(`${command} -> exit ${out.code}`);
+  log(`${command} -> exit ${out.code}`);
   return {
     command,
     code: out.code,
@@ -135,7 +100,6 @@ async function sh(argv: string[], stdin?: string, quiet = false): Promise<Ran> {
 }
 
 const kubectl = (...args: string[]) => sh([kubectlBin, ...args]);
-const quietKubectl = (...args: string[]) => sh([kubectlBin, ...args], undefined, true);
 const helm = (...args: string[]) => sh([findTool("helm"), ...args]);
 
 const client = adminClient(plane.certs);
@@ -146,36 +110,6 @@ const standIn = new KubeletStandIn({
   kubectl: kubectlBin,
   workDir: `${dir}/pods`,
 });
-
-/** Stands in for the CloudNativePG operator's one effect the consumer needs: `<cluster>-app`. */
-async function provideDatabaseSecret(stop: { done: boolean }): Promise<void> {
-  while (!stop.done) {
-    const cluster = await quietKubectl(
-      "get",
-      "--namespace",
-      NAMESPACE,
-      "clusters.postgresql.cnpg.io",
-      "-o",
-      "name",
-    );
-    for (const name of cluster.stdout.split("\n").filter((l) => l.startsWith("cluster"))) {
-      const secret = `${name.split("/")[1]}-app`;
-      const exists = await quietKubectl("get", "--namespace", NAMESPACE, "secret", secret);
-      if (exists.code !== 0) {
-        await quietKubectl(
-          "create",
-          "secret",
-          "generic",
-          secret,
-          "--namespace",
-          NAMESPACE,
-          "--from-literal=uri=postgresql://app:stand-in@iot-pg-rw:5432/iot",
-        );
-      }
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 function withoutStdout({ stdout: _, ...step }: Ran): Step {
   return step;
@@ -213,8 +147,7 @@ async function lifecycleStep(args: string[]): Promise<Observation> {
 }
 
 const report: Partial<Report> = {};
-const stop = { done: false };
-let secretLoop: Promise<void> | undefined;
+let operator: Promise<Operator> | undefined;
 try {
   await standIn.start();
   const version = await kubectl("version", "-o", "json");
@@ -228,18 +161,43 @@ try {
     "pod-security.kubernetes.io/enforce=restricted",
     "pod-security.kubernetes.io/warn=restricted",
   );
-  secretLoop = provideDatabaseSecret(stop);
+  // The webhooks first: until the operator serves them the API server refuses any Cluster,
+  // as on a fresh cluster whose operator is still starting.
+  await registerWebhooks(plane, client);
+  report.operatorError = null;
+  operator = startOperator(plane, (crds) => waitForCrds(plane, client, crds));
+  // Recorded, not thrown: the install goes on (and times out) and the report says why.
+  operator.then(() => log("CloudNativePG operator serving its webhooks"), (error) => {
+    report.operatorError = String(error);
+    log(`CloudNativePG operator: ${error}`);
+  });
 
   const chart = chartWithStandIns(true);
   const timeout = Deno.env.get("LIFECYCLE_TIMEOUT") ?? "5m";
   const common = ["--namespace", NAMESPACE, "--wait", "--wait-for-jobs", "--timeout", timeout];
   report.install = await lifecycleStep(["install", RELEASE, chart, ...common]);
+  const database = await observeDatabase(plane, client, NAMESPACE, "iot-pg");
+  report.databaseSecretKeys = database.secretKeys;
+  report.clusterSpec = database.clusterSpec;
   if (Deno.env.get("LIFECYCLE_DEBUG")) {
     for (const what of ["get all,jobs,events -o wide", "get pods -o yaml"]) {
       console.error((await kubectl("--namespace", NAMESPACE, ...what.split(" "))).stdout);
     }
     console.error(JSON.stringify(standIn.runs, null, 1), [...standIn.notRun]);
   }
+  // The chart's test pod runs psql against PostgreSQL; neither can run here, so Helm waits for
+  // a pod that stays Pending: a short timeout, and the test says what it could check.
+  report.helmTest = await lifecycleStep([
+    "test",
+    RELEASE,
+    "--namespace",
+    NAMESPACE,
+    "--timeout",
+    "20s",
+  ]);
+  // A failed test pod stays, as Helm leaves it; deleted so that the dry-runs below meet no
+  // object of this release.
+  await kubectl("delete", "--namespace", NAMESPACE, "pod", `${RELEASE}-test-rows`, "--wait");
   report.upgrade = await lifecycleStep([
     "upgrade",
     RELEASE,
@@ -314,6 +272,7 @@ try {
       },
     },
   }]);
+  report.webhookControl = await webhookControl(plane, client, NAMESPACE);
   report.dryRun = {};
   // Our objects only: the plain stand-ins carry nothing but a labelled marker.
   const plain = chartWithStandIns();
@@ -339,8 +298,7 @@ try {
     };
   }
 } finally {
-  stop.done = true;
-  await secretLoop;
+  await (await operator?.catch(() => undefined))?.stop();
   report.standInErrors = await standIn.stop();
   report.notRun = Object.fromEntries(standIn.notRun);
   client.close();
@@ -348,5 +306,7 @@ try {
   report.seconds = (Date.now() - started) / 1000;
   Deno.writeTextFileSync(reportPath, JSON.stringify(report, null, 2));
   log(`report written to ${reportPath}`);
-  Deno.removeSync(dir, { recursive: true });
+  // With LIFECYCLE_DEBUG the folder stays: every process's log is there (cnpg-manager.log...).
+  if (Deno.env.get("LIFECYCLE_DEBUG")) log(`logs kept in ${dir}`);
+  else Deno.removeSync(dir, { recursive: true });
 }
