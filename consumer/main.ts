@@ -6,7 +6,9 @@
  */
 
 import {
+  backoffDelay,
   ConfigError,
+  CONNECT_BACKOFF,
   createKafka,
   createLogger,
   explainKafkaFailure,
@@ -203,7 +205,7 @@ async function retryUntil(
         await sleepUnless(stopped, SETTING_RETRY_MS);
         continue;
       }
-      const delay = Math.min(10_000, 250 * 2 ** attempt);
+      const delay = backoffDelay(CONNECT_BACKOFF, attempt);
       log.warn(`${what} failed; retrying`, { attempt, retryInMs: delay, error });
       await sleepUnless(stopped, delay);
     }

@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { AlertRule, Logger } from "@iot/shared";
+import { type AlertRule, backoffDelay, type BackoffPolicy, type Logger } from "@iot/shared";
 import type { EventStore, PartitionKey } from "./event_store.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 import { storeBatch, type Stored } from "./refusals.ts";
@@ -44,7 +44,8 @@ interface Ownership {
   sought: boolean;
 }
 
-const MAX_BACKOFF_MS = 5_000;
+/** Database retries of a batch: quicker than connecting, since the batch holds its partition. */
+const BATCH_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
 
 /**
  * Processes partition batches; one instance per consumer process. A batch goes one way:
@@ -217,11 +218,11 @@ export class Pipeline {
       } catch (error) {
         this.#databaseError = (error as Error).message;
         this.#deps.metrics.retries.inc();
-        const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        const delay = backoffDelay(BATCH_BACKOFF, attempt);
         this.#deps.log.warn("database operation failed; retrying", {
           partition: batch.partition,
           attempt: attempt + 1,
-          retryInMs: Math.round(delay),
+          retryInMs: delay,
           error,
         });
         await new Promise((resolve) => setTimeout(resolve, delay));

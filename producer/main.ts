@@ -6,7 +6,9 @@
  */
 
 import {
+  backoffDelay,
   ConfigError,
+  CONNECT_BACKOFF,
   createKafka,
   createLogger,
   explainKafkaFailure,
@@ -104,7 +106,7 @@ async function main(): Promise<number> {
       const setting = explain(error);
       // A wrong setting is an error in plain words, retried slowly: the process stays up, not
       // ready, instead of crash-looping.
-      const delay = setting ? 30_000 : Math.min(10_000, 250 * 2 ** attempt);
+      const delay = setting ? 30_000 : backoffDelay(CONNECT_BACKOFF, attempt);
       if (setting) log.error(setting.message, { attempt, retryInMs: delay, error });
       else log.warn("kafka connection failed; retrying", { attempt, retryInMs: delay, error });
       await Promise.race([stop.promise, new Promise((r) => setTimeout(r, delay))]);

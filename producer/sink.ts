@@ -6,7 +6,14 @@
  */
 
 import { type Kafka, Partitioners, type Producer } from "kafkajs";
-import type { Counter, Histogram, KafkaSettingFailure, Logger } from "@iot/shared";
+import {
+  backoffDelay,
+  CONNECT_BACKOFF,
+  type Counter,
+  type Histogram,
+  type KafkaSettingFailure,
+  type Logger,
+} from "@iot/shared";
 import type { OutgoingMessage, StopSignal } from "./emitter.ts";
 
 /** Metrics the sink updates. */
@@ -78,7 +85,7 @@ export async function connectSink(
           pendingSince = undefined;
           metrics.errors.inc();
           if (stop.stopped) throw error;
-          const delay = Math.min(10_000, 250 * 2 ** attempt);
+          const delay = backoffDelay(CONNECT_BACKOFF, attempt);
           const fields = { attempt, messages: messages.length, retryInMs: delay, error };
           const setting = explain(error);
           if (setting) log.error(`${setting.message}; retrying the batch`, fields);

@@ -28,6 +28,7 @@
  * @module
  */
 
+export * from "./backoff.ts";
 export * from "./env.ts";
 export * from "./event.ts";
 export * from "./http.ts";
