@@ -194,6 +194,19 @@ Deno.test({
       assert.deepEqual(o.customResources, []);
     });
 
+    await t.step(
+      "the services' pods became ready only with the Secrets they mount (Strimzi stand-in)",
+      () => {
+        // The kubelet stand-in waits for every Secret a pod mounts; no Strimzi operator runs, so
+        // a stand-in made these, as its cluster and user operators would.
+        assert.deepEqual([...report.strimziSecrets].sort(), [
+          "iot-cluster-ca-cert",
+          "iot-consumer",
+          "iot-producer",
+        ]);
+      },
+    );
+
     await t.step("the stand-in ran what it could and says what it could not", () => {
       assert.deepEqual(report.standInErrors, []);
       // Only the PostgreSQL pods the operator creates (initdb) and the helm test pod (psql).

@@ -9,7 +9,8 @@
  *   image does not have fails the container, as a container runtime would
  *   (charts/testing/images.ts says what each image holds). Restarts follow `restartPolicy`;
  * - reports every other pod of a Deployment Running and Ready once the Secrets and ConfigMaps
- *   its containers reference exist (the kubelet's CreateContainerConfigError until then);
+ *   its containers and volumes reference exist (the kubelet's CreateContainerConfigError or
+ *   ContainerCreating until then);
  * - leaves any other pod Pending and says so in {@link KubeletStandIn.notRun};
  * - completes the deletion of pods being deleted, as a kubelet confirms them.
  *
@@ -169,10 +170,15 @@ export class KubeletStandIn {
     });
   }
 
-  /** Secrets and ConfigMaps the containers need that do not exist yet. */
+  /** Secrets and ConfigMaps the containers or volumes need that do not exist yet. */
   async #missingReferences(pod: Pod): Promise<string[]> {
     const ns = pod.metadata.namespace;
     const wanted = new Set<string>();
+    // A missing Secret or ConfigMap volume keeps a pod in ContainerCreating on a real kubelet.
+    for (const v of pod.spec.volumes ?? []) {
+      if (v.secret && !v.secret.optional) wanted.add(`secrets/${v.secret.secretName}`);
+      if (v.configMap && !v.configMap.optional) wanted.add(`configmaps/${v.configMap.name}`);
+    }
     for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
       for (const e of c.env ?? []) {
         const ref = e.valueFrom?.secretKeyRef ?? e.valueFrom?.configMapKeyRef;

@@ -32,6 +32,7 @@ import {
 import { SCENARIOS } from "../../charts/testing/scenarios.ts";
 import { adminClient, BIN_DIR, startControlPlane } from "./cluster.ts";
 import { KubeletStandIn } from "./kubelet.ts";
+import { StrimziSecretsStandIn } from "./strimzi.ts";
 import type { Observation, Report, Step } from "./report.ts";
 import {
   observeDatabase,
@@ -111,6 +112,13 @@ const standIn = new KubeletStandIn({
   workDir: `${dir}/pods`,
 });
 
+const strimzi = new StrimziSecretsStandIn({
+  server: plane.server,
+  client,
+  namespace: NAMESPACE,
+  caPem: Deno.readTextFileSync(plane.certs.caCert),
+});
+
 function withoutStdout({ stdout: _, ...step }: Ran): Step {
   return step;
 }
@@ -150,6 +158,7 @@ const report: Partial<Report> = {};
 let operator: Promise<Operator> | undefined;
 try {
   await standIn.start();
+  strimzi.start();
   const version = await kubectl("version", "-o", "json");
   if (version.code !== 0) throw new Error(`kubectl version: ${version.output}`);
   report.serverVersion = JSON.parse(version.stdout).serverVersion?.gitVersion;
@@ -299,7 +308,8 @@ try {
   }
 } finally {
   await (await operator?.catch(() => undefined))?.stop();
-  report.standInErrors = await standIn.stop();
+  report.standInErrors = [...await standIn.stop(), ...await strimzi.stop()];
+  report.strimziSecrets = strimzi.made;
   report.notRun = Object.fromEntries(standIn.notRun);
   client.close();
   await plane.stop();

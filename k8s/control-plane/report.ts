@@ -52,8 +52,10 @@ export interface Report {
   helmTest: Observation;
   /** Pods the stand-in could not run. */
   notRun: Record<string, string>;
-  /** Errors of the stand-in's loop. */
+  /** Errors of the stand-ins' loops (kubelet, Strimzi Secrets). */
   standInErrors: string[];
+  /** Secrets the Strimzi stand-in made (cluster CA, one per KafkaUser). */
+  strimziSecrets: string[];
   /** The dry-run's problems for a Deployment that runs as root with no security context: the
    * control that shows a Pod Security violation would be seen. */
   controlProblems: string[];
