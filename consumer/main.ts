@@ -7,17 +7,19 @@
 
 import {
   backoffDelay,
-  ConfigError,
   CONNECT_BACKOFF,
   createKafka,
   createLogger,
   explainKafkaFailure,
   type KafkaSettingFailure,
+  loadServiceConfig,
   type Logger,
   onShutdownSignal,
+  runAsProcess,
+  startDeadline,
   startOpsServer,
 } from "@iot/shared";
-import { type ConsumerConfig, loadConsumerConfig } from "./config.ts";
+import { loadConsumerConfig } from "./config.ts";
 import { createConsumerMetrics } from "./metrics.ts";
 import { migrate } from "./migrations.ts";
 import type { EventStore } from "./event_store.ts";
@@ -37,14 +39,8 @@ const SERVICE = "iot-consumer";
 export async function main(
   wrapStore: (store: EventStore) => EventStore = (store) => store,
 ): Promise<number> {
-  let config: ConsumerConfig;
-  try {
-    config = loadConsumerConfig(Deno.env.toObject());
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    createLogger(SERVICE).error(error.message, { problems: error.problems });
-    return 2;
-  }
+  const config = loadServiceConfig(SERVICE, (env) => loadConsumerConfig(env));
+  if (config === undefined) return 2;
   const log = createLogger(SERVICE, config.logLevel);
   const metrics = createConsumerMetrics();
   const sql = connectDatabase(
@@ -160,10 +156,10 @@ export async function main(
   stopSummary();
   // Past the deadline, exit anyway: the orchestrator would SIGKILL us, and PostgreSQL holds the
   // offsets, so nothing is lost either way.
-  const deadline = setTimeout(() => {
+  const cancelDeadline = startDeadline(config.shutdownTimeoutS, () => {
     log.error("graceful shutdown timed out; exiting", { timeoutS: config.shutdownTimeoutS });
     Deno.exit(code === 0 ? 1 : code);
-  }, config.shutdownTimeoutS * 1000);
+  });
   try {
     await source?.stop();
     await sql.end({ timeout: 5 });
@@ -171,7 +167,7 @@ export async function main(
   } catch (error) {
     log.warn("error during shutdown", { error });
   }
-  clearTimeout(deadline);
+  cancelDeadline();
   log.info("consumer stopped", {
     consumed: metrics.consumed.value(),
     written: metrics.written.value(),
@@ -222,12 +218,4 @@ async function sleepUnless(stopped: Promise<unknown>, ms: number): Promise<void>
 /** How often a failure caused by a setting is retried. */
 const SETTING_RETRY_MS = 30_000;
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    // Start-up failures that are not configuration errors (e.g. the HTTP port is taken).
-    createLogger(SERVICE).error("fatal error", { error });
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runAsProcess(SERVICE, main);

@@ -7,17 +7,19 @@
 
 import {
   backoffDelay,
-  ConfigError,
   CONNECT_BACKOFF,
   createKafka,
   createLogger,
   explainKafkaFailure,
   type KafkaSettingFailure,
+  loadServiceConfig,
   onShutdownSignal,
   Registry,
+  runAsProcess,
+  startDeadline,
   startOpsServer,
 } from "@iot/shared";
-import { loadProducerConfig, type ProducerConfig } from "./config.ts";
+import { loadProducerConfig } from "./config.ts";
 import { type EmitterTotals, runEmitter, type StopSignal } from "./emitter.ts";
 import { Fleet } from "./fleet.ts";
 import { connectSink, type KafkaSink } from "./sink.ts";
@@ -25,14 +27,8 @@ import { connectSink, type KafkaSink } from "./sink.ts";
 const SERVICE = "iot-producer";
 
 async function main(): Promise<number> {
-  let config: ProducerConfig;
-  try {
-    config = loadProducerConfig(Deno.env.toObject());
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    createLogger(SERVICE).error(error.message, { problems: error.problems });
-    return 2;
-  }
+  const config = loadServiceConfig(SERVICE, (env) => loadProducerConfig(env));
+  if (config === undefined) return 2;
   const log = createLogger(SERVICE, config.logLevel);
   const registry = new Registry();
   const metrics = {
@@ -55,12 +51,12 @@ async function main(): Promise<number> {
     stop.stopped = true;
     stopRequest.resolve();
     // The batch in flight is waited for, but not past the deadline (Kafka may be down).
-    setTimeout(() => {
+    startDeadline(config.shutdownTimeoutS, () => {
       log.error("flush timed out; exiting with the last batch unacknowledged", {
         sent: metrics.sent.value(),
       });
       Deno.exit(1);
-    }, config.shutdownTimeoutS * 1000);
+    });
   });
   let sink: KafkaSink | undefined;
   let kafkaSettingFailure: KafkaSettingFailure | undefined;
@@ -157,12 +153,4 @@ async function main(): Promise<number> {
   return code;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    // Start-up failures that are not configuration errors (e.g. the HTTP port is taken).
-    createLogger(SERVICE).error("fatal error", { error });
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runAsProcess(SERVICE, main);

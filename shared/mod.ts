@@ -37,5 +37,6 @@ export * from "./kafka_security.ts";
 export * from "./log.ts";
 export * from "./metrics.ts";
 export * from "./row.ts";
+export * from "./service.ts";
 export * from "./timestamp.ts";
 export * from "./validate.ts";
