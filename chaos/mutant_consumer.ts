@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createLogger } from "@iot/shared";
+import { createLogger, runAsProcess } from "@iot/shared";
 import { main } from "../consumer/main.ts";
 import { plant, PLANTED_BUGS, type PlantedBug } from "./mutants.ts";
 
@@ -20,9 +20,4 @@ if (!(PLANTED_BUGS as readonly string[]).includes(bug)) {
 log.warn(`planted bug ${bug}: THIS CONSUMER IS DELIBERATELY BROKEN (fault-injection suite)`, {
   plantedBug: bug,
 });
-try {
-  Deno.exit(await main((store) => plant(bug as PlantedBug, store)));
-} catch (error) {
-  log.error("fatal error", { error });
-  Deno.exit(1);
-}
+await runAsProcess("iot-consumer", () => main((store) => plant(bug as PlantedBug, store)));

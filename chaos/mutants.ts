@@ -56,15 +56,23 @@ export function plant(bug: PlantedBug, store: EventStore): EventStore {
         },
       };
     case "no-fence":
+      // The write lands whatever offset is stored: read it and write at it until no one moved it
+      // in between, which is what an UPDATE without the expected-offset condition does.
       return {
         ...bind(store),
         async writeBatch(batch) {
-          const stored = await store.claimOffset(batch, batch.expectedOffset);
-          return await store.writeBatch({ ...batch, expectedOffset: stored });
+          for (;;) {
+            const stored = await store.claimOffset(batch, batch.expectedOffset);
+            const result = await store.writeBatch({ ...batch, expectedOffset: stored });
+            if (result.kind !== "fenced") return result;
+          }
         },
         async writeRow(fence, row) {
-          const stored = await store.claimOffset(fence, fence.expectedOffset);
-          return await store.writeRow({ ...fence, expectedOffset: stored }, row);
+          for (;;) {
+            const stored = await store.claimOffset(fence, fence.expectedOffset);
+            const result = await store.writeRow({ ...fence, expectedOffset: stored }, row);
+            if (result.kind !== "fenced") return result;
+          }
         },
       };
     case "no-conflict-check":
