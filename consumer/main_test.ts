@@ -61,7 +61,7 @@ Deno.test({
 Deno.test("the image compiles the consumer with the V8 flags of `deno task consumer`", async () => {
   const root = new URL("../", import.meta.url);
   const tasks = JSON.parse(await Deno.readTextFile(new URL("deno.json", root))).tasks;
-  const taskFlags = (tasks.consumer as string).match(/--v8-flags=\S+/g);
+  const taskFlags = (tasks.consumer.command as string).match(/--v8-flags=\S+/g);
   const dockerfile = await Deno.readTextFile(new URL("consumer/Dockerfile", root));
   const imageFlags = dockerfile.match(/--v8-flags=\S+/g);
   assert.ok(taskFlags, "deno.json's consumer task sets --v8-flags");

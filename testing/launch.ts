@@ -9,6 +9,9 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
+/** A deno.json task: a command, or an object with a command and a description. */
+type Task = string | { command: string; description?: string };
+
 /** deno.json's tasks split into words, read on first use. */
 let tasks: string[][] | undefined;
 
@@ -21,8 +24,8 @@ let tasks: string[][] | undefined;
  */
 export function serviceRunArgs(entry: string): string[] {
   tasks ??= Object.values(
-    JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks as Record<string, string>,
-  ).map((t) => t.split(/\s+/));
+    JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks as Record<string, Task>,
+  ).map((t) => (typeof t === "string" ? t : t.command).split(/\s+/));
   const task = tasks.find((t) => t[0] === "deno" && t[1] === "run" && t.at(-1) === entry) ??
     tasks.find((t) => t[0] === "deno" && t[1] === "run" && t.at(-1) === "consumer/main.ts");
   if (task === undefined) throw new Error("deno.json has no task that runs consumer/main.ts");
