@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { makeCa } from "../scripts/openssl.ts";
 import { ensureLocalTls } from "../scripts/services/tls.ts";
 import { eventually, ServiceProcess, startConsumer } from "../testing/processes.ts";
 import {
@@ -55,14 +56,7 @@ Deno.test({
       await t.step("with another CA: alive, not ready, the database named", async () => {
         const dir = await Deno.makeTempDir({ prefix: "iot-pgtls-" });
         try {
-          const made = await new Deno.Command("openssl", {
-            args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
-              .concat(["-nodes", "-keyout", `${dir}/ca.key`, "-out", `${dir}/ca.crt`])
-              .concat(["-days", "1", "-subj", "/CN=some other CA"]),
-            stdout: "null",
-            stderr: "null",
-          }).output();
-          assert.ok(made.success);
+          await makeCa(dir, "/CN=some other CA", 1);
           const consumer = new ServiceProcess("consumer/main.ts", {
             ...env,
             DATABASE_CA_FILE: `${dir}/ca.crt`,

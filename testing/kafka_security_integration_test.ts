@@ -13,6 +13,7 @@ import {
   ResourcePatternTypes,
 } from "kafkajs";
 import postgres from "postgres";
+import { makeCa } from "../scripts/openssl.ts";
 import { ServiceProcess, startConsumer, waitForDrain } from "./processes.ts";
 import {
   createKafkaUser,
@@ -178,29 +179,10 @@ Deno.test({
       });
 
       await t.step("a CA that did not sign the broker's certificate: named", async () => {
-        const otherCa = `${dir}/other-ca.crt`;
-        const made = await new Deno.Command("openssl", {
-          args: [
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            `${dir}/other-ca.key`,
-            "-out",
-            otherCa,
-            "-days",
-            "1",
-            "-subj",
-            "/CN=some other CA",
-          ],
-          stdout: "null",
-          stderr: "null",
-        }).output();
-        assert.ok(made.success);
+        const caDir = `${dir}/other-ca`;
+        await Deno.mkdir(caDir);
+        await makeCa(caDir, "/CN=some other CA", 1);
+        const otherCa = `${caDir}/ca.crt`;
         await failsNamed(
           { ...secure(consumerUser, consumerFile), KAFKA_TLS_CA_FILE: otherCa },
           /the broker's TLS certificate was not accepted: KAFKA_TLS_CA_FILE=/,

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { issueCertificate, makeCa, openssl } from "../../scripts/openssl.ts";
+
 /** Paths of the files {@link makeCertificates} writes. */
 export interface Certificates {
   /** CA certificate: trusted by every client, and the client CA of the API server. */
@@ -25,15 +27,8 @@ export interface Certificates {
   serviceAccountPub: string;
 }
 
-async function openssl(args: string[], cwd: string): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`openssl ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-const CURVE = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+/** The test control plane's certificates live two days: each test run makes its own. */
+const DAYS = 2;
 
 /**
  * Issues a certificate signed by the CA in `dir` ({@link makeCertificates} made it).
@@ -43,36 +38,8 @@ const CURVE = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-no
  * @param subject e.g. `/CN=kube-apiserver`.
  * @param extensions `-addext` values, e.g. `subjectAltName=IP:127.0.0.1`.
  */
-export async function issue(dir: string, name: string, subject: string, extensions: string[]) {
-  await openssl([
-    "req",
-    "-new",
-    ...CURVE,
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.csr`,
-    "-subj",
-    subject,
-    ...extensions.flatMap((e) => ["-addext", e]),
-  ], dir);
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-copy_extensions",
-    "copyall",
-    "-out",
-    `${name}.crt`,
-  ], dir);
+export function issue(dir: string, name: string, subject: string, extensions: string[]) {
+  return issueCertificate(dir, name, subject, extensions, DAYS);
 }
 
 /**
@@ -82,19 +49,7 @@ export async function issue(dir: string, name: string, subject: string, extensio
  * @returns The paths.
  */
 export async function makeCertificates(dir: string): Promise<Certificates> {
-  await openssl([
-    "req",
-    "-x509",
-    ...CURVE,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=iot-test-control-plane-ca",
-  ], dir);
+  await makeCa(dir, "/CN=iot-test-control-plane-ca", DAYS);
   await issue(dir, "apiserver", "/CN=kube-apiserver", [
     "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default," +
     "DNS:kubernetes.default.svc,IP:10.96.0.1",

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { issueCertificate, makeCa } from "../openssl.ts";
 import { log, run, SERVICES_DIR } from "./util.ts";
 
 /** Where the files are. */
@@ -33,12 +34,6 @@ const FILES: LocalTls = {
 const VALID_DAYS = 365;
 const RENEW_BEFORE_S = 7 * 24 * 3600;
 
-async function openssl(args: string[]): Promise<void> {
-  await run(["openssl", ...args], { check: true, cwd: TLS_DIR }).catch((err) => {
-    throw new Error(`${err.message} (install openssl, Debian package "openssl")`);
-  });
-}
-
 /** True when every file exists and the server certificate outlives the renewal margin. */
 async function usable(): Promise<boolean> {
   for (const file of Object.values(FILES)) {
@@ -60,60 +55,30 @@ async function usable(): Promise<boolean> {
   return check.code === 0;
 }
 
+let ensured: Promise<LocalTls> | undefined;
+
 /**
  * Returns the local CA and server certificate, making them on first use (or when the server
- * certificate is about to expire). The keys are readable by their owner only.
+ * certificate is about to expire). The keys are readable by their owner only. Checked once per
+ * process: Kafka's and PostgreSQL's start both ask.
  */
-export async function ensureLocalTls(): Promise<LocalTls> {
+export function ensureLocalTls(): Promise<LocalTls> {
+  ensured ??= makeUnlessUsable().catch((error) => {
+    ensured = undefined;
+    throw error;
+  });
+  return ensured;
+}
+
+async function makeUnlessUsable(): Promise<LocalTls> {
   if (await usable()) return FILES;
   await Deno.mkdir(TLS_DIR, { recursive: true, mode: 0o700 });
   log("tls", `making a local CA and a server certificate for 127.0.0.1 in ${TLS_DIR}`);
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await openssl([
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    `${VALID_DAYS}`,
-    "-subj",
-    "/CN=iot local stack CA",
-  ]);
-  await openssl([
-    "req",
-    "-new",
-    ...ec,
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-addext",
+  await makeCa(TLS_DIR, "/CN=iot local stack CA", VALID_DAYS);
+  await issueCertificate(TLS_DIR, "server", "/CN=127.0.0.1", [
     "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    "-addext",
     "extendedKeyUsage=serverAuth",
-  ]);
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    `${VALID_DAYS}`,
-    "-copy_extensions",
-    "copyall",
-    "-out",
-    "server.crt",
-  ]);
+  ], VALID_DAYS);
   const keystore = (await Deno.readTextFile(FILES.keyFile)) +
     (await Deno.readTextFile(FILES.certFile));
   await Deno.writeTextFile(FILES.keystoreFile, keystore, { mode: 0o600 });
