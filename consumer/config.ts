@@ -12,6 +12,7 @@ import {
   type KafkaSecurity,
   LOG_LEVELS,
   type LogLevel,
+  pemCertificate,
   readKafkaSecurity,
   type ReadTextFile,
 } from "@iot/shared";
@@ -87,7 +88,7 @@ export function loadConsumerConfig(
   const caFile = read.raw("DATABASE_CA_FILE");
   if (caFile !== undefined) {
     config.databaseCaFile = caFile;
-    checkCaFile(read, caFile, readFile);
+    read.checkFile("DATABASE_CA_FILE", caFile, pemCertificate, readFile);
     const sslmode = sslmodeOf(config.databaseUrl);
     if (sslmode !== undefined && sslmode !== "verify-full") {
       read.problem(
@@ -127,18 +128,5 @@ function sslmodeOf(url: string): string | undefined {
     return new URL(url).searchParams.get("sslmode") ?? undefined;
   } catch {
     return undefined; // reported by checkDbUrl
-  }
-}
-
-function checkCaFile(read: EnvReader, path: string, readFile: ReadTextFile): void {
-  let text: string;
-  try {
-    text = readFile(path);
-  } catch (error) {
-    read.problem(`DATABASE_CA_FILE cannot be read (${(error as Error).message}): got "${path}"`);
-    return;
-  }
-  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
-    read.problem(`DATABASE_CA_FILE holds no PEM certificate: got "${path}"`);
   }
 }

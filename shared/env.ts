@@ -114,6 +114,30 @@ export class EnvReader {
     return list;
   }
 
+  /**
+   * Checks a file a setting names: it must be readable and pass `check` (which returns a problem
+   * or undefined). The file is read once, here, so a bad path stops the service at start.
+   *
+   * @param name The variable, e.g. `KAFKA_TLS_CA_FILE`.
+   * @param path Its value.
+   * @param check e.g. {@linkcode pemCertificate}.
+   * @param readFile Reads the file.
+   */
+  checkFile(
+    name: string,
+    path: string,
+    check: (text: string) => string | undefined,
+    readFile: ReadTextFile,
+  ): void {
+    let problem: string | undefined;
+    try {
+      problem = check(readFile(path));
+    } catch (error) {
+      problem = `cannot be read (${error instanceof Error ? error.message : error})`;
+    }
+    if (problem !== undefined) this.#problems.push(`${name} ${problem}: got ${show(path)}`);
+  }
+
   /** Adds a problem found by cross-checking several settings. */
   problem(message: string): void {
     this.#problems.push(message);
@@ -123,6 +147,19 @@ export class EnvReader {
   done(): void {
     if (this.#problems.length > 0) throw new ConfigError(this.#problems);
   }
+}
+
+/** Reads a text file; `Deno.readTextFileSync` outside tests. */
+export type ReadTextFile = (path: string) => string;
+
+/** A file of PEM CA certificates; returns the problem or `undefined`. */
+export function pemCertificate(text: string): string | undefined {
+  return text.includes("-----BEGIN CERTIFICATE-----") ? undefined : "holds no PEM certificate";
+}
+
+/** A file with something in it (a password); returns the problem or `undefined`. */
+export function notBlank(text: string): string | undefined {
+  return text.trim() === "" ? "is empty" : undefined;
 }
 
 /** Kafka's own rule for topic names; returns the problem or `undefined`. */

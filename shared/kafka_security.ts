@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { EnvReader } from "./env.ts";
+import { type EnvReader, notBlank, pemCertificate, type ReadTextFile } from "./env.ts";
 
 /** Values of `KAFKA_SECURITY_PROTOCOL`, Kafka's own names. */
 export const KAFKA_SECURITY_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] as const;
@@ -44,9 +44,6 @@ export interface KafkaSecurity {
   };
 }
 
-/** Reads a text file; `Deno.readTextFileSync` outside tests. */
-export type ReadTextFile = (path: string) => string;
-
 const SASL_VARIABLES = ["KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "KAFKA_SASL_PASSWORD_FILE"];
 
 /**
@@ -79,12 +76,7 @@ export function readKafkaSecurity(
       );
     }
     if (passwordFile !== undefined) {
-      const problem = fileProblem(
-        readFile,
-        passwordFile,
-        (text) => text.trim() === "" ? "is empty" : undefined,
-      );
-      if (problem) read.problem(`KAFKA_SASL_PASSWORD_FILE ${problem}: got "${passwordFile}"`);
+      read.checkFile("KAFKA_SASL_PASSWORD_FILE", passwordFile, notBlank, readFile);
     }
     security.sasl = { mechanism, username: username ?? "", password, passwordFile };
   } else {
@@ -97,34 +89,12 @@ export function readKafkaSecurity(
   }
   const caFile = read.raw("KAFKA_TLS_CA_FILE");
   if (usesTls) {
-    if (caFile !== undefined) {
-      const problem = fileProblem(
-        readFile,
-        caFile,
-        (text) =>
-          text.includes("-----BEGIN CERTIFICATE-----") ? undefined : "holds no PEM certificate",
-      );
-      if (problem) read.problem(`KAFKA_TLS_CA_FILE ${problem}: got "${caFile}"`);
-    }
+    if (caFile !== undefined) read.checkFile("KAFKA_TLS_CA_FILE", caFile, pemCertificate, readFile);
     security.tls = { caFile };
   } else if (caFile !== undefined) {
     read.problem(`KAFKA_TLS_CA_FILE is set but KAFKA_SECURITY_PROTOCOL=${protocol} uses no TLS`);
   }
   return security;
-}
-
-function fileProblem(
-  readFile: ReadTextFile,
-  path: string,
-  check: (text: string) => string | undefined,
-): string | undefined {
-  let text: string;
-  try {
-    text = readFile(path);
-  } catch (error) {
-    return `cannot be read (${error instanceof Error ? error.message : error})`;
-  }
-  return check(text);
 }
 
 /** The connection options of a kafkajs client. */

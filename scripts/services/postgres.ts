@@ -148,15 +148,22 @@ async function initCluster(bin: string, o: Owner): Promise<void> {
   );
 }
 
-async function writeConf(port: number, o: Owner): Promise<void> {
+/** Writes services.conf and the TLS files the server reads; true when any of them changed. */
+async function writeConf(port: number, o: Owner): Promise<boolean> {
   // TLS with the local CA's server certificate, as CloudNativePG serves its own: clients that set
   // DATABASE_CA_FILE connect with verify-full; plain connections stay allowed (loopback only).
   const tls = await ensureLocalTls();
-  for (const [from, to] of [[tls.certFile, "server.crt"], [tls.keyFile, "server.key"]]) {
-    await Deno.copyFile(from, `${DATA}/${to}`);
-    await Deno.chmod(`${DATA}/${to}`, 0o600);
-    await Deno.chown(`${DATA}/${to}`, o.uid, o.gid);
-  }
+  let changed = false;
+  const write = async (name: string, text: string, mode: number) => {
+    const path = `${DATA}/${name}`;
+    if ((await Deno.readTextFile(path).catch(() => undefined)) === text) return;
+    await Deno.writeTextFile(path, text, { mode });
+    await Deno.chmod(path, mode); // an existing file keeps its mode otherwise
+    await Deno.chown(path, o.uid, o.gid);
+    changed = true;
+  };
+  await write("server.crt", await Deno.readTextFile(tls.certFile), 0o600);
+  await write("server.key", await Deno.readTextFile(tls.keyFile), 0o600);
   const conf = [
     "# Written by scripts/services.ts on every start; edit there, not here.",
     "listen_addresses = '127.0.0.1'",
@@ -176,8 +183,8 @@ async function writeConf(port: number, o: Owner): Promise<void> {
     "ssl_key_file = 'server.key'",
     "",
   ].join("\n");
-  await Deno.writeTextFile(`${DATA}/services.conf`, conf);
-  await Deno.chown(`${DATA}/services.conf`, o.uid, o.gid);
+  await write("services.conf", conf, 0o644);
+  return changed;
 }
 
 /**
@@ -297,8 +304,9 @@ export async function ensurePostgres(): Promise<string> {
     }
     // A server started by an older checkout has no TLS yet: the TLS settings take effect with a
     // reload. The others need a restart; of those only the port could differ, checked above.
-    await writeConf(port, o);
-    await pgRun(o, [`${bin}/pg_ctl`, "-D", DATA, "reload"], { check: true });
+    if (await writeConf(port, o)) {
+      await pgRun(o, [`${bin}/pg_ctl`, "-D", DATA, "reload"], { check: true });
+    }
     await ensureRoleAndDb(bin, o, port);
     await waitForPostgres(url);
     log("postgres", `reusing running server on port ${port}`);
