@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createLogger, runAsProcess } from "@iot/shared";
+import { createLogger, runAsProcess } from "@iot/shared/runtime";
 import { main } from "../consumer/main.ts";
 import { plant, PLANTED_BUGS, type PlantedBug } from "./mutants.ts";
 

@@ -4,8 +4,8 @@
  * @module
  */
 
+import type { AlertRule } from "@iot/shared";
 import {
-  type AlertRule,
   checkKafkaName,
   checkKafkaTopic,
   EnvReader,
@@ -15,7 +15,7 @@ import {
   pemCertificate,
   readKafkaSecurity,
   type ReadTextFile,
-} from "@iot/shared";
+} from "@iot/shared/runtime";
 
 /** Every setting of the consumer, resolved. */
 export interface ConsumerConfig {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Counter, type Gauge, type Histogram, Registry } from "@iot/shared";
+import { type Counter, type Gauge, type Histogram, Registry } from "@iot/shared/runtime";
 
 /** Every metric of the consumer. */
 export interface ConsumerMetrics {

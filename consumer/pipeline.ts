@@ -14,7 +14,8 @@
  * @module
  */
 
-import { type AlertRule, backoffDelay, type BackoffPolicy, type Logger } from "@iot/shared";
+import type { AlertRule } from "@iot/shared";
+import { backoffDelay, type BackoffPolicy, type Logger } from "@iot/shared/runtime";
 import type { EventStore, PartitionKey } from "./event_store.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 import { storeBatch, type Stored } from "./refusals.ts";

@@ -8,7 +8,8 @@
  * @module
  */
 
-import type { Logger, Reason } from "@iot/shared";
+import type { Reason } from "@iot/shared";
+import type { Logger } from "@iot/shared/runtime";
 import type { BatchResult, EventStore, Fence } from "./event_store.ts";
 import {
   type BatchPlan,

@@ -9,7 +9,7 @@
  */
 
 import type { Consumer, Kafka } from "kafkajs";
-import type { Logger } from "@iot/shared";
+import type { Logger } from "@iot/shared/runtime";
 import type { KafkaRecord } from "./transform.ts";
 
 /** One partition's messages, with what the handler may do with them. */

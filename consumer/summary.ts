@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Logger } from "@iot/shared";
+import type { Logger } from "@iot/shared/runtime";
 import type { ConsumerMetrics } from "./metrics.ts";
 
 /**

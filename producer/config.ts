@@ -13,7 +13,7 @@ import {
   type LogLevel,
   readKafkaSecurity,
   type ReadTextFile,
-} from "@iot/shared";
+} from "@iot/shared/runtime";
 
 /** Every setting of the producer, resolved. */
 export interface ProducerConfig {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "@iot/shared";
+import { ConfigError } from "@iot/shared/runtime";
 import { loadProducerConfig } from "./config.ts";
 
 function problemsOf(env: Record<string, string>): readonly string[] {

@@ -5,10 +5,10 @@
  * @module
  */
 
+import { createKafka } from "@iot/shared/kafka";
 import {
   backoffDelay,
   CONNECT_BACKOFF,
-  createKafka,
   createLogger,
   explainKafkaFailure,
   type KafkaSettingFailure,
@@ -18,7 +18,7 @@ import {
   runAsProcess,
   startDeadline,
   startOpsServer,
-} from "@iot/shared";
+} from "@iot/shared/runtime";
 import { loadProducerConfig } from "./config.ts";
 import { type EmitterTotals, runEmitter, type StopSignal } from "./emitter.ts";
 import { Fleet } from "./fleet.ts";

@@ -13,7 +13,7 @@ import {
   type Histogram,
   type KafkaSettingFailure,
   type Logger,
-} from "@iot/shared";
+} from "@iot/shared/runtime";
 import type { OutgoingMessage, StopSignal } from "./emitter.ts";
 
 /** Metrics the sink updates. */

@@ -7,6 +7,8 @@
 #
 #   deno task test                  # everything
 #   deno task test charts/          # one folder
+#
+# (A bare `deno test` runs the unit tests only; see README, Quick start.)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -14,4 +16,5 @@ cd "$root"
 bash scripts/prerequisites.sh
 bash scripts/install-tools.sh >&2
 bash k8s/control-plane/build.sh >/dev/null
-exec deno test -A "$@"
+# "." overrides deno.json's unit-only test.include; --doc runs the JSDoc examples too.
+exec deno test -A --doc "${@:-.}"

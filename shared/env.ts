@@ -10,7 +10,11 @@ export class ConfigError extends Error {
   /** One line per invalid setting. */
   readonly problems: readonly string[];
 
-  /** @param problems One line per invalid setting, naming the variable and its value. */
+  /**
+   * An error listing every invalid setting at once.
+   *
+   * @param problems One line per invalid setting, naming the variable and its value.
+   */
   constructor(problems: readonly string[]) {
     super(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
     this.name = "ConfigError";
@@ -44,7 +48,11 @@ export class EnvReader {
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #problems: string[] = [];
 
-  /** @param env Variables to read, usually `Deno.env.toObject()`. */
+  /**
+   * A reader over one set of variables; problems are collected until `done()`.
+   *
+   * @param env Variables to read, usually `Deno.env.toObject()`.
+   */
   constructor(env: Readonly<Record<string, string | undefined>>) {
     this.#env = env;
   }

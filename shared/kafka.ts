@@ -56,23 +56,3 @@ function routeRuntimeWarnings(log: Logger): void {
     log.debug("runtime warning", { warning: error.name, message: error.message });
   }) as typeof process.emitWarning;
 }
-
-/**
- * Calls `handler` once on the first SIGTERM or SIGINT; a second signal exits at once with 130,
- * for a person who does not want to wait.
- *
- * @returns A function that removes the listeners.
- */
-export function onShutdownSignal(handler: (signal: Deno.Signal) => void): () => void {
-  let received = false;
-  const listeners = (["SIGTERM", "SIGINT"] as const).map((signal) => {
-    const listener = () => {
-      if (received) Deno.exit(130);
-      received = true;
-      handler(signal);
-    };
-    Deno.addSignalListener(signal, listener);
-    return [signal, listener] as const;
-  });
-  return () => listeners.forEach(([s, l]) => Deno.removeSignalListener(s, l));
-}

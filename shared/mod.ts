@@ -1,7 +1,11 @@
 /**
  * The sensor event shared by the producer and the consumer: its schema, validation, timestamp
- * normalization, alert rule and row mapping, plus the small runtime pieces both services use
- * (settings, JSON logs, metrics, operations endpoints, Kafka client).
+ * normalization, alert rule and row mapping. Pure: importing it needs no permission.
+ *
+ * The runtime pieces both services use live apart, so that a unit test of the domain never
+ * loads them: `@iot/shared/runtime` (settings, logs, metrics, operations endpoints, service
+ * lifecycle, backoff, Kafka security settings) and `@iot/shared/kafka` (the kafkajs client,
+ * which reads `NODE_ENV` when it loads).
  *
  * ```ts
  * import { DEFAULT_ALERT_RULE, toRow, validateEvent } from "@iot/shared";
@@ -28,15 +32,7 @@
  * @module
  */
 
-export * from "./backoff.ts";
-export * from "./env.ts";
 export * from "./event.ts";
-export * from "./http.ts";
-export * from "./kafka.ts";
-export * from "./kafka_security.ts";
-export * from "./log.ts";
-export * from "./metrics.ts";
 export * from "./row.ts";
-export * from "./service.ts";
 export * from "./timestamp.ts";
 export * from "./validate.ts";

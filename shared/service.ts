@@ -56,3 +56,23 @@ export function startDeadline(seconds: number, expired: () => void): () => void 
   const timer = setTimeout(expired, seconds * 1000);
   return () => clearTimeout(timer);
 }
+
+/**
+ * Calls `handler` once on the first SIGTERM or SIGINT; a second signal exits at once with 130,
+ * for a person who does not want to wait.
+ *
+ * @returns A function that removes the listeners.
+ */
+export function onShutdownSignal(handler: (signal: Deno.Signal) => void): () => void {
+  let received = false;
+  const listeners = (["SIGTERM", "SIGINT"] as const).map((signal) => {
+    const listener = () => {
+      if (received) Deno.exit(130);
+      received = true;
+      handler(signal);
+    };
+    Deno.addSignalListener(signal, listener);
+    return [signal, listener] as const;
+  });
+  return () => listeners.forEach(([s, l]) => Deno.removeSignalListener(s, l));
+}

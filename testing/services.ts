@@ -5,7 +5,7 @@
  * Tests isolate by topic and database, never by server: take a name from `uniqueName()`,
  * then `createTopic(name)` / `freshDatabase(name)`.
  *
- * ```ts
+ * ```ts ignore
  * import { createTopic, freshDatabase, startServices, uniqueName } from "../testing/services.ts";
  * const { kafkaBrokers } = await startServices();
  * const topic = uniqueName("consumer_it");
