@@ -108,7 +108,7 @@ export class Pipeline {
     );
     if (stored === undefined) return; // stopping or outdated: nothing stored, nothing resolved
     if (stored.kind === "fenced") {
-      return await this.#fenced(batch, key, fence.expectedOffset, nextOffset);
+      return await this.#fenced(batch, key, fence.expectedOffset);
     }
     owned.next = BigInt(nextOffset);
     batch.resolveOffset(lastOffset);
@@ -162,25 +162,38 @@ export class Pipeline {
     return records;
   }
 
-  /** Another writer moved the offset: forget the partition and resume where it stands now. */
-  async #fenced(
-    batch: PartitionBatch,
-    key: PartitionKey,
-    expectedOffset: string,
-    nextOffset: string,
-  ): Promise<void> {
+  /**
+   * The fence refused the write: forget the partition and resume where its stored offset stands
+   * now. The claim uses the offset this batch expected, never the one after it: if the offset row
+   * is gone (deleted by hand, a point-in-time restore, a failover that lost a commit), it comes
+   * back where this member last saw it and the batch is read again, instead of being skipped.
+   */
+  async #fenced(batch: PartitionBatch, key: PartitionKey, expectedOffset: string): Promise<void> {
     this.#deps.metrics.fenced.inc();
     this.#owned.delete(batch.partition);
-    const stored = await this.#retry(batch, () => this.#deps.store.claimOffset(key, nextOffset));
-    // Either another member owns the partition now, or an earlier attempt of this very batch
-    // committed and only its reply was lost with the connection: both ways the batch is stored
-    // up to the offset found, and reading resumes there.
-    this.#deps.log.warn("stored offset moved past this batch's start; batch not written again", {
-      partition: batch.partition,
-      expectedOffset,
-      storedOffset: stored,
-    });
-    if (stored !== undefined && batch.isCurrent()) batch.seek(stored);
+    const stored = await this.#retry(
+      batch,
+      () => this.#deps.store.claimOffset(key, expectedOffset),
+    );
+    if (stored === undefined) return;
+    if (stored === expectedOffset) {
+      // The fence failed, yet the offset is the expected one: the row was missing, and the claim
+      // has just stored it again. Rows written before it are idempotent on their id.
+      this.#deps.log.error("stored offset row was missing; stored again, batch read again", {
+        partition: batch.partition,
+        storedOffset: stored,
+      });
+    } else {
+      // Another member owns the partition now, or an earlier attempt of this very batch committed
+      // and only its reply was lost with the connection: either way the stored offset says where
+      // reading resumes.
+      this.#deps.log.warn("stored offset moved past this batch's start; batch not written again", {
+        partition: batch.partition,
+        expectedOffset,
+        storedOffset: stored,
+      });
+    }
+    if (batch.isCurrent()) batch.seek(stored);
   }
 
   #account(

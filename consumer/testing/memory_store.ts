@@ -1,0 +1,77 @@
+/**
+ * Test double of the consumer's database seam (event_store.ts), for unit tests of the logic
+ * around it: refusals.ts and pipeline.ts. Never imported by the consumer itself.
+ *
+ * @module
+ */
+
+import type { SensorRow } from "@iot/shared";
+import type {
+  BatchResult,
+  BatchWrite,
+  EventStore,
+  Fence,
+  PartitionKey,
+  RowResult,
+} from "../event_store.ts";
+import { sameReading } from "../transform.ts";
+
+/**
+ * An in-memory store with PostgreSQL's answers: the fence, idempotent inserts, a conflict for an
+ * id stored with other values, and refusals for the ids listed in `refuse` (a data error the
+ * database finds in those rows; `wholeBatch` refuses any batch even when every row goes alone).
+ */
+export class MemoryStore implements EventStore {
+  readonly offsets = new Map<string, string>();
+  readonly rows = new Map<string, SensorRow>();
+  readonly rejects: BatchWrite["rejects"][number][] = [];
+  readonly calls: string[] = [];
+
+  constructor(readonly refuse = new Set<string>(), readonly wholeBatch = false) {}
+
+  claimOffset(key: PartitionKey, initial: string): Promise<string> {
+    const k = `${key.topic}/${key.partition}`;
+    if (!this.offsets.has(k)) this.offsets.set(k, initial);
+    return Promise.resolve(this.offsets.get(k)!);
+  }
+
+  writeBatch(batch: BatchWrite): Promise<BatchResult> {
+    this.calls.push(`batch ${batch.rows.length} rows, ${batch.rejects.length} rejects`);
+    if (!this.#fenceHolds(batch)) return Promise.resolve({ kind: "fenced" });
+    for (const row of batch.rows) {
+      const stored = this.rows.get(row.id);
+      if (stored !== undefined && !sameReading(stored, row)) {
+        return Promise.resolve({ kind: "conflict", id: row.id });
+      }
+    }
+    if (this.wholeBatch || batch.rows.some((r) => this.refuse.has(r.id))) {
+      return Promise.resolve({ kind: "refused", sqlstate: "22003", message: "value out of range" });
+    }
+    let inserted = 0;
+    for (const row of batch.rows) {
+      if (!this.rows.has(row.id)) inserted++;
+      this.rows.set(row.id, this.rows.get(row.id) ?? row);
+    }
+    this.rejects.push(...batch.rejects);
+    this.offsets.set(`${batch.topic}/${batch.partition}`, batch.nextOffset);
+    return Promise.resolve({ kind: "written", inserted });
+  }
+
+  writeRow(fence: Fence, row: SensorRow): Promise<RowResult> {
+    this.calls.push(`row ${row.id}`);
+    if (!this.#fenceHolds(fence)) return Promise.resolve({ kind: "fenced" });
+    const stored = this.rows.get(row.id);
+    if (stored !== undefined && !sameReading(stored, row)) {
+      return Promise.resolve({ kind: "conflict" });
+    }
+    if (this.refuse.has(row.id)) {
+      return Promise.resolve({ kind: "refused", sqlstate: "22003", message: "value out of range" });
+    }
+    if (stored === undefined) this.rows.set(row.id, row);
+    return Promise.resolve({ kind: "written", inserted: stored === undefined });
+  }
+
+  #fenceHolds(fence: Fence): boolean {
+    return this.offsets.get(`${fence.topic}/${fence.partition}`) === fence.expectedOffset;
+  }
+}
