@@ -86,7 +86,7 @@ export function plant(bug: PlantedBug, store: EventStore): EventStore {
           for (;;) {
             const result = await store.writeBatch(write);
             if (result.kind !== "conflict") return result;
-            write = { ...write, rows: write.rows.filter((row) => row.id !== result.id) };
+            write = { ...write, rows: write.rows.filter((row) => !result.ids.includes(row.id)) };
           }
         },
         async writeRow(fence, row) {

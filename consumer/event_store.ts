@@ -53,7 +53,7 @@ export interface Refusal {
 export type BatchResult =
   | { kind: "written"; inserted: number }
   | { kind: "fenced" }
-  | { kind: "conflict"; id: string }
+  | { kind: "conflict"; ids: string[] }
   | Refusal;
 
 /** What a one-row write did; `inserted` is false when the same reading was stored already. */
@@ -73,7 +73,8 @@ export interface EventStore {
   /**
    * Writes the rows and rejects and moves the offset, all or nothing, only if the stored offset
    * is still `expectedOffset`. Inserts are idempotent on the row id; an id stored with other
-   * values makes the whole write a `conflict`, so the caller can refuse that event and retry.
+   * values makes the whole write a `conflict` that lists every such id of the batch at once, so
+   * the caller refuses them all and retries once (not once per id).
    */
   writeBatch(batch: BatchWrite): Promise<BatchResult>;
   /** Writes one row under the fence without moving the offset (to find a refused row). */

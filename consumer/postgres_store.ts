@@ -19,6 +19,24 @@ import type {
 } from "./event_store.ts";
 import { CONFLICTING_DUPLICATE_SQLSTATE } from "./migrations.ts";
 
+/** The columns that make a reading: an id stored with others is a conflict, not a re-send. */
+const READING = [
+  "id_dispositivo",
+  '"timestamp"',
+  "temperatura",
+  "umidade",
+  "latitude",
+  "longitude",
+  "status",
+  "bateria",
+];
+
+/** `(a.c1, a.c2, …) IS DISTINCT FROM (b.c1, b.c2, …)` over {@link READING}. */
+const readingDiffers = (a: string, b: string) =>
+  `(${READING.map((c) => `${a}.${c}`).join(", ")}) IS DISTINCT FROM (${
+    READING.map((c) => `${b}.${c}`).join(", ")
+  })`;
+
 /**
  * An id seen again with the same reading is a re-send: nothing happens. With another reading it
  * raises {@linkcode CONFLICTING_DUPLICATE_SQLSTATE}, checked against the committed row under its
@@ -26,11 +44,12 @@ import { CONFLICTING_DUPLICATE_SQLSTATE } from "./migrations.ts";
  */
 const ON_CONFLICT_REFUSE_CHANGES = `
   ON CONFLICT (id) DO UPDATE SET dt_carga = iot_conflicting_duplicate(EXCLUDED.id)
-  WHERE (t.id_dispositivo, t."timestamp", t.temperatura, t.umidade, t.latitude, t.longitude,
-         t.status, t.bateria)
-    IS DISTINCT FROM (EXCLUDED.id_dispositivo, EXCLUDED."timestamp", EXCLUDED.temperatura,
-         EXCLUDED.umidade, EXCLUDED.latitude, EXCLUDED.longitude, EXCLUDED.status,
-         EXCLUDED.bateria)`;
+  WHERE ${readingDiffers("t", "EXCLUDED")}`;
+
+/** The batch's rows, read back from their JSON document with the table's column types. */
+const ROWS_OF_DOCUMENT = `r(id uuid, id_dispositivo text, "timestamp" text,
+  timestamp_ts timestamptz, temperatura float8, umidade float8, latitude float8, longitude float8,
+  status text, bateria float8, alerta boolean)`;
 
 /**
  * Opens the connection pool.
@@ -77,21 +96,37 @@ export class PostgresStore implements EventStore {
     this.#sql = sql;
   }
 
-  /** {@inheritDoc EventStore.claimOffset} */
+  /**
+   * {@inheritDoc EventStore.claimOffset}
+   *
+   * One statement inserts the row unless it exists and returns the stored one. When another
+   * member inserts the same row at the same moment, the insert waits for it on the primary key and
+   * does nothing, but the statement's snapshot predates that row: nothing comes back. The next
+   * statement sees it, so the claim is run again.
+   */
   async claimOffset(key: PartitionKey, initial: string): Promise<string> {
-    const [row] = await this.#sql<{ next_offset: string }[]>`
-      WITH inserted AS (
-        INSERT INTO tb_kafka_offset (group_id, topic, partition, next_offset)
-        VALUES (${key.groupId}, ${key.topic}, ${key.partition}, ${initial}::bigint)
-        ON CONFLICT (group_id, topic, partition) DO NOTHING
-        RETURNING next_offset
-      )
-      SELECT next_offset::text FROM inserted
-      UNION ALL
-      SELECT next_offset::text FROM tb_kafka_offset
-      WHERE group_id = ${key.groupId} AND topic = ${key.topic} AND partition = ${key.partition}
-      LIMIT 1`;
-    return row.next_offset;
+    for (let attempt = 1;; attempt++) {
+      const [row] = await this.#sql<{ next_offset: string }[]>`
+        WITH inserted AS (
+          INSERT INTO tb_kafka_offset (group_id, topic, partition, next_offset)
+          VALUES (${key.groupId}, ${key.topic}, ${key.partition}, ${initial}::bigint)
+          ON CONFLICT (group_id, topic, partition) DO NOTHING
+          RETURNING next_offset
+        )
+        SELECT next_offset::text FROM inserted
+        UNION ALL
+        SELECT next_offset::text FROM tb_kafka_offset
+        WHERE group_id = ${key.groupId} AND topic = ${key.topic} AND partition = ${key.partition}
+        LIMIT 1`;
+      if (row !== undefined) return row.next_offset;
+      if (attempt === 3) {
+        // Inserted by another member and deleted again at once, three times: report, and the
+        // pipeline's retry loop tries again later.
+        throw new Error(
+          `offset row of ${key.topic}/${key.partition} keeps vanishing while claimed`,
+        );
+      }
+    }
   }
 
   /**
@@ -127,9 +162,7 @@ export class PostgresStore implements EventStore {
             temperatura, umidade, latitude, longitude, status, bateria, alerta)
           SELECT id, id_dispositivo, "timestamp", timestamp_ts, temperatura, umidade, latitude,
             longitude, status, bateria, alerta
-          FROM json_to_recordset(${rows}::text::json) AS r(id uuid, id_dispositivo text, "timestamp" text,
-            timestamp_ts timestamptz, temperatura float8, umidade float8, latitude float8,
-            longitude float8, status text, bateria float8, alerta boolean)
+          FROM json_to_recordset(${rows}::text::json) AS ${this.#sql.unsafe(ROWS_OF_DOCUMENT)}
           WHERE EXISTS (SELECT 1 FROM fence)
           ${this.#sql.unsafe(ON_CONFLICT_REFUSE_CHANGES)}
           RETURNING 1
@@ -151,10 +184,24 @@ export class PostgresStore implements EventStore {
     } catch (error) {
       const pgError = error as { code?: string; detail?: string };
       if (pgError.code === CONFLICTING_DUPLICATE_SQLSTATE && pgError.detail) {
-        return { kind: "conflict", id: pgError.detail };
+        return { kind: "conflict", ids: await this.#conflicts(rows, pgError.detail) };
       }
       return refusalOf(error);
     }
+  }
+
+  /**
+   * Every id of the batch stored with another reading, found in one query once the statement has
+   * raised the first: the caller then refuses them all and writes again once. `first` (the one the
+   * statement raised) is always included, whatever a concurrent writer did since.
+   */
+  async #conflicts(rows: string, first: string): Promise<string[]> {
+    const found = await this.#sql<{ id: string }[]>`
+      SELECT r.id::text AS id
+      FROM json_to_recordset(${rows}::text::json) AS ${this.#sql.unsafe(ROWS_OF_DOCUMENT)}
+      JOIN tb_sensor_evento t ON t.id = r.id
+      WHERE ${this.#sql.unsafe(readingDiffers("t", "r"))}`;
+    return [...new Set([first, ...found.map((row) => row.id)])];
   }
 
   /** Inserts one row while the fence holds, without moving the offset; idempotent on `id`. */

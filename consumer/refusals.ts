@@ -111,23 +111,27 @@ export async function storeBatch(
         continue;
       }
       case "conflict": {
-        const index = rows.findIndex((p) => p.row.id === result.id);
-        if (index < 0) throw new Error(`conflict reported for unknown id ${result.id}`);
-        const refused = rows[index];
-        rejects = [...rejects, ...refuse(refused, [conflictReason(result.id)])];
-        twins -= refused.twins?.length ?? 0;
-        const [next, ...later] = refused.rivals ?? [];
-        if (next === undefined) {
-          rows = rows.filter((_, i) => i !== index);
-          continue;
+        // Every id stored with other values is resolved before the next write: K conflicts cost
+        // two writes, not K + 1 (each a full statement, with no heartbeat in between).
+        for (const id of result.ids) {
+          const index = rows.findIndex((p) => p.row.id === id);
+          if (index < 0) throw new Error(`conflict reported for unknown id ${id}`);
+          const refused = rows[index];
+          rejects = [...rejects, ...refuse(refused, [conflictReason(id)])];
+          twins -= refused.twins?.length ?? 0;
+          const [next, ...later] = refused.rivals ?? [];
+          if (next === undefined) {
+            rows = rows.filter((_, i) => i !== index);
+            continue;
+          }
+          // The stored reading is a third one; the next different reading of the batch takes the
+          // refused row's place and its own conflict rejects are withdrawn. If it is the stored
+          // reading re-sent, it is a duplicate; if not, the database refuses it in turn.
+          const withdrawn = new Set([next.record, ...(next.twins ?? [])].map((r) => r.offset));
+          rejects = rejects.filter((r) => !withdrawn.has(r.offset));
+          rows = rows.map((p, i) => (i === index ? { ...next, rivals: later } : p));
+          twins += next.twins?.length ?? 0;
         }
-        // The stored reading is a third one; the next different reading of the batch takes the
-        // refused row's place and its own conflict rejects are withdrawn. If it is the stored
-        // reading re-sent, it is a duplicate; if not, the database refuses it in turn.
-        const withdrawn = new Set([next.record, ...(next.twins ?? [])].map((r) => r.offset));
-        rejects = rejects.filter((r) => !withdrawn.has(r.offset));
-        rows = rows.map((p, i) => (i === index ? { ...next, rivals: later } : p));
-        twins += next.twins?.length ?? 0;
         continue;
       }
     }

@@ -168,3 +168,23 @@ Deno.test("storeBatch() gives up quietly when the batch is no longer current", a
   assert.equal(await storeBatch(db, FENCE, "1", plan, outdated, quiet), undefined);
   assert.equal(db.rows.size, 0);
 });
+
+Deno.test("storeBatch() refuses every conflicting id of a batch in one round: two writes, not K + 1", async () => {
+  const db = new MemoryStore();
+  await store(db, [message(0, 1, 20), message(1, 2, 20), message(2, 3, 20)]);
+  db.offsets.set("iot.sensors/0", "0");
+  db.calls.length = 0;
+  const stored = accounted(
+    await store(db, [
+      message(0, 1, 30),
+      message(1, 4),
+      message(2, 2, 30),
+      message(3, 3, 30),
+      message(4, 5),
+    ]),
+    5,
+  );
+  assert.deepEqual(stored.rejects.map((r) => r.offset), ["0", "2", "3"]);
+  assert.equal(stored.inserted, 2);
+  assert.deepEqual(db.calls, ["batch 5 rows, 0 rejects", "batch 2 rows, 3 rejects"]);
+});

@@ -38,11 +38,12 @@ export class MemoryStore implements EventStore {
   writeBatch(batch: BatchWrite): Promise<BatchResult> {
     this.calls.push(`batch ${batch.rows.length} rows, ${batch.rejects.length} rejects`);
     if (!this.#fenceHolds(batch)) return Promise.resolve({ kind: "fenced" });
-    for (const row of batch.rows) {
+    const conflicts = batch.rows.filter((row) => {
       const stored = this.rows.get(row.id);
-      if (stored !== undefined && !sameReading(stored, row)) {
-        return Promise.resolve({ kind: "conflict", id: row.id });
-      }
+      return stored !== undefined && !sameReading(stored, row);
+    });
+    if (conflicts.length > 0) {
+      return Promise.resolve({ kind: "conflict", ids: conflicts.map((row) => row.id) });
     }
     if (this.wholeBatch || batch.rows.some((r) => this.refuse.has(r.id))) {
       return Promise.resolve({ kind: "refused", sqlstate: "22003", message: "value out of range" });
