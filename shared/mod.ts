@@ -38,5 +38,7 @@ export * from "./log.ts";
 export * from "./metrics.ts";
 export * from "./row.ts";
 export * from "./service.ts";
+export * from "./service_settings.ts";
+export * from "./settings.ts";
 export * from "./timestamp.ts";
 export * from "./validate.ts";
