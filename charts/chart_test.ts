@@ -765,6 +765,26 @@ Deno.test("[chart] other contradictions fail at render time, naming the values",
       /additional properties 'PRODUCER_RAT' not allowed/,
     ],
     ["an unknown log level (schema)", ["consumer.env.LOG_LEVEL=verbose"], /LOG_LEVEL/],
+    [
+      "a setting above its bound (schema, from the settings table)",
+      ["consumer.env.CONSUMER_CONCURRENCY=65"],
+      /at '\/consumer\/env\/CONSUMER_CONCURRENCY': maximum: got 65, want 64/,
+    ],
+    [
+      "a setting below its bound (schema, from the settings table)",
+      ["producer.env.PRODUCER_RATE=0"],
+      /at '\/producer\/env\/PRODUCER_RATE': minimum: got 0, want 0\.001/,
+    ],
+    [
+      "a whole number expected (schema, from the settings table)",
+      ["consumer.env.KAFKA_SESSION_TIMEOUT_MS=30s"],
+      /at '\/consumer\/env\/KAFKA_SESSION_TIMEOUT_MS': got string, want integer/,
+    ],
+    [
+      "a removed value counts as the service's default (templates/_settings.tpl)",
+      ["consumer.env.SHUTDOWN_TIMEOUT_S=null", "consumer.terminationGracePeriodSeconds=20"],
+      /consumer\.terminationGracePeriodSeconds \(20\) must exceed consumer\.env\.SHUTDOWN_TIMEOUT_S \(25\)/,
+    ],
   ];
   for (const [name, set, message] of cases) {
     await t.step(name, async () => assert.match(await renderFails(set), message));

@@ -86,6 +86,15 @@ Deno.test("[chart] Kafka by default: TLS listener, SCRAM-SHA-512, ACL authorizer
       o.kind === "KafkaUser" && o.metadata.name === "iot-consumer"
     )!;
     assert.deepEqual(acls(consumer)[1], "group fleet-b (literal): Read");
+    const removed = await renderOk({ set: ["consumer.env.KAFKA_GROUP_ID=null"] });
+    const fallback = removed.operands.find((o) =>
+      o.kind === "KafkaUser" && o.metadata.name === "iot-consumer"
+    )!;
+    assert.deepEqual(
+      acls(fallback)[1],
+      "group iot-consumer (literal): Read",
+      "the service's default",
+    );
   });
   for (const component of ["producer", "consumer"]) {
     await t.step(`the ${component} connects as its user, with files from the Secrets`, () => {

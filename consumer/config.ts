@@ -7,28 +7,86 @@
 import type { AlertRule } from "@iot/shared";
 import {
   checkKafkaName,
-  checkKafkaTopic,
-  EnvReader,
-  type KafkaSecurity,
-  LOG_LEVELS,
-  type LogLevel,
-  pemCertificate,
-  readKafkaSecurity,
+  KAFKA_NAME_PATTERN,
+  readServiceSettings,
   type ReadTextFile,
+  type ServiceSettings,
+  type SettingsTable,
 } from "@iot/shared/runtime";
 
+/** The consumer's client id and operations port. */
+export const CONSUMER_DEFAULTS = { clientId: "iot-consumer", httpPort: 8080 } as const;
+
+/**
+ * What only the consumer reads: its group, PostgreSQL, the alert rule and how many partitions it
+ * works on at once. Rows of both services: shared/service_settings.ts. Names, defaults and bounds
+ * live here alone; `deno task settings` copies them to the README and the chart.
+ */
+export const CONSUMER_SETTINGS = {
+  KAFKA_GROUP_ID: {
+    type: "string",
+    default: "iot-consumer",
+    pattern: KAFKA_NAME_PATTERN,
+    check: checkKafkaName,
+    accepts: "1-255 printable ASCII, no spaces",
+    description: "Consumer group; also the key of the offsets kept in PostgreSQL.",
+  },
+  KAFKA_SESSION_TIMEOUT_MS: {
+    type: "integer",
+    default: 30_000,
+    min: 6000,
+    max: 300_000,
+    description: "How long the group waits for a silent member, in milliseconds.",
+  },
+  DATABASE_URL: {
+    type: "string",
+    default: "postgres://iot:iot@localhost:5432/iot",
+    check: checkDbUrl,
+    accepts: "`postgres://` or `postgresql://` URL",
+    chart: "the `postgresql` Secret",
+    description: "PostgreSQL connection URL.",
+  },
+  DATABASE_CA_FILE: {
+    type: "file",
+    holds: "PEM certificates",
+    chart: "`postgresql.create`",
+    description: "CA of PostgreSQL's certificate (CloudNativePG: `<cluster>-ca`); when set, " +
+      "TLS with the certificate and host name verified (`verify-full`).",
+  },
+  DATABASE_POOL_SIZE: {
+    type: "integer",
+    default: 4,
+    min: 1,
+    max: 100,
+    description: "Connections to PostgreSQL; at least `CONSUMER_CONCURRENCY`.",
+  },
+  ALERT_TEMPERATURE_MAX: {
+    type: "number",
+    default: 35,
+    min: -50,
+    max: 100,
+    description: "Alert when the temperature is above this, in °C.",
+  },
+  ALERT_BATTERY_MIN: {
+    type: "number",
+    default: 15,
+    min: 0,
+    max: 100,
+    description: "Alert when the battery is below this, in %.",
+  },
+  CONSUMER_CONCURRENCY: {
+    type: "integer",
+    default: 3,
+    min: 1,
+    max: 64,
+    description: "Partitions processed at once.",
+  },
+} as const satisfies SettingsTable;
+
 /** Every setting of the consumer, resolved. */
-export interface ConsumerConfig {
-  /** `KAFKA_BROKERS`: bootstrap brokers. */
-  kafkaBrokers: string[];
-  /** `KAFKA_TOPIC`: the topic to read. */
-  topic: string;
+export interface ConsumerConfig extends ServiceSettings {
   /** `KAFKA_GROUP_ID`: the consumer group (also the key of the offsets kept in PostgreSQL). */
   groupId: string;
-  /** `KAFKA_CLIENT_ID`. */
-  clientId: string;
-  /** `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`, `KAFKA_TLS_CA_FILE`: how Kafka is reached. */
-  kafkaSecurity: KafkaSecurity;
   /** `KAFKA_SESSION_TIMEOUT_MS`: how long the group waits for a silent member. */
   sessionTimeoutMs: number;
   /** `DATABASE_URL`: PostgreSQL connection URL. */
@@ -44,14 +102,6 @@ export interface ConsumerConfig {
   alertRule: AlertRule;
   /** `CONSUMER_CONCURRENCY`: partitions processed at once. */
   concurrency: number;
-  /** `HTTP_PORT`: operations endpoints; 0 picks a free port. */
-  httpPort: number;
-  /** `LOG_LEVEL`. */
-  logLevel: LogLevel;
-  /** `SUMMARY_INTERVAL_S`: seconds between summary lines; 0 turns them off. */
-  summaryIntervalS: number;
-  /** `SHUTDOWN_TIMEOUT_S`: the longest a graceful stop may take before the process exits. */
-  shutdownTimeoutS: number;
 }
 
 /**
@@ -65,30 +115,19 @@ export function loadConsumerConfig(
   env: Record<string, string | undefined>,
   readFile: ReadTextFile = Deno.readTextFileSync,
 ): ConsumerConfig {
-  const read = new EnvReader(env);
+  const settings = readServiceSettings(env, CONSUMER_DEFAULTS, CONSUMER_SETTINGS, readFile);
+  const { read, shared, own } = settings;
   const config: ConsumerConfig = {
-    kafkaBrokers: read.brokers("KAFKA_BROKERS", "localhost:9092"),
-    topic: read.string("KAFKA_TOPIC", "iot.sensors", checkKafkaTopic),
-    groupId: read.string("KAFKA_GROUP_ID", "iot-consumer", checkKafkaName),
-    clientId: read.string("KAFKA_CLIENT_ID", "iot-consumer", checkKafkaName),
-    kafkaSecurity: readKafkaSecurity(read, readFile),
-    sessionTimeoutMs: read.integer("KAFKA_SESSION_TIMEOUT_MS", 30_000, { min: 6000, max: 300_000 }),
-    databaseUrl: read.string("DATABASE_URL", "postgres://iot:iot@localhost:5432/iot", checkDbUrl),
-    databasePoolSize: read.integer("DATABASE_POOL_SIZE", 4, { min: 1, max: 100 }),
-    alertRule: {
-      temperatureMax: read.number("ALERT_TEMPERATURE_MAX", 35, { min: -50, max: 100 }),
-      batteryMin: read.number("ALERT_BATTERY_MIN", 15, { min: 0, max: 100 }),
-    },
-    concurrency: read.integer("CONSUMER_CONCURRENCY", 3, { min: 1, max: 64 }),
-    httpPort: read.integer("HTTP_PORT", 8080, { min: 0, max: 65535 }),
-    logLevel: read.choice("LOG_LEVEL", "info", LOG_LEVELS),
-    summaryIntervalS: read.number("SUMMARY_INTERVAL_S", 10, { min: 0, max: 86_400 }),
-    shutdownTimeoutS: read.number("SHUTDOWN_TIMEOUT_S", 25, { min: 1, max: 3600 }),
+    ...shared,
+    groupId: own.KAFKA_GROUP_ID,
+    sessionTimeoutMs: own.KAFKA_SESSION_TIMEOUT_MS,
+    databaseUrl: own.DATABASE_URL,
+    databasePoolSize: own.DATABASE_POOL_SIZE,
+    alertRule: { temperatureMax: own.ALERT_TEMPERATURE_MAX, batteryMin: own.ALERT_BATTERY_MIN },
+    concurrency: own.CONSUMER_CONCURRENCY,
   };
-  const caFile = read.raw("DATABASE_CA_FILE");
-  if (caFile !== undefined) {
-    config.databaseCaFile = caFile;
-    read.checkFile("DATABASE_CA_FILE", caFile, pemCertificate, readFile);
+  if (own.DATABASE_CA_FILE !== undefined) {
+    config.databaseCaFile = own.DATABASE_CA_FILE;
     const sslmode = sslmodeOf(config.databaseUrl);
     if (sslmode !== undefined && sslmode !== "verify-full") {
       read.problem(

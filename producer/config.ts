@@ -5,26 +5,72 @@
  */
 
 import {
-  checkKafkaName,
-  checkKafkaTopic,
-  EnvReader,
-  type KafkaSecurity,
-  LOG_LEVELS,
-  type LogLevel,
-  readKafkaSecurity,
+  readServiceSettings,
   type ReadTextFile,
+  type ServiceSettings,
+  type SettingsTable,
 } from "@iot/shared/runtime";
 
+/** The producer's client id and operations port. */
+export const PRODUCER_DEFAULTS = { clientId: "iot-producer", httpPort: 8081 } as const;
+
+/**
+ * The simulated fleet: its size, pace, end, share of invalid events, seed and batching. The Kafka
+ * and process rows are shared/service_settings.ts's; this table is the only place these names,
+ * defaults and bounds are written (the README and the chart get them from `deno task settings`).
+ */
+export const PRODUCER_SETTINGS = {
+  PRODUCER_DEVICES: {
+    type: "integer",
+    default: 50,
+    min: 1,
+    max: 1_000_000,
+    description: "Simulated devices (fleet size).",
+  },
+  PRODUCER_RATE: {
+    type: "number",
+    default: 10,
+    min: 0.001,
+    max: 1_000_000,
+    description: "Events per second, whole fleet.",
+  },
+  PRODUCER_COUNT: {
+    type: "integer",
+    default: 0,
+    min: 0,
+    description: "Stop after this many events; 0: no limit.",
+  },
+  PRODUCER_DURATION_S: {
+    type: "number",
+    default: 0,
+    min: 0,
+    description: "Stop after this many seconds; 0: no limit.",
+  },
+  PRODUCER_INVALID_RATIO: {
+    type: "number",
+    default: 0,
+    min: 0,
+    max: 1,
+    description: "Share of deliberately invalid events, to exercise the consumer's rejections.",
+  },
+  PRODUCER_SEED: {
+    type: "integer",
+    min: 0,
+    max: 2 ** 32 - 1,
+    defaultText: "random, logged",
+    description: "Seed of the fleet: the same seed replays the same fleet.",
+  },
+  PRODUCER_BATCH_SIZE: {
+    type: "integer",
+    default: 500,
+    min: 1,
+    max: 100_000,
+    description: "Most messages per send.",
+  },
+} as const satisfies SettingsTable;
+
 /** Every setting of the producer, resolved. */
-export interface ProducerConfig {
-  /** `KAFKA_BROKERS`: bootstrap brokers. */
-  kafkaBrokers: string[];
-  /** `KAFKA_TOPIC`: the topic to write. */
-  topic: string;
-  /** `KAFKA_CLIENT_ID`. */
-  clientId: string;
-  /** `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`, `KAFKA_TLS_CA_FILE`: how Kafka is reached. */
-  kafkaSecurity: KafkaSecurity;
+export interface ProducerConfig extends ServiceSettings {
   /** `PRODUCER_DEVICES`: fleet size. */
   devices: number;
   /** `PRODUCER_RATE`: events per second. */
@@ -39,14 +85,6 @@ export interface ProducerConfig {
   seed: number;
   /** `PRODUCER_BATCH_SIZE`: most messages in one send. */
   batchSize: number;
-  /** `HTTP_PORT`: operations endpoints; 0 picks a free port. */
-  httpPort: number;
-  /** `LOG_LEVEL`. */
-  logLevel: LogLevel;
-  /** `SUMMARY_INTERVAL_S`: seconds between summary lines; 0 turns them off. */
-  summaryIntervalS: number;
-  /** `SHUTDOWN_TIMEOUT_S`: the longest the final flush may take before the process exits. */
-  shutdownTimeoutS: number;
 }
 
 /**
@@ -62,23 +100,21 @@ export function loadProducerConfig(
   randomSeed: number = Math.floor(Math.random() * 2 ** 31),
   readFile: ReadTextFile = Deno.readTextFileSync,
 ): ProducerConfig {
-  const read = new EnvReader(env);
+  const { read, shared, own } = readServiceSettings(
+    env,
+    PRODUCER_DEFAULTS,
+    PRODUCER_SETTINGS,
+    readFile,
+  );
   const config: ProducerConfig = {
-    kafkaBrokers: read.brokers("KAFKA_BROKERS", "localhost:9092"),
-    topic: read.string("KAFKA_TOPIC", "iot.sensors", checkKafkaTopic),
-    clientId: read.string("KAFKA_CLIENT_ID", "iot-producer", checkKafkaName),
-    kafkaSecurity: readKafkaSecurity(read, readFile),
-    devices: read.integer("PRODUCER_DEVICES", 50, { min: 1, max: 1_000_000 }),
-    rate: read.number("PRODUCER_RATE", 10, { min: 0.001, max: 1_000_000 }),
-    count: read.integer("PRODUCER_COUNT", 0, { min: 0 }),
-    durationS: read.number("PRODUCER_DURATION_S", 0, { min: 0 }),
-    invalidRatio: read.number("PRODUCER_INVALID_RATIO", 0, { min: 0, max: 1 }),
-    seed: read.integer("PRODUCER_SEED", randomSeed, { min: 0, max: 2 ** 32 - 1 }),
-    batchSize: read.integer("PRODUCER_BATCH_SIZE", 500, { min: 1, max: 100_000 }),
-    httpPort: read.integer("HTTP_PORT", 8081, { min: 0, max: 65535 }),
-    logLevel: read.choice("LOG_LEVEL", "info", LOG_LEVELS),
-    summaryIntervalS: read.number("SUMMARY_INTERVAL_S", 10, { min: 0, max: 86_400 }),
-    shutdownTimeoutS: read.number("SHUTDOWN_TIMEOUT_S", 25, { min: 1, max: 3600 }),
+    ...shared,
+    devices: own.PRODUCER_DEVICES,
+    rate: own.PRODUCER_RATE,
+    count: own.PRODUCER_COUNT,
+    durationS: own.PRODUCER_DURATION_S,
+    invalidRatio: own.PRODUCER_INVALID_RATIO,
+    seed: own.PRODUCER_SEED ?? randomSeed,
+    batchSize: own.PRODUCER_BATCH_SIZE,
   };
   read.done();
   return Object.freeze(config);

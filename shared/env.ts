@@ -170,16 +170,22 @@ export function notBlank(text: string): string | undefined {
   return text.trim() === "" ? "is empty" : undefined;
 }
 
+/** Kafka's own rule for topic names, as a regular expression JSON Schema reads too. */
+export const KAFKA_TOPIC_PATTERN = "^[A-Za-z0-9._-]{1,249}$";
+
+/** Group and client ids: printable ASCII without spaces (`!` to `~`). */
+export const KAFKA_NAME_PATTERN = "^[!-~]{1,255}$";
+
 /** Kafka's own rule for topic names; returns the problem or `undefined`. */
 export function checkKafkaTopic(value: string): string | undefined {
-  return /^[A-Za-z0-9._-]{1,249}$/.test(value)
+  return new RegExp(KAFKA_TOPIC_PATTERN).test(value)
     ? undefined
     : "must be 1-249 characters of letters, digits, '.', '_' or '-'";
 }
 
 /** Printable names without spaces (group and client ids); returns the problem or `undefined`. */
 export function checkKafkaName(value: string): string | undefined {
-  return /^[\x21-\x7e]{1,255}$/.test(value)
+  return new RegExp(KAFKA_NAME_PATTERN).test(value)
     ? undefined
     : "must be 1-255 printable ASCII characters without spaces";
 }

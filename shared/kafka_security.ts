@@ -11,6 +11,7 @@
  */
 
 import { type EnvReader, notBlank, pemCertificate, type ReadTextFile } from "./env.ts";
+import type { SettingsTable } from "./settings.ts";
 
 /** Values of `KAFKA_SECURITY_PROTOCOL`, Kafka's own names. */
 export const KAFKA_SECURITY_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] as const;
@@ -44,6 +45,55 @@ export interface KafkaSecurity {
   };
 }
 
+/** Where the chart takes the security settings from. */
+const CHART_SECURITY = "`kafka.security` (external Kafka: `extraEnv`)";
+
+/** The security settings of both services; read by {@linkcode readKafkaSecurity}. */
+export const KAFKA_SECURITY_SETTINGS = {
+  KAFKA_SECURITY_PROTOCOL: {
+    type: "choice",
+    values: KAFKA_SECURITY_PROTOCOLS,
+    default: "PLAINTEXT",
+    chart: CHART_SECURITY,
+    description: "How Kafka is reached. `PLAINTEXT` is for loopback development only: " +
+      "anyone who reaches the port can read, forge or delete.",
+  },
+  KAFKA_SASL_MECHANISM: {
+    type: "choice",
+    values: KAFKA_SASL_MECHANISMS,
+    default: "scram-sha-512",
+    chart: CHART_SECURITY,
+    description: "With `SASL_*`: how the password is proven.",
+  },
+  KAFKA_SASL_USERNAME: {
+    type: "string",
+    chart: CHART_SECURITY,
+    accepts: "text",
+    description: "With `SASL_*`: the Kafka user (required).",
+  },
+  KAFKA_SASL_PASSWORD: {
+    type: "string",
+    chart: CHART_SECURITY,
+    accepts: "text",
+    description: "With `SASL_*`: its password; or else `KAFKA_SASL_PASSWORD_FILE`.",
+  },
+  KAFKA_SASL_PASSWORD_FILE: {
+    type: "file",
+    holds: "a password",
+    chart: CHART_SECURITY,
+    description: "With `SASL_*`: file holding the password, read at every connection " +
+      "(a rotated Secret is picked up); or else `KAFKA_SASL_PASSWORD`.",
+  },
+  KAFKA_TLS_CA_FILE: {
+    type: "file",
+    holds: "PEM certificates",
+    defaultText: "system roots",
+    chart: CHART_SECURITY,
+    description: "With `SSL` or `SASL_SSL`: the CA of the brokers' certificates " +
+      "(Strimzi: `<cluster>-cluster-ca-cert`).",
+  },
+} as const satisfies SettingsTable;
+
 const SASL_VARIABLES = ["KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "KAFKA_SASL_PASSWORD_FILE"];
 
 /**
@@ -57,12 +107,18 @@ export function readKafkaSecurity(
   read: EnvReader,
   readFile: ReadTextFile = Deno.readTextFileSync,
 ): KafkaSecurity {
-  const protocol = read.choice("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", KAFKA_SECURITY_PROTOCOLS);
+  const { KAFKA_SECURITY_PROTOCOL: protocolRow, KAFKA_SASL_MECHANISM: mechanismRow } =
+    KAFKA_SECURITY_SETTINGS;
+  const protocol = read.choice("KAFKA_SECURITY_PROTOCOL", protocolRow.default, protocolRow.values);
   const security: KafkaSecurity = { protocol };
   const usesSasl = protocol.startsWith("SASL_");
   const usesTls = protocol === "SSL" || protocol === "SASL_SSL";
   if (usesSasl) {
-    const mechanism = read.choice("KAFKA_SASL_MECHANISM", "scram-sha-512", KAFKA_SASL_MECHANISMS);
+    const mechanism = read.choice(
+      "KAFKA_SASL_MECHANISM",
+      mechanismRow.default,
+      mechanismRow.values,
+    );
     const username = read.raw("KAFKA_SASL_USERNAME");
     const password = read.raw("KAFKA_SASL_PASSWORD");
     const passwordFile = read.raw("KAFKA_SASL_PASSWORD_FILE");

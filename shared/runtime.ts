@@ -22,3 +22,5 @@ export * from "./kafka_security.ts";
 export * from "./log.ts";
 export * from "./metrics.ts";
 export * from "./service.ts";
+export * from "./service_settings.ts";
+export * from "./settings.ts";

@@ -208,6 +208,16 @@ exponent (604800000, not 6.048e+08).
 {{- end }}
 {{- end }}
 
+{{/*
+A service's env value as a string, or the service's own default when the value was removed
+(templates/_settings.tpl). Call with (dict "root" $ "service" "consumer" "name" "KAFKA_GROUP_ID").
+*/}}
+{{- define "iot.setting" -}}
+{{- $defaults := include "iot.settingDefaults" .root | fromJson }}
+{{- $value := index (index .root.Values .service).env .name }}
+{{- include "iot.envValue" (default (index $defaults .service .name) $value) }}
+{{- end }}
+
 {{/* Pod-level security context of every pod of ours (Pod Security Standards "restricted"). Pass the uid. */}}
 {{- define "iot.podSecurityContext" -}}
 runAsNonRoot: true

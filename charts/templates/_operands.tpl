@@ -123,7 +123,7 @@ reads it and uses its group; KEDA (kafka trigger) only describes the topic and t
 the lag. All need Describe on the topic for metadata.
 */}}
 {{- define "iot.operands.users" -}}
-{{- $groupId := .Values.consumer.env.KAFKA_GROUP_ID | default "iot-consumer" }}
+{{- $groupId := include "iot.setting" (dict "root" . "service" "consumer" "name" "KAFKA_GROUP_ID") }}
 {{- $acls := dict
   "producer" (list (dict "type" "topic" "name" .Values.topic.name "operations" (list "Write" "Describe")))
   "consumer" (list

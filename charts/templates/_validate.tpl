@@ -32,16 +32,20 @@ problem found, each naming the values involved. Rendered by templates/validate.y
 {{- $problems = append $problems (printf "consumer.replicaCount (%d) exceeds topic.partitions (%d): consumers beyond the partition count get no partition and stay idle; lower consumer.replicaCount or raise topic.partitions" (int $v.consumer.replicaCount) $partitions) }}
 {{- end }}
 
-{{/* Graceful shutdown must finish inside the grace period. */}}
+{{/*
+Graceful shutdown must finish inside the grace period. A value removed from env means the
+service's own default (templates/_settings.tpl, written from the settings tables).
+*/}}
+{{- $defaults := include "iot.settingDefaults" . | fromJson }}
 {{- range $component := list "producer" "consumer" }}
 {{- $cfg := index $v $component }}
-{{- $shutdown := int (default 25 $cfg.env.SHUTDOWN_TIMEOUT_S) }}
+{{- $shutdown := int (default (index $defaults $component "SHUTDOWN_TIMEOUT_S") $cfg.env.SHUTDOWN_TIMEOUT_S) }}
 {{- if le (int $cfg.terminationGracePeriodSeconds) $shutdown }}
 {{- $problems = append $problems (printf "%s.terminationGracePeriodSeconds (%d) must exceed %s.env.SHUTDOWN_TIMEOUT_S (%d), or Kubernetes kills the %s in the middle of its graceful shutdown" $component (int $cfg.terminationGracePeriodSeconds) $component $shutdown $component) }}
 {{- end }}
 {{- end }}
-{{- $pool := int (default 4 $v.consumer.env.DATABASE_POOL_SIZE) }}
-{{- $concurrency := int (default 3 $v.consumer.env.CONSUMER_CONCURRENCY) }}
+{{- $pool := int (default $defaults.consumer.DATABASE_POOL_SIZE $v.consumer.env.DATABASE_POOL_SIZE) }}
+{{- $concurrency := int (default $defaults.consumer.CONSUMER_CONCURRENCY $v.consumer.env.CONSUMER_CONCURRENCY) }}
 {{- if lt $pool $concurrency }}
 {{- $problems = append $problems (printf "consumer.env.DATABASE_POOL_SIZE (%d) must be at least consumer.env.CONSUMER_CONCURRENCY (%d): each partition in flight holds one connection" $pool $concurrency) }}
 {{- end }}
