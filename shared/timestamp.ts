@@ -10,7 +10,9 @@
  * - A JSON number of epoch milliseconds (an integer).
  *
  * A leap second (`:60`) is valid RFC 3339 but neither JavaScript nor PostgreSQL can represent it,
- * so it is clamped to `:59.999999` of the same minute: order is kept and no event is lost.
+ * so it is clamped to `:59.999999` of the same minute: order is kept and no event is lost. It is
+ * accepted only where one can exist, after 23:59:59 UTC of a month's last day; `:60` in any other
+ * minute is refused as `invalid_date`.
  *
  * @module
  */
@@ -110,6 +112,12 @@ export function normalizeTimestamp(raw: unknown, nowMs: number): TimestampResult
   const micros = Number(microsText);
   const wholeSecondsMs = Date.UTC(year, month - 1, day, hour, minute, leapSecond ? 59 : second) -
     offsetMinutes * 60_000;
+  if (leapSecond && !endsUtcMonth(wholeSecondsMs)) {
+    return fail(
+      "invalid_date",
+      `has a leap second (:60) outside 23:59 UTC of a month's last day: got ${quote(raw)}`,
+    );
+  }
   const epochMs = wholeSecondsMs + Math.floor(micros / 1000);
   const range = checkRange(epochMs, nowMs, raw);
   if (range !== undefined) return range;
@@ -119,6 +127,16 @@ export function normalizeTimestamp(raw: unknown, nowMs: number): TimestampResult
     ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${microsText}Z`
     : isoWithMicros(wholeSecondsMs, micros);
   return { ok: true, value: { epochMs, iso } };
+}
+
+/**
+ * Whether `ms` is 23:59:59 UTC of a month's last day: the only second a leap second can follow
+ * (ITU-R TF.460: the end of a UTC month; so far always June or December).
+ */
+function endsUtcMonth(ms: number): boolean {
+  const next = new Date(ms + 1000);
+  return next.getUTCDate() === 1 && next.getUTCHours() === 0 && next.getUTCMinutes() === 0 &&
+    next.getUTCSeconds() === 0;
 }
 
 function fromEpochMillis(raw: number, nowMs: number): TimestampResult {

@@ -114,6 +114,20 @@ Deno.test("normalizeTimestamp() clamps a leap second to :59.999999 of the same m
     assert.ok(leap > accepted("2016-12-31T23:59:59.5Z").epochMs);
     assert.ok(leap < accepted("2017-01-01T00:00:00Z").epochMs);
   });
+  await t.step(
+    "only at 23:59 UTC of a month's last day: :60 in any other minute is refused",
+    () => {
+      for (
+        const raw of ["2026-11-26T10:15:60Z", "2016-12-31T23:59:60+01:00", "2016-12-30T23:59:60Z"]
+      ) {
+        assert.deepEqual(refused(raw), {
+          code: "invalid_date",
+          message: `has a leap second (:60) outside 23:59 UTC of a month's last day: got "${raw}"`,
+        });
+      }
+      assert.equal(accepted("2015-06-30T23:59:60Z").iso, "2015-06-30T23:59:59.999999Z");
+    },
+  );
   await t.step("second 61 does not exist", () => {
     assert.deepEqual(refused("2016-12-31T23:59:61Z"), {
       code: "invalid_date",
