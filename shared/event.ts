@@ -93,7 +93,8 @@ export const FIELDS: readonly FieldSpec[] = [
     aliases: ["device_id"],
     required: true,
     rule: { type: "device_id" },
-    description: "Device id: 1-64 letters or digits of any script, or . _ : / -.",
+    description:
+      "Device id: 1-64 letters or digits of any script, or . _ : / -; stored in Unicode NFC.",
   },
   {
     key: "TIMESTAMP",

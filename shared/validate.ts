@@ -80,6 +80,7 @@ export type ValidationResult =
 
 const UUID = new RegExp(UUID_PATTERN);
 const DEVICE_ID = new RegExp(DEVICE_ID_PATTERN, "u");
+const NON_ASCII = /[^\x00-\x7f]/;
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
@@ -274,14 +275,17 @@ function checkField(
       if (typeof value !== "string") {
         return refuseField("invalid_type", `must be a string: got ${kind(value)}`);
       }
-      if (!DEVICE_ID.test(value)) {
+      // One device, one id: "café" typed precomposed (NFC) or decomposed (NFD) is the same
+      // device, so ids are stored and compared in NFC. ASCII ids (nearly all) are NFC already.
+      const id = NON_ASCII.test(value) ? value.normalize("NFC") : value;
+      if (!DEVICE_ID.test(id)) {
         return refuseField(
           "invalid_format",
           "must be 1-64 letters or digits (any script) or . _ : / - , starting with a letter " +
             `or digit: got ${quote(value)}`,
         );
       }
-      return value;
+      return id;
     }
     case "timestamp": {
       const result = normalizeTimestamp(value, nowMs);

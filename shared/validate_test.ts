@@ -411,10 +411,22 @@ Deno.test(
   },
   () => {
     for (const id of ["सेंसर-1", "เซ็นเซอร์-2", "cafe\u0301-3"]) {
-      assert.equal(valid(withField("ID_DISPOSITIVO", id)).deviceId, id);
+      assert.equal(valid(withField("ID_DISPOSITIVO", id)).deviceId, id.normalize("NFC"));
     }
   },
 );
+
+Deno.test("validateEvent() stores a device id in NFC: precomposed and decomposed spellings are one device", () => {
+  const precomposed = valid(withField("ID_DISPOSITIVO", "caf\u00e9-3")).deviceId;
+  const decomposed = valid(withField("ID_DISPOSITIVO", "cafe\u0301-3")).deviceId;
+  assert.equal(decomposed, precomposed);
+  assert.equal(precomposed, "caf\u00e9-3");
+  // 64 characters once composed, 128 code points as sent: the limit is on the stored form.
+  assert.equal(
+    valid(withField("ID_DISPOSITIVO", "e\u0301".repeat(64))).deviceId,
+    "\u00e9".repeat(64),
+  );
+});
 
 Deno.test("validateEvent() refuses device ids with quotes, spaces, control codes or 65 characters", async (t) => {
   const ids: [string, string][] = [
