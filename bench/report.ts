@@ -8,188 +8,246 @@
 import { toSvg } from "./chart.ts";
 import type { Footprint } from "./footprint.ts";
 import { type BenchResults, fmt, pct } from "./results.ts";
+import type { SparkLatencyResult } from "./spark/run.ts";
 
 const mark = (met: boolean | null) => (met === null ? "not measured" : met ? "met" : "**missed**");
 
 const fp = (f: Footprint | undefined) =>
   f ? `${fmt(f.peakRssMb)} MiB / ${fmt(f.avgCpuPct)} %` : "–";
 
-/** The markdown report. */
+const times = (x: number | undefined) => (x ? `${x.toFixed(1)}×` : "–");
+
+/** A markdown table: header cells, then one line per row already rendered. */
+const table = (header: string, columns: number, rows: string[]) => [
+  header,
+  `|${Array(columns).fill("---").join("|")}|`,
+  ...rows,
+];
+
+/** The markdown report: one section after another (each ends with a blank line). */
 export function toMarkdown(r: BenchResults, chartFile: string): string {
-  const s = r.summary;
-  const m = r.machine;
-  const lines: string[] = [];
-  const q = r.quiet;
-  lines.push(
+  return [
+    ...header(r, chartFile),
+    ...headline(r),
+    ...targets(r),
+    ...drains(r),
+    ...limits(r),
+    ...latency(r),
+    ...(r.spark.skipped ? [`Spark: ${r.spark.skipped}`, ""] : []),
+    ...kafkaClients(r),
+    ...noDelay(r),
+    ...(r.notes.length > 0 ? ["## Notes", "", ...r.notes.map((n) => `- ${n}`), ""] : []),
+  ].join("\n");
+}
+
+/** Title, when and what, the machine, how quiet it was, the clock and the chart. */
+function header(r: BenchResults, chartFile: string): string[] {
+  return [
     `# Benchmark: ${r.options.quick ? "quick run (CI; figures not meaningful)" : "full run"}`,
     "",
     `${r.startedAt} · ${r.durationMin.toFixed(1)} min · \`${r.command}\` · commit ` +
-      `${r.source.commit.slice(0, 10)}${
-        r.source.dirty.length > 0 ? " (with uncommitted changes)" : ""
-      }`,
+    `${r.source.commit.slice(0, 10)}${
+      r.source.dirty.length > 0 ? " (with uncommitted changes)" : ""
+    }`,
     "",
-    `**Machine:** ${m.cpuModel}, ${m.nproc} cores, ${m.memoryGiB} GiB RAM, ${m.os}, Linux ${m.kernel}. ` +
-      `Deno ${m.versions.deno}, ${m.versions.java}, Kafka ${m.versions.kafka} (KRaft, 1 node), ` +
-      `PostgreSQL ${m.versions.postgresql}` +
-      (m.versions.spark ? `, Spark ${m.versions.spark} (${m.versions.python})` : "") +
-      `, kafkajs ${m.versions.kafkajs}, @platformatic/kafka ${
-        m.versions["@platformatic/kafka"]
-      }, ` +
-      `postgres.js ${
-        m.versions["postgres.js"]
-      }. Kafka, PostgreSQL, consumers, producer and Spark ` +
-      "all share these cores.",
+    machine(r.machine),
     "",
-    `**Quiet machine:** before: ${q.before.quiet ? "yes" : "NO"} (other processes used ` +
-      `${q.before.otherCores} cores, load ${q.before.loadavg1})` +
-      (q.after
-        ? `; after: ${
-          q.after.quiet ? "yes" : "NO"
-        } (${q.after.otherCores} cores, load ${q.after.loadavg1})`
-        : "") +
-      `. During each drain the CPU of other processes is in the drain table ("other").`,
+    quiet(r.quiet),
     "",
     `**Clock:** commit instants from ${r.clock}; event time = the fleet's TIMESTAMP ` +
-      "(`Date.now()` when the producer created the event). One machine, one clock.",
+    "(`Date.now()` when the producer created the event). One machine, one clock.",
     "",
     `![throughput chart](${chartFile})`,
     "",
+  ];
+}
+
+function machine(m: BenchResults["machine"]): string {
+  const v = m.versions;
+  return `**Machine:** ${m.cpuModel}, ${m.nproc} cores, ${m.memoryGiB} GiB RAM, ${m.os}, ` +
+    `Linux ${m.kernel}. Deno ${v.deno}, ${v.java}, Kafka ${v.kafka} (KRaft, 1 node), ` +
+    `PostgreSQL ${v.postgresql}` + (v.spark ? `, Spark ${v.spark} (${v.python})` : "") +
+    `, kafkajs ${v.kafkajs}, @platformatic/kafka ${v["@platformatic/kafka"]}, ` +
+    `postgres.js ${v["postgres.js"]}. Kafka, PostgreSQL, consumers, producer and Spark ` +
+    "all share these cores.";
+}
+
+function quiet({ before, after }: BenchResults["quiet"]): string {
+  const yes = (q: { quiet: boolean }) => (q.quiet ? "yes" : "NO");
+  return `**Quiet machine:** before: ${yes(before)} (other processes used ` +
+    `${before.otherCores} cores, load ${before.loadavg1})` +
+    (after ? `; after: ${yes(after)} (${after.otherCores} cores, load ${after.loadavg1})` : "") +
+    `. During each drain the CPU of other processes is in the drain table ("other").`;
+}
+
+function headline(r: BenchResults): string[] {
+  const s = r.summary;
+  return [
     "## Headline",
     "",
-    "| | figure |",
-    "|---|---|",
-    `| Events pre-loaded (6 partitions) | ${fmt(r.options.events)} |`,
-    `| One consumer drain rate | **${fmt(s.drainRowsPerS)} rows/s** |`,
-    `| Kafka limit (ConsumerPerformance, fetch phase) | ${fmt(s.kafkaLimitRowsPerS)} msg/s |`,
-    `| PostgreSQL limit (${s.postgresLimitMethod ?? "COPY"}) | ${
-      fmt(s.postgresLimitRowsPerS)
-    } rows/s |`,
-    `| One consumer as a fraction of the lower limit | **${pct(s.fractionOfLowerLimit)}** |`,
-    `| … of the consumer's own statement run directly | ${pct(s.fractionOfStatementLimit)} |`,
-    `| vs Spark, default trigger | ${
-      s.timesSparkDefault ? `${s.timesSparkDefault.toFixed(1)}×` : "–"
-    } |`,
-    `| vs Spark, best variant | ${s.timesSparkBest ? `${s.timesSparkBest.toFixed(1)}×` : "–"} |`,
-    `| CPU per event, pipeline process: ours (1 consumer) / Spark (best) | ${
-      fmt(s.consumerUsPerEvent, 1)
-    } µs / ${fmt(s.sparkUsPerEvent, 1)} µs |`,
+    ...table("| | figure |", 2, [
+      `| Events pre-loaded (6 partitions) | ${fmt(r.options.events)} |`,
+      `| One consumer drain rate | **${fmt(s.drainRowsPerS)} rows/s** |`,
+      `| Kafka limit (ConsumerPerformance, fetch phase) | ${fmt(s.kafkaLimitRowsPerS)} msg/s |`,
+      `| PostgreSQL limit (${s.postgresLimitMethod ?? "COPY"}) | ` +
+      `${fmt(s.postgresLimitRowsPerS)} rows/s |`,
+      `| One consumer as a fraction of the lower limit | **${pct(s.fractionOfLowerLimit)}** |`,
+      `| … of the consumer's own statement run directly | ${pct(s.fractionOfStatementLimit)} |`,
+      `| vs Spark, default trigger | ${times(s.timesSparkDefault)} |`,
+      `| vs Spark, best variant | ${times(s.timesSparkBest)} |`,
+      `| CPU per event, pipeline process: ours (1 consumer) / Spark (best) | ` +
+      `${fmt(s.consumerUsPerEvent, 1)} µs / ${fmt(s.sparkUsPerEvent, 1)} µs |`,
+    ]),
     "",
+  ];
+}
+
+function targets(r: BenchResults): string[] {
+  return [
     "## Targets",
     "",
-    "| target | bar | measured | |",
-    "|---|---|---|---|",
-    ...s.targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${mark(t.met)} |`),
+    ...table(
+      "| target | bar | measured | |",
+      4,
+      r.summary.targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${mark(t.met)} |`),
+    ),
     "",
+  ];
+}
+
+function drains(r: BenchResults): string[] {
+  return [
     "## Drain: pre-loaded topic → PostgreSQL",
     "",
     "Rate = rows ÷ (last commit − first consumer ready); steady = between the 10th and 90th " +
-      "percentile commits. Start-up is in the ready column. CPU in cores from ready to the end " +
-      "(2 = the whole machine); pipeline = our consumer processes or Spark's driver JVM + Python; " +
-      "µs per event = CPU time per event, which machine load disturbs far less than rates.",
+    "percentile commits. Start-up is in the ready column. CPU in cores from ready to the end " +
+    "(2 = the whole machine); pipeline = our consumer processes or Spark's driver JVM + Python; " +
+    "µs per event = CPU time per event, which machine load disturbs far less than rates.",
     "",
-    "| pipeline | rows/s | steady rows/s | s | ready ms | peak RSS MiB | CPU % (drain) | batch rows | CPU cores: pipeline / postgres / kafka / other / machine | µs per event: pipeline / postgres |",
-    "|---|---|---|---|---|---|---|---|---|---|",
-    ...r.drains.map((d) =>
-      `| ours, ${d.consumers} consumer${d.consumers > 1 ? "s" : ""} | **${fmt(d.rowsPerS)}** | ${
-        fmt(d.steadyRowsPerS)
-      } | ${fmt(d.seconds, 1)} | ${d.perConsumer.map((c) => fmt(c.readyMs)).join(", ")} | ${
-        d.perConsumer.map((c) => fmt(c.peakRssMb)).join(", ")
-      } | ${d.perConsumer.map((c) => fmt(c.drainCpuPct)).join(", ")} | ${fmt(d.avgBatchRows)} | ${
-        fmt(d.cpu.groups.consumers, 2)
-      } / ${fmt(d.cpu.groups.postgres, 2)} / ${fmt(d.cpu.groups.kafka, 2)} / ${
-        fmt(d.cpu.groups.other, 2)
-      } / ${fmt(d.cpu.machineCores, 2)} | ${fmt(d.cpuUsPerEvent.consumers, 1)} / ${
-        fmt(d.cpuUsPerEvent.postgres, 1)
-      } |`
-    ),
-    ...r.spark.drains.map((d) =>
-      `| Spark ${r.spark.version}, ${d.variant} | ${fmt(d.rowsPerS)} | – | ${fmt(d.seconds, 1)} | ${
-        fmt(d.readyMs)
-      } | ${fmt(d.footprint.peakRssMb)} | ${
-        fmt(d.footprint.avgCpuPct)
-      } (whole run) | ${d.microBatches} micro-batch(es) | – | – |`
+    ...table(
+      "| pipeline | rows/s | steady rows/s | s | ready ms | peak RSS MiB | CPU % (drain) | " +
+        "batch rows | CPU cores: pipeline / postgres / kafka / other / machine | " +
+        "µs per event: pipeline / postgres |",
+      10,
+      [...r.drains.map(drainRow), ...r.spark.drains.map((d) => sparkDrainRow(r, d))],
     ),
     "",
+  ];
+}
+
+function drainRow(d: BenchResults["drains"][number]): string {
+  const each = (f: (c: (typeof d.perConsumer)[number]) => number) =>
+    d.perConsumer.map((c) => fmt(f(c))).join(", ");
+  const g = d.cpu.groups;
+  const cores = [g.consumers, g.postgres, g.kafka, g.other, d.cpu.machineCores];
+  return `| ours, ${d.consumers} consumer${d.consumers > 1 ? "s" : ""} | ` +
+    `**${fmt(d.rowsPerS)}** | ${fmt(d.steadyRowsPerS)} | ${fmt(d.seconds, 1)} | ` +
+    `${each((c) => c.readyMs)} | ${each((c) => c.peakRssMb)} | ${each((c) => c.drainCpuPct)} | ` +
+    `${fmt(d.avgBatchRows)} | ${cores.map((c) => fmt(c, 2)).join(" / ")} | ` +
+    `${fmt(d.cpuUsPerEvent.consumers, 1)} / ${fmt(d.cpuUsPerEvent.postgres, 1)} |`;
+}
+
+function sparkDrainRow(r: BenchResults, d: BenchResults["spark"]["drains"][number]): string {
+  return `| Spark ${r.spark.version}, ${d.variant} | ${fmt(d.rowsPerS)} | – | ` +
+    `${fmt(d.seconds, 1)} | ${fmt(d.readyMs)} | ${fmt(d.footprint.peakRssMb)} | ` +
+    `${fmt(d.footprint.avgCpuPct)} (whole run) | ${d.microBatches} micro-batch(es) | – | – |`;
+}
+
+function limits(r: BenchResults): string[] {
+  const k = r.limits.kafka;
+  const kafka = k
+    ? [
+      `| Kafka ConsumerPerformance, whole run | ${fmt(k.msgsPerS)} msg/s ` +
+      `(${fmt(k.mbPerS, 1)} MB/s) | ${fmt(k.seconds, 2)} |`,
+      `| Kafka ConsumerPerformance, fetch phase only | ${fmt(k.fetchMsgsPerS)} msg/s | |`,
+    ]
+    : [];
+  const postgres = r.limits.postgres.map((p) =>
+    `| PostgreSQL ${p.method} | ${fmt(p.rowsPerS)} rows/s | ${fmt(p.seconds, 2)} |`
+  );
+  return [
     "## Limits (same topic, same rows, same indexes, same run)",
     "",
-    "| limit | rate | s |",
-    "|---|---|---|",
-    ...(r.limits.kafka
-      ? [
-        `| Kafka ConsumerPerformance, whole run | ${fmt(r.limits.kafka.msgsPerS)} msg/s (${
-          fmt(r.limits.kafka.mbPerS, 1)
-        } MB/s) | ${fmt(r.limits.kafka.seconds, 2)} |`,
-        `| Kafka ConsumerPerformance, fetch phase only | ${
-          fmt(r.limits.kafka.fetchMsgsPerS)
-        } msg/s | |`,
-      ]
-      : []),
-    ...r.limits.postgres.map((p) =>
-      `| PostgreSQL ${p.method} | ${fmt(p.rowsPerS)} rows/s | ${fmt(p.seconds, 2)} |`
-    ),
+    ...table("| limit | rate | s |", 3, [...kafka, ...postgres]),
     "",
+  ];
+}
+
+function latency(r: BenchResults): string[] {
+  return [
     "## Latency: produce → committed row",
     "",
-    `Producer service at a fixed rate; ${r.options.latencyDurationS} s measured after a warm-up at the same rate.`,
+    `Producer service at a fixed rate; ${r.options.latencyDurationS} s measured after a ` +
+    "warm-up at the same rate.",
     "",
-    "| pipeline | target rate | achieved | events | p50 ms | p95 ms | p99 ms | max ms | catch-up s | RSS MiB / CPU % |",
-    "|---|---|---|---|---|---|---|---|---|---|",
-    ...r.latency.map((l) =>
-      `| ours | ${fmt(l.rate)} | ${fmt(l.achievedRate)} | ${fmt(l.rows)} | ${fmt(l.p50, 1)} | ${
-        fmt(l.p95, 1)
-      } | **${fmt(l.p99, 1)}** | ${fmt(l.max, 1)} | ${fmt(l.catchUpS, 1)} | ${fmt(l.peakRssMb)} / ${
-        fmt(l.avgCpuPct)
-      } |`
-    ),
-    ...r.spark.latency.map((l) =>
-      "skipped" in l
-        ? `| Spark, ${l.variant} | ${fmt(l.rate)} | ${l.skipped} | | | | | | | |`
-        : `| Spark, ${l.variant} | ${fmt(l.rate)} | ${fmt(l.achievedRate)} | ${fmt(l.rows)} | ${
-          fmt(l.p50, 1)
-        } | ${fmt(l.p95, 1)} | ${fmt(l.p99, 1)} | ${fmt(l.max, 1)} | ${fmt(l.catchUpS, 1)} | ${
-          fmt(l.peakRssMb)
-        } / ${fmt(l.avgCpuPct)} |`
+    ...table(
+      "| pipeline | target rate | achieved | events | p50 ms | p95 ms | p99 ms | max ms | " +
+        "catch-up s | RSS MiB / CPU % |",
+      10,
+      [
+        ...r.latency.map((l) => latencyRow("ours", l, true)),
+        ...r.spark.latency.map((l) =>
+          "skipped" in l
+            ? `| Spark, ${l.variant} | ${fmt(l.rate)} | ${l.skipped} | | | | | | | |`
+            : latencyRow(`Spark, ${l.variant}`, l, false)
+        ),
+      ],
     ),
     "",
-  );
-  if (r.spark.skipped) lines.push(`Spark: ${r.spark.skipped}`, "");
-  if (r.kafkaClients.length > 0) {
-    lines.push(
-      "## Kafka client under Deno: kafkajs vs @platformatic/kafka",
-      "",
+  ];
+}
+
+/** One measured latency run; ours has its p99 in bold (the target's figure). */
+function latencyRow(
+  pipeline: string,
+  l: BenchResults["latency"][number] | SparkLatencyResult,
+  boldP99: boolean,
+): string {
+  const p99 = boldP99 ? `**${fmt(l.p99, 1)}**` : fmt(l.p99, 1);
+  return `| ${pipeline} | ${fmt(l.rate)} | ${fmt(l.achievedRate)} | ${fmt(l.rows)} | ` +
+    `${fmt(l.p50, 1)} | ${fmt(l.p95, 1)} | ${p99} | ${fmt(l.max, 1)} | ` +
+    `${fmt(l.catchUpS, 1)} | ${fmt(l.peakRssMb)} / ${fmt(l.avgCpuPct)} |`;
+}
+
+function kafkaClients(r: BenchResults): string[] {
+  if (r.kafkaClients.length === 0) return [];
+  return [
+    "## Kafka client under Deno: kafkajs vs @platformatic/kafka",
+    "",
+    ...table(
       "| workload | client | msg/s | connect/join ms | send p50 / p99 ms | peak RSS MiB / CPU % |",
-      "|---|---|---|---|---|---|",
-      ...r.kafkaClients.map((c) =>
-        `| ${c.workload} (${fmt(c.messages)}) | ${c.client} | **${fmt(c.msgsPerS)}** | ${
-          fmt(c.connectMs)
-        } | ${
+      6,
+      r.kafkaClients.map((c) =>
+        `| ${c.workload} (${fmt(c.messages)}) | ${c.client} | **${fmt(c.msgsPerS)}** | ` +
+        `${fmt(c.connectMs)} | ${
           c.sendP50Ms !== undefined ? `${fmt(c.sendP50Ms, 1)} / ${fmt(c.sendP99Ms, 1)}` : "–"
         } | ${fp(c.footprint)} |`
       ),
-      "",
-    );
-  }
-  if (r.noDelay) {
-    lines.push(
-      "## postgres.js under Deno: TCP_NODELAY",
-      "",
-      "The consumer's statement on two one-connection pools, statements alternating: the " +
-        "default socket (no TCP_NODELAY: postgres.js never sets it and Deno's node:net leaves it " +
-        "off) and one with TCP_NODELAY set. Delayed-ACK (40 ms) stall found: " +
-        `**${r.noDelay.stall ? "yes" : "no"}**.`,
-      "",
+    ),
+    "",
+  ];
+}
+
+function noDelay(r: BenchResults): string[] {
+  if (!r.noDelay) return [];
+  return [
+    "## postgres.js under Deno: TCP_NODELAY",
+    "",
+    "The consumer's statement on two one-connection pools, statements alternating: the " +
+    "default socket (no TCP_NODELAY: postgres.js never sets it and Deno's node:net leaves it " +
+    "off) and one with TCP_NODELAY set. Delayed-ACK (40 ms) stall found: " +
+    `**${r.noDelay.stall ? "yes" : "no"}**.`,
+    "",
+    ...table(
       "| rows/statement | TCP_NODELAY | statements | p50 ms | p99 ms | max ms | ≥ 35 ms |",
-      "|---|---|---|---|---|---|---|",
-      ...r.noDelay.cases.map((c) =>
-        `| ${fmt(c.batchRows)} | ${c.noDelay ? "on" : "off"} | ${c.statements} | ${
-          fmt(c.p50, 2)
-        } | ${fmt(c.p99, 2)} | ${fmt(c.max, 2)} | ${c.over35ms} |`
+      7,
+      r.noDelay.cases.map((c) =>
+        `| ${fmt(c.batchRows)} | ${c.noDelay ? "on" : "off"} | ${c.statements} | ` +
+        `${fmt(c.p50, 2)} | ${fmt(c.p99, 2)} | ${fmt(c.max, 2)} | ${c.over35ms} |`
       ),
-      "",
-    );
-  }
-  if (r.notes.length > 0) lines.push("## Notes", "", ...r.notes.map((n) => `- ${n}`), "");
-  return lines.join("\n");
+    ),
+    "",
+  ];
 }
 
 /** Writes `<dir>/<base>.json`, `.md` and `.svg`. */

@@ -1,11 +1,12 @@
 /**
  * The checker's invariants about the run itself rather than the events: offsets, recovery,
- * exits and memory (private to chaos/; see checker.ts).
+ * exits and memory, one function per invariant from the run's timeline to its finding (private to
+ * chaos/; see checker.ts).
  *
  * @module
  */
 
-import type { Invariant, Violation } from "./_checker_types.ts";
+import { type Finding, judgeEach, type Problem } from "./_checker_types.ts";
 
 /** One change of a stored offset, as the audit trigger recorded it. */
 export interface OffsetTransition {
@@ -92,109 +93,116 @@ export interface RuntimeInput {
 const MIN_LIFE_MS = 120_000;
 const GROWTH_SLACK = 64 * 1024 * 1024;
 
-/** Checks the runtime invariants, reporting through `count` and `fail`. */
-export function checkRuntime(
-  input: RuntimeInput,
-  count: (inv: Invariant, n?: number) => void,
-  fail: (v: Violation) => void,
-): void {
+/** `offsets-at-end`: every partition's stored offset is its end offset. */
+export function offsetsAtEnd(input: RuntimeInput): Finding {
   const partitions = new Set([
     ...Object.keys(input.endOffsets),
     ...Object.keys(input.storedOffsets),
   ]);
-  for (const p of partitions) {
-    count("offsets-at-end");
+  return judgeEach("offsets-at-end", partitions, (p) => {
     const end = input.endOffsets[Number(p)] ?? "0";
     const stored = input.storedOffsets[Number(p)] ?? "0";
-    if (end !== stored) {
-      fail({
-        invariant: "offsets-at-end",
-        message: `partition ${p}: stored ${stored}, end ${end}`,
-      });
-    }
-  }
-  for (const t of input.transitions) {
-    count("offsets-only-forward");
-    if (BigInt(t.to) <= BigInt(t.from)) {
-      fail({
-        invariant: "offsets-only-forward",
+    return end === stored ? undefined : { message: `partition ${p}: stored ${stored}, end ${end}` };
+  });
+}
+
+/** `offsets-only-forward`: no stored offset ever moved back or stood still. */
+export function offsetsOnlyForward(input: RuntimeInput): Finding {
+  return judgeEach(
+    "offsets-only-forward",
+    input.transitions,
+    (t) =>
+      BigInt(t.to) > BigInt(t.from) ? undefined : {
         message: `partition ${t.partition}: ${t.writer} moved the offset from ${t.from} to ${t.to}`,
         atMs: t.atMs,
-      });
-    }
-  }
-  count("drained");
-  if (!input.drain.ok) {
-    fail({
-      invariant: "drained",
-      message: `not drained ${input.drain.tookMs} ms after healing`,
-      atMs: input.drain.healedAtMs,
+      },
+  );
+}
+
+/** `drained`: the final drain finished within its bound. */
+export function drained(input: RuntimeInput): Finding {
+  return judgeEach("drained", [input.drain], (d) =>
+    d.ok ? undefined : {
+      message: `not drained ${d.tookMs} ms after healing`,
+      atMs: d.healedAtMs,
     });
-  }
-  for (const f of input.faults) {
-    count("recovered");
+}
+
+/** `recovered`: every fault was recovered from within the bound after its heal. */
+export function recovered(input: RuntimeInput): Finding {
+  return judgeEach("recovered", input.faults, (f) => {
     const took = f.recoveredMs === undefined ? undefined : f.recoveredMs - f.healMs;
-    if (took === undefined || took > input.limits.recoveryMs) {
-      fail({
-        invariant: "recovered",
-        message: `${f.kind} on ${f.target} at ${f.startMs} ms: ${
-          took === undefined ? "never recovered" : `recovered after ${took} ms`
-        }`,
-        atMs: f.startMs,
-      });
-    }
-  }
+    if (took !== undefined && took <= input.limits.recoveryMs) return undefined;
+    return {
+      message: `${f.kind} on ${f.target} at ${f.startMs} ms: ${
+        took === undefined ? "never recovered" : `recovered after ${took} ms`
+      }`,
+      atMs: f.startMs,
+    };
+  });
+}
+
+/**
+ * `no-crash-loop`: no member exited unexpectedly `crashLoopExits` times within the window, and
+ * none after healing. Checked: every exit (at least one thing, so a quiet run still counts).
+ */
+export function noCrashLoop(input: RuntimeInput): Finding {
+  const { crashLoopExits: n, crashLoopWindowMs: window } = input.limits;
   const unexpected = input.exits.filter((e) => !e.expected);
-  count("no-crash-loop", Math.max(1, input.exits.length));
-  const bySlot = Map.groupBy(unexpected, (e) => e.member.split(".")[0]);
-  for (const [slot, exits] of bySlot) {
+  const loops: Problem[] = [];
+  for (const [slot, exits] of Map.groupBy(unexpected, (e) => e.member.split(".")[0])) {
     const times = exits.map((e) => e.atMs).sort((a, b) => a - b);
-    for (let i = 0; i + input.limits.crashLoopExits - 1 < times.length; i++) {
-      const span = times[i + input.limits.crashLoopExits - 1] - times[i];
-      if (span <= input.limits.crashLoopWindowMs) {
-        fail({
-          invariant: "no-crash-loop",
-          message: `${slot} exited ${input.limits.crashLoopExits} times within ${span} ms`,
-          atMs: times[i],
-        });
-        break;
-      }
+    const i = times.findIndex((t, j) => j + n - 1 < times.length && times[j + n - 1] - t <= window);
+    if (i >= 0) {
+      const span = times[i + n - 1] - times[i];
+      loops.push({ message: `${slot} exited ${n} times within ${span} ms`, atMs: times[i] });
     }
   }
-  for (const e of unexpected) {
-    if (e.atMs >= input.drain.healedAtMs) {
-      fail({
-        invariant: "no-crash-loop",
-        message: `${e.member} exited (code ${e.code}) after healing`,
-        atMs: e.atMs,
-      });
-    }
-  }
-  for (const series of input.memory) {
+  const late: Problem[] = unexpected.filter((e) => e.atMs >= input.drain.healedAtMs)
+    .map((e) => ({ message: `${e.member} exited (code ${e.code}) after healing`, atMs: e.atMs }));
+  return {
+    checked: Math.max(1, input.exits.length),
+    violations: [...loops, ...late].map((p) => ({ invariant: "no-crash-loop", ...p })),
+  };
+}
+
+/** `memory-stable`: no consumer life above the memory bound, none that kept growing. */
+export function memoryStable(input: RuntimeInput): Finding {
+  return judgeEach("memory-stable", input.memory, (series) => {
     const peak = Math.max(0, ...series.samples.map(([, b]) => b));
-    count("memory-stable");
+    const problems: Problem[] = [];
     if (peak > input.limits.memoryMaxBytes) {
-      fail({ invariant: "memory-stable", message: `${series.member} reached ${mb(peak)} MB` });
+      problems.push({ message: `${series.member} reached ${mb(peak)} MB` });
     }
-    // Growth within one life, judged only on lives long enough to tell a leak from load: the
-    // first quarter (start-up, catching up or replaying) is left out, and the second is
-    // compared with the last by their means (a collected heap saws; a leak keeps rising).
-    const samples = series.samples;
-    const life = (samples.at(-1)?.[0] ?? 0) - (samples[0]?.[0] ?? 0);
-    if (life < MIN_LIFE_MS || samples.length < 20) continue;
-    const quarter = Math.floor(samples.length / 4);
-    const mean = (xs: [number, number][]) => xs.reduce((sum, [, b]) => sum + b, 0) / xs.length;
-    const second = mean(samples.slice(quarter, 2 * quarter));
-    const last = mean(samples.slice(-quarter));
-    if (last > second * input.limits.memoryGrowthRatio && last - second > GROWTH_SLACK) {
-      fail({
-        invariant: "memory-stable",
-        message: `${series.member} grew from ${mb(second)} MB to ${mb(last)} MB over ${
-          Math.round(life / 1000)
-        } s`,
+    const growth = growthOf(series.samples);
+    if (
+      growth !== undefined && growth.last > growth.second * input.limits.memoryGrowthRatio &&
+      growth.last - growth.second > GROWTH_SLACK
+    ) {
+      problems.push({
+        message: `${series.member} grew from ${mb(growth.second)} MB to ${mb(growth.last)} MB ` +
+          `over ${Math.round(growth.lifeMs / 1000)} s`,
       });
     }
-  }
+    return problems;
+  });
+}
+
+/**
+ * Growth within one life, judged only on lives long enough to tell a leak from load: the first
+ * quarter (start-up, catching up or replaying) is left out, and the second is compared with the
+ * last by their means (a collected heap saws; a leak keeps rising). Undefined for a short life.
+ */
+function growthOf(samples: [number, number][]) {
+  const lifeMs = (samples.at(-1)?.[0] ?? 0) - (samples[0]?.[0] ?? 0);
+  if (lifeMs < MIN_LIFE_MS || samples.length < 20) return undefined;
+  const quarter = Math.floor(samples.length / 4);
+  const mean = (xs: [number, number][]) => xs.reduce((sum, [, b]) => sum + b, 0) / xs.length;
+  return {
+    lifeMs,
+    second: mean(samples.slice(quarter, 2 * quarter)),
+    last: mean(samples.slice(-quarter)),
+  };
 }
 
 const mb = (bytes: number) => Math.round(bytes / 1048576);

@@ -1,6 +1,6 @@
 /**
- * Types of the checker's input and output, and the contract's derived id (private to chaos/;
- * checker.ts re-exports what callers need).
+ * Types of the checker's input and output, the shape of one invariant's check, and the
+ * contract's derived id (private to chaos/; checker.ts re-exports what callers need).
  *
  * @module
  */
@@ -85,6 +85,37 @@ export interface Violation {
   class?: string;
   /** Counted as a lost / duplicated / mis-rejected event in the figures. */
   tally?: "lost" | "duplicated" | "misRejected" | "wrongValue";
+}
+
+/** A violation before it is named: the check that finds it knows its invariant. */
+export type Problem = Omit<Violation, "invariant">;
+
+/** What one invariant's check found: how many things it looked at, and what was wrong. */
+export interface Finding {
+  /** How many things were checked. */
+  checked: number;
+  /** Every violation, in the order found. */
+  violations: Violation[];
+}
+
+/**
+ * The usual shape of a check: each item is one thing checked, and `judge` says what, if anything,
+ * is wrong with it.
+ */
+export function judgeEach<T>(
+  invariant: Invariant,
+  items: Iterable<T>,
+  judge: (item: T) => Problem | Problem[] | undefined,
+): Finding {
+  const found: Finding = { checked: 0, violations: [] };
+  for (const item of items) {
+    found.checked++;
+    const problems = judge(item) ?? [];
+    for (const p of Array.isArray(problems) ? problems : [problems]) {
+      found.violations.push({ invariant, ...p });
+    }
+  }
+  return found;
 }
 
 /** One invariant's outcome. */

@@ -1,12 +1,18 @@
 /**
  * The report of a run: a JSON document for machines and a markdown page for people (figures,
- * invariants, faults × invariants, recovery times).
+ * invariants, faults × invariants, recovery times). Pure: the run's facts in, text out.
  *
  * @module
  */
 
-import { type CheckResult, type Invariant, INVARIANTS } from "./checker.ts";
-import type { FaultRecord } from "./_checker_runtime.ts";
+import {
+  type CheckResult,
+  type ExitRecord,
+  type FaultRecord,
+  type Invariant,
+  INVARIANTS,
+  type MemorySeries,
+} from "./checker.ts";
 import { FAULT_KINDS } from "./faults.ts";
 
 /** Everything a report says. */
@@ -43,6 +49,69 @@ export interface Report {
     peakRssMb: number;
   }>;
 }
+
+/** What a run leaves behind for its report, as plain data. */
+export interface RunFacts {
+  /** The run's identity and settings. */
+  run: Report["run"];
+  /** The checker's answer. */
+  result: CheckResult;
+  /** Injected faults, with their recovery. */
+  faults: readonly FaultRecord[];
+  /** Consumer exits. */
+  exits: readonly ExitRecord[];
+  /** Every member slot. */
+  members: readonly {
+    slot: string;
+    incarnations: number;
+    levels: Record<string, number>;
+    fencedBatches: number;
+    memory: readonly MemorySeries[];
+  }[];
+  /** Failed send attempts (each retried). */
+  producerRetries: number;
+  /** How many corpus classes the workload sent. */
+  corpusClassesSent: number;
+}
+
+/** The report of a run. Pure. */
+export function toReport(facts: RunFacts): Report {
+  const { result, faults, members } = facts;
+  const recoveries = faults.filter((f) => f.recoveredMs !== undefined).map((f) =>
+    f.recoveredMs! - f.healMs
+  );
+  return {
+    run: facts.run,
+    verdict: result.ok ? "PASS" : "FAIL",
+    figures: {
+      ...result.figures,
+      faults: faults.length,
+      faultsByKind: Object.fromEntries(
+        FAULT_KINDS.map((k) => [k, faults.filter((f) => f.kind === k).length]).filter(([, n]) => n),
+      ),
+      worstRecoveryS: recoveries.length ? Math.round(Math.max(...recoveries) / 100) / 10 : null,
+      unexpectedExits: facts.exits.filter((e) => !e.expected).length,
+      peakRssMb: peakMb(members.flatMap((m) => m.memory)),
+      producerRetries: facts.producerRetries,
+      corpusClassesSent: facts.corpusClassesSent,
+    },
+    verdicts: result.verdicts,
+    matrix: faultMatrix(result, faults),
+    faults: faultRows(faults),
+    members: Object.fromEntries(
+      members.map((m) => [m.slot, {
+        incarnations: m.incarnations,
+        levels: m.levels,
+        fencedBatches: m.fencedBatches,
+        peakRssMb: peakMb(m.memory),
+      }]),
+    ),
+  };
+}
+
+/** The largest RSS sample, in whole MiB (0 without samples). */
+const peakMb = (series: readonly MemorySeries[]) =>
+  Math.round(Math.max(0, ...series.flatMap((s) => s.samples.map(([, b]) => b))) / 1048576);
 
 /** Slack before a fault in which a violation is still blamed on it (batches in flight). */
 const BEFORE_MS = 10_000;

@@ -80,7 +80,7 @@ export type ValidationResult =
 
 const UUID = new RegExp(UUID_PATTERN);
 const DEVICE_ID = new RegExp(DEVICE_ID_PATTERN, "u");
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**

@@ -1,0 +1,135 @@
+/**
+ * Where a fault-injection run happens and how it is recorded: its run directory and log, the chaos
+ * servers (locked, this checkout's own), its topic, database and consumer group, and the TCP proxy
+ * the consumers reach PostgreSQL through; and all of that taken down again at the end.
+ *
+ * @module
+ */
+
+import type { Kafka } from "kafkajs";
+import type postgres from "postgres";
+import type { RunOptions } from "./options.ts";
+import { TcpProxy } from "./proxy.ts";
+import * as stack from "./stack.ts";
+
+/** Partitions of the run's topic. */
+export const PARTITIONS = 6;
+/** The consumers' Kafka session timeout; a paused member is out of the group after it. */
+export const SESSION_TIMEOUT_MS = 10_000;
+
+/** Records a harness event in the run log (JSON lines) and on stderr. */
+export type Note = (msg: string, fields?: Record<string, unknown>) => void;
+
+/** One run's environment: what every phase acts on. */
+export interface Run {
+  /** The settings. */
+  options: RunOptions;
+  /** Run id; also the name of its topic, database and consumer group. */
+  runId: string;
+  /** The consumer group (see `setUp`). */
+  group: string;
+  /** `.cache/chaos/<run id>`: logs, ledger and reports of this run. */
+  runDir: string;
+  /** Milliseconds since the run started. */
+  clock: () => number;
+  /** Run log. */
+  note: Note;
+  /** The chaos servers. */
+  services: stack.ChaosServices;
+  /** Whether they were running before this run (then they are left running). */
+  wasUp: boolean;
+  /** The chaos broker. */
+  kafkaBrokers: string;
+  /** The chaos PostgreSQL's server URL (not the run's database). */
+  baseUrl: string;
+  /** Admin client of the chaos broker. */
+  kafka: Kafka;
+  /** The harness's pool on the run's database. */
+  sql: postgres.Sql;
+  /** The proxy between the consumers and PostgreSQL (connection drops, latency). */
+  proxy: TcpProxy;
+  /** The run's database, through the proxy: what the consumers are given. */
+  proxiedUrl: URL;
+  /** Closes the run log. */
+  closeLog: () => void;
+}
+
+/**
+ * Prepares a run on the chaos servers: its directory and log, the port lock, the servers (started
+ * if needed, refused if another checkout's), a fresh topic and database, and the proxy.
+ */
+export async function setUp(options: RunOptions, services: stack.ChaosServices): Promise<Run> {
+  const { mode, seed, durationS, rate, kinds, plant } = options;
+  const runId = `chaos_${mode}_${seed}_${Date.now().toString(36)}`;
+  const runDir = `${stack.ROOT}/.cache/chaos/${runId}`;
+  await Deno.mkdir(runDir, { recursive: true });
+  const { clock, note, closeLog } = await openRunLog(runDir);
+  note("run", { runId, seed, mode, durationS, rate, kinds, plant, runDir });
+
+  await stack.lockPorts(note);
+  const wasUp = await services.services.servicesStatus().catch(() => false);
+  const { kafkaBrokers, databaseUrl: baseUrl } = await services.services.ensureServices();
+  await stack.assertOwnServers(services);
+  const kafka = stack.kafkaClient(kafkaBrokers, "chaos-harness");
+  await stack.createTopic(kafka, runId, PARTITIONS);
+  const databaseUrl = await stack.freshDatabase(baseUrl, runId);
+  const sql = stack.harnessSql(databaseUrl);
+  await stack.prepareDatabase(sql);
+  const proxy = new TcpProxy(Number(new URL(baseUrl).port));
+  const proxiedUrl = new URL(databaseUrl);
+  proxiedUrl.port = String(proxy.port);
+  // A group of its own: members left over from another run (or another suite) in a shared group
+  // would be handed partitions of this topic and never read them (kafkajs assigns every member
+  // every subscribed topic).
+  const group = runId;
+  return {
+    options,
+    runId,
+    group,
+    runDir,
+    clock,
+    note,
+    services,
+    wasUp,
+    kafkaBrokers,
+    baseUrl,
+    kafka,
+    sql,
+    proxy,
+    proxiedUrl,
+    closeLog,
+  };
+}
+
+async function openRunLog(runDir: string) {
+  const runLog = await Deno.open(`${runDir}/run.log`, { create: true, append: true });
+  const t0 = performance.now();
+  const clock = () => Math.round(performance.now() - t0);
+  const note: Note = (msg, fields = {}) => {
+    const line = JSON.stringify({ t: clock(), msg, ...fields });
+    runLog.writeSync(new TextEncoder().encode(line + "\n"));
+    console.error(
+      `[chaos ${(clock() / 1000).toFixed(1)}s] ${msg}${
+        Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ""
+      }`,
+    );
+  };
+  return { clock, note, closeLog: () => runLog.close() };
+}
+
+/**
+ * Ends a run: the proxy and the pool closed, the topic and database dropped when it passed (unless
+ * `--keep-data`), the servers stopped when this run started them (unless `--keep-services`).
+ */
+export async function tearDown(run: Run, ok: boolean): Promise<void> {
+  const { proxy, sql, kafka, runId, baseUrl, services, wasUp, options } = run;
+  proxy.close();
+  await sql.end({ timeout: 5 });
+  if (ok && !options.keepData) {
+    await stack.deleteTopic(kafka, runId).catch(() => {});
+    await stack.dropDatabase(baseUrl, runId).catch(() => {});
+  }
+  if (!wasUp && !options.keepServices) await services.services.stopServices();
+  run.note(`verdict ${ok ? "PASS" : "FAIL"}`, { runDir: run.runDir });
+  run.closeLog();
+}
