@@ -18,6 +18,7 @@ import {
   runAsProcess,
   startDeadline,
   startOpsServer,
+  sumOf,
 } from "@iot/shared";
 import { loadConsumerConfig } from "./config.ts";
 import { createConsumerMetrics } from "./metrics.ts";
@@ -169,9 +170,9 @@ export async function main(
   }
   cancelDeadline();
   log.info("consumer stopped", {
-    consumed: metrics.consumed.value(),
-    written: metrics.written.value(),
-    duplicates: metrics.duplicates.value(),
+    consumed: await sumOf(metrics.consumed),
+    written: await sumOf(metrics.written),
+    duplicates: await sumOf(metrics.duplicates),
   });
   return code;
 }

@@ -6,14 +6,8 @@
  */
 
 import { type Kafka, Partitioners, type Producer } from "kafkajs";
-import {
-  backoffDelay,
-  CONNECT_BACKOFF,
-  type Counter,
-  type Histogram,
-  type KafkaSettingFailure,
-  type Logger,
-} from "@iot/shared";
+import { backoffDelay, CONNECT_BACKOFF, type KafkaSettingFailure, type Logger } from "@iot/shared";
+import type { Counter, Histogram } from "prom-client";
 import type { OutgoingMessage, StopSignal } from "./emitter.ts";
 
 /** Metrics the sink updates. */
