@@ -11,9 +11,11 @@ import {
   EnvReader,
   type KafkaSecurity,
   LOG_LEVELS,
+  type LogFormat,
   type LogLevel,
   pemCertificate,
   readKafkaSecurity,
+  readLogFormat,
   type ReadTextFile,
 } from "@iot/shared";
 
@@ -48,6 +50,8 @@ export interface ConsumerConfig {
   httpPort: number;
   /** `LOG_LEVEL`. */
   logLevel: LogLevel;
+  /** `LOG_FORMAT`: `json` or `pretty`; unset, pretty on a terminal and JSON elsewhere. */
+  logFormat: LogFormat | undefined;
   /** `SUMMARY_INTERVAL_S`: seconds between summary lines; 0 turns them off. */
   summaryIntervalS: number;
   /** `SHUTDOWN_TIMEOUT_S`: the longest a graceful stop may take before the process exits. */
@@ -82,6 +86,7 @@ export function loadConsumerConfig(
     concurrency: read.integer("CONSUMER_CONCURRENCY", 3, { min: 1, max: 64 }),
     httpPort: read.integer("HTTP_PORT", 8080, { min: 0, max: 65535 }),
     logLevel: read.choice("LOG_LEVEL", "info", LOG_LEVELS),
+    logFormat: readLogFormat(read),
     summaryIntervalS: read.number("SUMMARY_INTERVAL_S", 10, { min: 0, max: 86_400 }),
     shutdownTimeoutS: read.number("SHUTDOWN_TIMEOUT_S", 25, { min: 1, max: 3600 }),
   };

@@ -42,7 +42,7 @@ export async function main(
 ): Promise<number> {
   const config = loadServiceConfig(SERVICE, (env) => loadConsumerConfig(env));
   if (config === undefined) return 2;
-  const log = createLogger(SERVICE, config.logLevel);
+  const log = createLogger(SERVICE, { level: config.logLevel, format: config.logFormat });
   const metrics = createConsumerMetrics();
   const sql = connectDatabase(
     config.databaseUrl,

@@ -10,8 +10,10 @@ import {
   EnvReader,
   type KafkaSecurity,
   LOG_LEVELS,
+  type LogFormat,
   type LogLevel,
   readKafkaSecurity,
+  readLogFormat,
   type ReadTextFile,
 } from "@iot/shared";
 
@@ -43,6 +45,8 @@ export interface ProducerConfig {
   httpPort: number;
   /** `LOG_LEVEL`. */
   logLevel: LogLevel;
+  /** `LOG_FORMAT`: `json` or `pretty`; unset, pretty on a terminal and JSON elsewhere. */
+  logFormat: LogFormat | undefined;
   /** `SUMMARY_INTERVAL_S`: seconds between summary lines; 0 turns them off. */
   summaryIntervalS: number;
   /** `SHUTDOWN_TIMEOUT_S`: the longest the final flush may take before the process exits. */
@@ -77,6 +81,7 @@ export function loadProducerConfig(
     batchSize: read.integer("PRODUCER_BATCH_SIZE", 500, { min: 1, max: 100_000 }),
     httpPort: read.integer("HTTP_PORT", 8081, { min: 0, max: 65535 }),
     logLevel: read.choice("LOG_LEVEL", "info", LOG_LEVELS),
+    logFormat: readLogFormat(read),
     summaryIntervalS: read.number("SUMMARY_INTERVAL_S", 10, { min: 0, max: 86_400 }),
     shutdownTimeoutS: read.number("SHUTDOWN_TIMEOUT_S", 25, { min: 1, max: 3600 }),
   };

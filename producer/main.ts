@@ -30,7 +30,7 @@ const SERVICE = "iot-producer";
 async function main(): Promise<number> {
   const config = loadServiceConfig(SERVICE, (env) => loadProducerConfig(env));
   if (config === undefined) return 2;
-  const log = createLogger(SERVICE, config.logLevel);
+  const log = createLogger(SERVICE, { level: config.logLevel, format: config.logFormat });
   const metrics = createProducerMetrics();
   const stopRequest = Promise.withResolvers<void>();
   const stop: StopSignal & { stopped: boolean } = { stopped: false, promise: stopRequest.promise };
