@@ -89,7 +89,9 @@ async function main(): Promise<number> {
     }
     await child.done;
   }
-  console.log(await progress.line());
+  // Offsets are read now; rows as last scraped, since a stopped consumer serves no /metrics (its
+  // "consumer stopped" log line holds its exact total).
+  console.log(`${await progress.line()} (rows as last scraped)`);
   await progress.close();
   await sql.end();
   console.log("The servers keep running for queries; `deno task services:down` stops them.");
