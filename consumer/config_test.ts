@@ -60,6 +60,7 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     CONSUMER_CONCURRENCY: "8",
     HTTP_PORT: "0",
     LOG_LEVEL: "error",
+    LOG_FORMAT: "pretty",
     SUMMARY_INTERVAL_S: "0",
     SHUTDOWN_TIMEOUT_S: "3600",
   }, fakeFiles);
@@ -86,6 +87,7 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     concurrency: 8,
     httpPort: 0,
     logLevel: "error",
+    logFormat: "pretty",
     summaryIntervalS: 0,
     shutdownTimeoutS: 3600,
   });
@@ -114,6 +116,7 @@ Deno.test("loadConsumerConfig() refuses every bad value with a ConfigError namin
     ["CONSUMER_CONCURRENCY", "1.5", "must be an integer from 1 to 64"],
     ["HTTP_PORT", "-1", "must be an integer from 0 to 65535"],
     ["LOG_LEVEL", "trace", "must be one of debug, info, warn, error"],
+    ["LOG_FORMAT", "text", "must be one of json, pretty"],
     ["SUMMARY_INTERVAL_S", "86401", "must be a number from 0 to 86400"],
     ["SHUTDOWN_TIMEOUT_S", "0", "must be a number from 1 to 3600"],
     ["SHUTDOWN_TIMEOUT_S", "3601", "must be a number from 1 to 3600"],

@@ -42,6 +42,7 @@ export interface BatchWrite extends Fence {
 
 /** The database refused the data itself: no retry can change its answer. */
 export interface Refusal {
+  /** Tells a refusal from the other results. */
   kind: "refused";
   /** SQLSTATE (class 22, data exception, or 23, integrity constraint). */
   sqlstate: string;

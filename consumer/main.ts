@@ -18,6 +18,7 @@ import {
   runAsProcess,
   startDeadline,
   startOpsServer,
+  sumOf,
 } from "@iot/shared/runtime";
 import { loadConsumerConfig } from "./config.ts";
 import { createConsumerMetrics } from "./metrics.ts";
@@ -30,6 +31,8 @@ import { startSummary } from "./summary.ts";
 
 /** The database seam `main` lets the fault-injection suite wrap, with the types it speaks. */
 export type * from "./event_store.ts";
+export type { Reason, SensorRow } from "@iot/shared";
+export type { RejectRow } from "./transform.ts";
 
 const SERVICE = "iot-consumer";
 
@@ -44,7 +47,7 @@ export async function main(
 ): Promise<number> {
   const config = loadServiceConfig(SERVICE, (env) => loadConsumerConfig(env));
   if (config === undefined) return 2;
-  const log = createLogger(SERVICE, config.logLevel);
+  const log = createLogger(SERVICE, { level: config.logLevel, format: config.logFormat });
   const metrics = createConsumerMetrics();
   const sql = connectDatabase(
     config.databaseUrl,
@@ -172,9 +175,9 @@ export async function main(
   }
   cancelDeadline();
   log.info("consumer stopped", {
-    consumed: metrics.consumed.value(),
-    written: metrics.written.value(),
-    duplicates: metrics.duplicates.value(),
+    consumed: await sumOf(metrics.consumed),
+    written: await sumOf(metrics.written),
+    duplicates: await sumOf(metrics.duplicates),
   });
   return code;
 }

@@ -4,18 +4,21 @@
  * @module
  */
 
-import { type Counter, type Gauge, type Histogram, Registry } from "@iot/shared/runtime";
+import { addProcessMetrics } from "@iot/shared/runtime";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** Every metric of the consumer. */
 export interface ConsumerMetrics {
-  /** The registry `/metrics` renders. */
+  /** What `/metrics` renders: these metrics and the process metrics. */
   registry: Registry;
+  /** Stops the event-loop probe (tests; a service just exits). */
+  close(): void;
   /** Messages read from Kafka and processed (valid or not). */
   consumed: Counter;
   /** Rows inserted into `tb_sensor_evento`. */
   written: Counter;
   /** Messages written to the reject table, by reason code. */
-  rejected: Counter;
+  rejected: Counter<"reason">;
   /** Re-sent events that were already stored (nothing written). */
   duplicates: Counter;
   /** Inserted rows with `alerta = true`. */
@@ -27,45 +30,64 @@ export interface ConsumerMetrics {
   /** Time to validate and write one batch. */
   batchSeconds: Histogram;
   /** Messages behind the partition's end, per partition. */
-  lag: Gauge;
+  lag: Gauge<"partition">;
 }
 
-/** Creates the consumer's metrics. */
+/** Creates the consumer's metrics in a registry of their own, with the process metrics. */
 export function createConsumerMetrics(): ConsumerMetrics {
   const registry = new Registry();
+  const close = addProcessMetrics(registry);
+  const registers = [registry];
   return {
     registry,
-    consumed: registry.counter(
-      "iot_consumer_events_consumed_total",
-      "Messages read from Kafka and processed",
-    ),
-    written: registry.counter(
-      "iot_consumer_rows_written_total",
-      "Rows inserted into tb_sensor_evento",
-    ),
-    rejected: registry.counter(
-      "iot_consumer_events_rejected_total",
-      "Messages stored in tb_sensor_evento_rejeitado, by first reason code",
-      true,
-    ),
-    duplicates: registry.counter(
-      "iot_consumer_duplicates_total",
-      "Re-sent events already stored (no row written)",
-    ),
-    alerts: registry.counter("iot_consumer_alerts_total", "Inserted rows with alerta = true"),
-    fenced: registry.counter(
-      "iot_consumer_fenced_batches_total",
-      "Batches not written because another member owned the partition",
-    ),
-    retries: registry.counter(
-      "iot_consumer_database_retries_total",
-      "Database failures that were retried",
-    ),
-    batchSeconds: registry.histogram(
-      "iot_consumer_batch_duration_seconds",
-      "Time to validate and write one partition batch",
-      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    ),
-    lag: registry.gauge("iot_consumer_lag", "Messages behind the end of the partition"),
+    close,
+    consumed: new Counter({
+      name: "iot_consumer_events_consumed_total",
+      help: "Messages read from Kafka and processed",
+      registers,
+    }),
+    written: new Counter({
+      name: "iot_consumer_rows_written_total",
+      help: "Rows inserted into tb_sensor_evento",
+      registers,
+    }),
+    rejected: new Counter({
+      name: "iot_consumer_events_rejected_total",
+      help: "Messages stored in tb_sensor_evento_rejeitado, by first reason code",
+      labelNames: ["reason"],
+      registers,
+    }),
+    duplicates: new Counter({
+      name: "iot_consumer_duplicates_total",
+      help: "Re-sent events already stored (no row written)",
+      registers,
+    }),
+    alerts: new Counter({
+      name: "iot_consumer_alerts_total",
+      help: "Inserted rows with alerta = true",
+      registers,
+    }),
+    fenced: new Counter({
+      name: "iot_consumer_fenced_batches_total",
+      help: "Batches not written because another member owned the partition",
+      registers,
+    }),
+    retries: new Counter({
+      name: "iot_consumer_database_retries_total",
+      help: "Database failures that were retried",
+      registers,
+    }),
+    batchSeconds: new Histogram({
+      name: "iot_consumer_batch_duration_seconds",
+      help: "Time to validate and write one partition batch",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    lag: new Gauge({
+      name: "iot_consumer_lag",
+      help: "Messages behind the end of the partition",
+      labelNames: ["partition"],
+      registers,
+    }),
   };
 }

@@ -71,7 +71,7 @@ export class Pipeline {
   /** Forgets what this member owned: after a rebalance, every partition is checked again. */
   onRebalance(): void {
     this.#owned.clear();
-    this.#deps.metrics.lag.clear();
+    this.#deps.metrics.lag.reset();
   }
 
   /** Validates and stores one partition batch. */
@@ -209,11 +209,12 @@ export class Pipeline {
     metrics.duplicates.inc(stored.duplicates);
     metrics.alerts.inc(stored.alerts);
     for (const reject of stored.rejects) {
-      metrics.rejected.inc(1, { reason: reject.reasons[0].code });
+      metrics.rejected.inc({ reason: reject.reasons[0].code });
     }
-    metrics.lag.set(Math.max(0, Number(BigInt(batch.highWatermark) - owned.next)), {
-      partition: String(batch.partition),
-    });
+    metrics.lag.set(
+      { partition: String(batch.partition) },
+      Math.max(0, Number(BigInt(batch.highWatermark) - owned.next)),
+    );
     metrics.batchSeconds.observe((performance.now() - started) / 1000);
   }
 

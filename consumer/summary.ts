@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Logger } from "@iot/shared/runtime";
+import { type Logger, sumOf } from "@iot/shared/runtime";
 import type { ConsumerMetrics } from "./metrics.ts";
 
 /**
@@ -15,17 +15,17 @@ import type { ConsumerMetrics } from "./metrics.ts";
 export function startSummary(intervalS: number, metrics: ConsumerMetrics, log: Logger): () => void {
   if (intervalS <= 0) return () => {};
   let last = { at: performance.now(), consumed: 0, written: 0, rejected: 0, alerts: 0 };
-  const timer = setInterval(() => {
+  const timer = setInterval(async () => {
     const now = {
       at: performance.now(),
-      consumed: metrics.consumed.value(),
-      written: metrics.written.value(),
-      rejected: metrics.rejected.total(),
-      alerts: metrics.alerts.value(),
+      consumed: await sumOf(metrics.consumed),
+      written: await sumOf(metrics.written),
+      rejected: await sumOf(metrics.rejected),
+      alerts: await sumOf(metrics.alerts),
     };
     const seconds = (now.at - last.at) / 1000;
     const rate = (n: number) => Math.round(n / seconds);
-    const lag = metrics.lag.total();
+    const lag = await sumOf(metrics.lag);
     const fields = {
       consumedPerS: rate(now.consumed - last.consumed),
       writtenPerS: rate(now.written - last.written),

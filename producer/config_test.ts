@@ -63,6 +63,7 @@ Deno.test("loadProducerConfig() reads every variable", () => {
     PRODUCER_BATCH_SIZE: "1",
     HTTP_PORT: "0",
     LOG_LEVEL: "debug",
+    LOG_FORMAT: "pretty",
     SUMMARY_INTERVAL_S: "0",
     SHUTDOWN_TIMEOUT_S: "5",
   }, 1);
@@ -89,6 +90,7 @@ Deno.test("loadProducerConfig() reads every variable", () => {
     batchSize: 1,
     httpPort: 0,
     logLevel: "debug",
+    logFormat: "pretty",
     summaryIntervalS: 0,
     shutdownTimeoutS: 5,
   });
@@ -121,6 +123,7 @@ Deno.test("loadProducerConfig() refuses every bad value with a ConfigError namin
     ["HTTP_PORT", "http", "must be an integer from 0 to 65535"],
     ["LOG_LEVEL", "verbose", "must be one of debug, info, warn, error"],
     ["LOG_LEVEL", "INFO", "must be one of debug, info, warn, error"],
+    ["LOG_FORMAT", "text", "must be one of json, pretty"],
     ["SUMMARY_INTERVAL_S", "-1", "must be a number from 0 to 86400"],
     ["SHUTDOWN_TIMEOUT_S", "0", "must be a number from 1 to 3600"],
   ];

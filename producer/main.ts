@@ -14,14 +14,15 @@ import {
   type KafkaSettingFailure,
   loadServiceConfig,
   onShutdownSignal,
-  Registry,
   runAsProcess,
   startDeadline,
   startOpsServer,
+  sumOf,
 } from "@iot/shared/runtime";
 import { loadProducerConfig } from "./config.ts";
 import { type EmitterTotals, runEmitter, type StopSignal } from "./emitter.ts";
 import { Fleet } from "./fleet.ts";
+import { createProducerMetrics } from "./metrics.ts";
 import { connectSink, type KafkaSink } from "./sink.ts";
 
 const SERVICE = "iot-producer";
@@ -29,21 +30,8 @@ const SERVICE = "iot-producer";
 async function main(): Promise<number> {
   const config = loadServiceConfig(SERVICE, (env) => loadProducerConfig(env));
   if (config === undefined) return 2;
-  const log = createLogger(SERVICE, config.logLevel);
-  const registry = new Registry();
-  const metrics = {
-    sent: registry.counter("iot_producer_events_sent_total", "Events acknowledged by Kafka"),
-    invalid: registry.counter(
-      "iot_producer_invalid_events_sent_total",
-      "Deliberately invalid events sent",
-    ),
-    errors: registry.counter("iot_producer_send_errors_total", "Failed sends (retried)"),
-    sendSeconds: registry.histogram(
-      "iot_producer_send_duration_seconds",
-      "Time for Kafka to acknowledge one batch",
-      [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
-    ),
-  };
+  const log = createLogger(SERVICE, { level: config.logLevel, format: config.logFormat });
+  const metrics = createProducerMetrics();
   const stopRequest = Promise.withResolvers<void>();
   const stop: StopSignal & { stopped: boolean } = { stopped: false, promise: stopRequest.promise };
   const removeSignals = onShutdownSignal((signal) => {
@@ -51,9 +39,9 @@ async function main(): Promise<number> {
     stop.stopped = true;
     stopRequest.resolve();
     // The batch in flight is waited for, but not past the deadline (Kafka may be down).
-    startDeadline(config.shutdownTimeoutS, () => {
+    startDeadline(config.shutdownTimeoutS, async () => {
       log.error("flush timed out; exiting with the last batch unacknowledged", {
-        sent: metrics.sent.value(),
+        sent: await sumOf(metrics.sent),
       });
       Deno.exit(1);
     });
@@ -76,7 +64,7 @@ async function main(): Promise<number> {
           ? ["kafka: not connected"]
           : ["kafka: last send failed"],
     },
-    registry,
+    metrics.registry,
     log,
   );
 
@@ -114,11 +102,9 @@ async function main(): Promise<number> {
   if (sink !== undefined) {
     const connected = sink;
     const summary = config.summaryIntervalS > 0
-      ? setInterval(() => {
-        log.info(`summary: ${metrics.sent.value()} events sent`, {
-          sent: metrics.sent.value(),
-          errors: metrics.errors.value(),
-        });
+      ? setInterval(async () => {
+        const [sent, errors] = [await sumOf(metrics.sent), await sumOf(metrics.errors)];
+        log.info(`summary: ${sent} events sent`, { sent, errors });
       }, config.summaryIntervalS * 1000)
       : undefined;
     try {

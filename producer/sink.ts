@@ -9,11 +9,10 @@ import { type Kafka, Partitioners, type Producer } from "kafkajs";
 import {
   backoffDelay,
   CONNECT_BACKOFF,
-  type Counter,
-  type Histogram,
   type KafkaSettingFailure,
   type Logger,
 } from "@iot/shared/runtime";
+import type { Counter, Histogram } from "prom-client";
 import type { OutgoingMessage, StopSignal } from "./emitter.ts";
 
 /** Metrics the sink updates. */

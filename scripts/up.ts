@@ -1,8 +1,9 @@
 /**
  * `deno task up`: the whole pipeline on this machine. Starts (or reuses) Kafka and PostgreSQL,
- * creates the topic, runs the consumers and the producer, and shows a live progress line read from
- * PostgreSQL itself. Ctrl-C stops the producer and the consumers gracefully; the servers keep
- * running so the data can be queried (`deno task services:down` stops them).
+ * creates the topic, runs the consumers and the producer, and shows a live progress line
+ * (scripts/progress.ts) read from the consumers' `/metrics` and the offsets in Kafka and
+ * PostgreSQL. Ctrl-C stops the producer and the consumers gracefully; the servers keep running so
+ * the data can be queried (`deno task services:down` stops them).
  *
  * Settings: the services' own variables (see README), plus UP_CONSUMERS (default 2) and
  * KAFKA_TOPIC_PARTITIONS (default 6). Each service's log goes to .cache/logs/.
@@ -13,6 +14,7 @@
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import postgres from "postgres";
+import { type Progress, type ProgressSources, startProgress } from "./progress.ts";
 import { ensureServices } from "./services.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -65,7 +67,7 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   const sql = postgres(services.databaseUrl, { max: 1, onnotice: () => {} });
-  const progress = startProgress(sql, children, topic, groupId);
+  const progress = await showProgress(sql, services.kafkaBrokers, children, topic, groupId);
   // The producer ends by itself when PRODUCER_COUNT or PRODUCER_DURATION_S is set.
   const producer = children[children.length - 1];
   const producerFinished = await Promise.race([
@@ -87,7 +89,10 @@ async function main(): Promise<number> {
     }
     await child.done;
   }
-  console.log(await progress.line());
+  // Offsets are read now; rows as last scraped, since a stopped consumer serves no /metrics (its
+  // "consumer stopped" log line holds its exact total).
+  console.log(`${await progress.line()} (rows as last scraped)`);
+  await progress.close();
   await sql.end();
   console.log("The servers keep running for queries; `deno task services:down` stops them.");
   return 0;
@@ -171,43 +176,62 @@ async function drained(sql: postgres.Sql, brokers: string, topic: string, groupI
   }
 }
 
-function startProgress(sql: postgres.Sql, children: Child[], topic: string, groupId: string) {
-  const started = performance.now();
-  let lastRows = 0;
-  let lastAt = started;
-  const line = async () => {
-    const [row] = await sql<{ rows: number; rejects: number; alerts: number; stored: string }[]>`
-      SELECT (SELECT count(*) FROM tb_sensor_evento)::int AS rows,
-        (SELECT count(*) FROM tb_sensor_evento_rejeitado)::int AS rejects,
-        (SELECT count(*) FROM tb_sensor_evento WHERE alerta)::int AS alerts,
-        (SELECT coalesce(sum(next_offset), 0)::text FROM tb_kafka_offset
-          WHERE topic = ${topic} AND group_id = ${groupId}) AS stored`.catch(() => [
-      { rows: 0, rejects: 0, alerts: 0, stored: "0" },
-    ]);
-    const now = performance.now();
-    const rate = Math.round((row.rows - lastRows) / ((now - lastAt) / 1000));
-    lastRows = row.rows;
-    lastAt = now;
-    const ready = await Promise.all(children.map(async (c) => {
+/** Starts the progress line: on a terminal it rewrites itself every second, in a log every 5 s. */
+async function showProgress(
+  sql: postgres.Sql,
+  brokers: string,
+  children: Child[],
+  topic: string,
+  groupId: string,
+): Promise<Progress & { close(): Promise<void> }> {
+  const admin = new Kafka({
+    brokers: brokers.split(","),
+    clientId: "iot-up",
+    logLevel: logLevel.NOTHING,
+  })
+    .admin();
+  await admin.connect();
+  const get = (port: number, path: string) =>
+    fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2000) });
+  const consumers = children.filter((c) => c.name.startsWith("consumer"));
+  const sources: ProgressSources = {
+    consumerMetrics: () =>
+      Promise.all(
+        consumers.map((c) => get(c.port, "/metrics").then((r) => r.text(), () => undefined)),
+      ),
+    readiness: () =>
+      Promise.all(children.map((c) => get(c.port, "/readyz").then((r) => r.ok, () => false))),
+    endOffset: async () => {
+      const offsets = await withTimeout(admin.fetchTopicOffsets(topic), 2000);
+      return offsets.reduce((n, p) => n + Number(p.high), 0);
+    },
+    storedOffset: async () => {
       try {
-        return (await fetch(`http://127.0.0.1:${c.port}/readyz`)).ok;
-      } catch {
-        return false;
+        const [row] = await sql<{ stored: string }[]>`SELECT coalesce(sum(next_offset), 0)::text
+          AS stored FROM tb_kafka_offset WHERE topic = ${topic} AND group_id = ${groupId}`;
+        return Number(row.stored);
+      } catch (error) {
+        // Before the first consumer migrated the schema, nothing is stored.
+        if ((error as { code?: string }).code === "42P01") return 0;
+        throw error;
       }
-    }));
-    const elapsed = Math.round((now - started) / 1000);
-    return `[${elapsed}s] rows ${row.rows} (${rate}/s) · rejected ${row.rejects} · alerts ${row.alerts}` +
-      ` · offsets stored ${row.stored} · ready ${ready.filter(Boolean).length}/${children.length}`;
+    },
   };
   const tty = Deno.stdout.isTerminal();
   let ticks = 0;
-  const timer = setInterval(async () => {
-    const text = await line();
-    // On a terminal the line rewrites itself; in a log, one line every 5 s.
+  const progress = startProgress(sources, async (text) => {
     if (tty) await Deno.stdout.write(new TextEncoder().encode(`\r\x1b[2K${text}`));
     else if (ticks++ % 5 === 0) console.log(text);
-  }, 1000);
-  return { line, stop: () => Promise.resolve(clearInterval(timer)) };
+  });
+  return { ...progress, close: () => admin.disconnect() };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 function positiveInt(name: string, fallback: number): number {

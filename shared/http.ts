@@ -5,7 +5,7 @@
  */
 
 import type { Logger } from "./log.ts";
-import type { Registry } from "./metrics.ts";
+import type { MetricsExposition } from "./metrics.ts";
 
 /** What the server asks the service. */
 export interface HealthSource {
@@ -36,7 +36,7 @@ export interface OpsServer {
 export function startOpsServer(
   port: number,
   health: HealthSource,
-  registry: Registry,
+  registry: MetricsExposition,
   log: Logger,
 ): OpsServer {
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -54,7 +54,7 @@ export function startOpsServer(
   });
   return { port: bound, close: () => server.shutdown() };
 
-  function route(request: Request): Response {
+  async function route(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
     if (request.method !== "GET" && request.method !== "HEAD") {
       return new Response("method not allowed\n", { status: 405 });
@@ -70,8 +70,8 @@ export function startOpsServer(
         );
       }
       case "/metrics":
-        return new Response(registry.render(), {
-          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        return new Response(await registry.metrics(), {
+          headers: { "content-type": registry.contentType },
         });
       default:
         return new Response("not found\n", { status: 404 });

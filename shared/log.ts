@@ -1,6 +1,7 @@
 /**
- * Structured logs: one JSON object per line on stdout (`level`, `time`, `msg`, then fields), so
- * `kubectl logs` and log shippers read them and a person can still follow them.
+ * Logs on stdout, one record per line: a JSON object (`level`, `time`, `service`, `msg`, then
+ * fields) for `kubectl logs` and log shippers, or a readable line (`LOG_FORMAT=pretty`, the
+ * default on a terminal) for a person.
  *
  * @module
  */
@@ -10,6 +11,12 @@ export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 /** A log level. */
 export type LogLevel = typeof LOG_LEVELS[number];
+
+/** Log line formats: `json` for machines, `pretty` for a person at a terminal. */
+export const LOG_FORMATS = ["json", "pretty"] as const;
+
+/** A log line format. */
+export type LogFormat = typeof LOG_FORMATS[number];
 
 /** Extra key/value pairs of a log line. */
 export type LogFields = Record<string, unknown>;
@@ -26,18 +33,28 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
+/** How a logger writes. */
+export interface LoggerOptions {
+  /** Lines below this level are dropped. @default {"info"} */
+  level?: LogLevel;
+  /** The line format. @default {"pretty" on a terminal, else "json"} */
+  format?: LogFormat;
+  /** Whether `pretty` colours the level. @default {stdout is a terminal and NO_COLOR is unset} */
+  color?: boolean;
+  /** Where lines go (tests capture them). @default {stdout} */
+  write?: (line: string) => void;
+}
+
 /**
- * Creates a JSON-lines logger.
+ * Creates a logger.
  *
- * @param service Name put in every line as `service`.
- * @param minLevel Lines below this level are dropped.
- * @param write Where lines go (tests capture them); defaults to stdout.
+ * @param service Name put in every JSON line as `service`.
+ * @param options Level, format and destination.
  */
-export function createLogger(
-  service: string,
-  minLevel: LogLevel = "info",
-  write: (line: string) => void = writeStdout,
-): Logger {
+export function createLogger(service: string, options: LoggerOptions = {}): Logger {
+  const { level: minLevel = "info", write = writeStdout } = options;
+  const format = options.format ?? (Deno.stdout.isTerminal() ? "pretty" : "json");
+  const color = options.color ?? (Deno.stdout.isTerminal() && !Deno.noColor);
   const min = LOG_LEVELS.indexOf(minLevel);
   const emit = (level: LogLevel) => (msg: string, fields: LogFields = {}) => {
     if (LOG_LEVELS.indexOf(level) < min) return;
@@ -47,9 +64,67 @@ export function createLogger(
       const name = Object.hasOwn(line, key) ? `field_${key}` : key;
       line[name] = value instanceof Error ? errorFields(value) : value;
     }
-    write(serialize(line));
+    write(format === "json" ? serialize(line) : formatPretty(line, color));
   };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+}
+
+/**
+ * One record as a readable line: UTC time of day, level, message, then `key=value` fields (the
+ * service name is left out: a person at a terminal knows what they started).
+ *
+ * @example
+ * ```ts
+ * import { formatPretty } from "./log.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const line = formatPretty({
+ *   level: "info",
+ *   time: "2026-11-26T13:15:30.123Z",
+ *   service: "iot-consumer",
+ *   msg: "batch written",
+ *   rows: 12,
+ *   topic: "iot.sensors",
+ * });
+ * assert.equal(line, "13:15:30.123 INFO  batch written rows=12 topic=iot.sensors");
+ * ```
+ *
+ * @param record A record as {@linkcode createLogger} builds it.
+ * @param color Whether to colour the level with ANSI escapes.
+ */
+export function formatPretty(record: LogFields, color = false): string {
+  const { level, time, service: _service, msg, ...fields } = record;
+  const label = String(level).toUpperCase().padEnd(5);
+  let line = `${String(time).slice(11, 23)} ${color ? paint(String(level), label) : label} ` +
+    // A message stays on its line: control characters are shown escaped.
+    (hasControlCharacter(String(msg)) ? JSON.stringify(msg) : String(msg));
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) line += ` ${key}=${prettyValue(value)}`;
+  }
+  return line;
+}
+
+const COLORS: Record<string, string> = { debug: "90", info: "32", warn: "33", error: "31" };
+
+function paint(level: string, text: string): string {
+  return `\x1b[${COLORS[level] ?? "0"}m${text}\x1b[0m`;
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+function prettyValue(value: unknown): string {
+  if (typeof value === "string") {
+    const bare = value !== "" && !/[\s"=\\]/.test(value) && !hasControlCharacter(value);
+    return bare ? value : JSON.stringify(value);
+  }
+  if (typeof value === "object" && value !== null) return serialize(value as LogFields);
+  return String(value);
 }
 
 /** The loggable part of an error: name, message, and the cause chain. */

@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
-import { createLogger, errorFields, LOG_LEVELS, type LogLevel } from "./log.ts";
+import {
+  createLogger,
+  errorFields,
+  formatPretty,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from "./log.ts";
 
-function capture(minLevel?: LogLevel) {
+function capture(level?: LogLevel, format: LogFormat = "json") {
   const lines: string[] = [];
-  const log = createLogger("iot-test", minLevel, (line) => lines.push(line));
+  const log = createLogger("iot-test", { level, format, write: (line) => lines.push(line) });
   return { log, lines, parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -135,3 +142,72 @@ Deno.test(
     assert.equal((JSON.parse(lines[0]) as Record<string, unknown>).msg, "failed");
   },
 );
+
+const RECORD = { level: "info", time: "2026-11-26T13:15:30.123Z", service: "iot-consumer" };
+
+Deno.test("formatPretty() writes time of day, level, message, then key=value fields", async (t) => {
+  await t.step("plain values bare, in the order given; the service left out", () => {
+    assert.equal(
+      formatPretty({ ...RECORD, msg: "batch written", rows: 12, ok: true, topic: "iot.sensors" }),
+      "13:15:30.123 INFO  batch written rows=12 ok=true topic=iot.sensors",
+    );
+  });
+  await t.step("levels padded to one width", () => {
+    const lines = LOG_LEVELS.map((level) => formatPretty({ ...RECORD, level, msg: "m" }));
+    assert.deepEqual(lines, [
+      "13:15:30.123 DEBUG m",
+      "13:15:30.123 INFO  m",
+      "13:15:30.123 WARN  m",
+      "13:15:30.123 ERROR m",
+    ]);
+  });
+  await t.step("strings with spaces, quotes, '=' or control characters are quoted", () => {
+    assert.equal(
+      formatPretty({
+        ...RECORD,
+        msg: "m",
+        a: "two words",
+        b: 'say "hi"',
+        c: "k=v",
+        d: "",
+        e: "x\ny",
+      }),
+      '13:15:30.123 INFO  m a="two words" b="say \\"hi\\"" c="k=v" d="" e="x\\ny"',
+    );
+  });
+  await t.step("objects, arrays and errors as compact JSON; null shown, undefined left out", () => {
+    assert.equal(
+      formatPretty({
+        ...RECORD,
+        msg: "m",
+        error: errorFields(new Error("boom", { cause: new TypeError("inner") })),
+        partitions: [0, 1],
+        offset: 10n,
+        none: null,
+        missing: undefined,
+      }),
+      '13:15:30.123 INFO  m error={"name":"Error","message":"boom","cause":' +
+        '{"name":"TypeError","message":"inner"}} partitions=[0,1] offset=10 none=null',
+    );
+  });
+  await t.step("a message with a newline stays on one line", () => {
+    const line = formatPretty({ ...RECORD, msg: "Invalid configuration:\n  - LOG_FORMAT" });
+    assert.ok(!line.includes("\n"), line);
+    assert.equal(line, '13:15:30.123 INFO  "Invalid configuration:\\n  - LOG_FORMAT"');
+  });
+  await t.step("colour only when asked: the level in ANSI escapes", () => {
+    assert.equal(
+      formatPretty({ ...RECORD, level: "error", msg: "m" }, true),
+      "13:15:30.123 \x1b[31mERROR\x1b[0m m",
+    );
+    assert.ok(!formatPretty({ ...RECORD, level: "error", msg: "m" }).includes("\x1b"));
+  });
+});
+
+Deno.test("createLogger() with format pretty writes one readable line per record", () => {
+  const { log, lines } = capture("info", "pretty");
+  log.debug("hidden");
+  log.warn("slow batch", { ms: 250, level: "debug" });
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], /^\d{2}:\d{2}:\d{2}\.\d{3} WARN {2}slow batch ms=250 field_level=debug$/);
+});

@@ -1,180 +1,144 @@
 /**
- * A small Prometheus registry: counters, gauges and histograms with labels, rendered in the text
- * exposition format (version 0.0.4). Enough for this pipeline; no dependency.
+ * Each service's Prometheus registry: prom-client's metric types and text exposition, its default
+ * process metrics where they hold under Deno, and two of ours where they do not.
+ *
+ * prom-client's defaults were measured under Deno 2.9.6 with the services' permissions
+ * (`--allow-net --allow-env --allow-read`). Dropped, with the reason:
+ * - `process_resident_memory_bytes`, `process_virtual_memory_bytes`, `process_heap_bytes`,
+ *   `process_open_fds`, `process_max_fds`: read from `/proc/self`, which Deno opens only with
+ *   `--allow-all`; they were 0 or missing. RSS is served again below, from `Deno.memoryUsage()`.
+ * - `nodejs_eventloop_lag_*`: Deno's `monitorEventLoopDelay` saw none of ten 100 ms blocks of the
+ *   event loop, and the unsuffixed gauge is set one scrape late. Replaced by
+ *   `iot_event_loop_lag_seconds`, the lateness of a timer.
+ * - `nodejs_gc_duration_seconds`: Deno delivers no `gc` performance entries, so it stays empty.
  *
  * @module
  */
 
-/** Label names to values. */
-export type Labels = Record<string, string>;
+import { collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
 
-interface Metric {
-  render(): string;
+/** Default metrics prom-client cannot produce truthfully under Deno (see the module docs). */
+export const UNSUPPORTED_DEFAULT_METRICS: readonly string[] = [
+  "process_resident_memory_bytes",
+  "process_virtual_memory_bytes",
+  "process_heap_bytes",
+  "process_open_fds",
+  "process_max_fds",
+  "nodejs_eventloop_lag_seconds",
+  "nodejs_eventloop_lag_min_seconds",
+  "nodejs_eventloop_lag_max_seconds",
+  "nodejs_eventloop_lag_mean_seconds",
+  "nodejs_eventloop_lag_stddev_seconds",
+  "nodejs_eventloop_lag_p50_seconds",
+  "nodejs_eventloop_lag_p90_seconds",
+  "nodejs_eventloop_lag_p99_seconds",
+  "nodejs_gc_duration_seconds",
+];
+
+/** How often the event-loop probe's timer is due. */
+export const LAG_PROBE_INTERVAL_MS = 100;
+
+/** What `/metrics` serves. prom-client's `Registry` is one. */
+export interface MetricsExposition {
+  /** The exposition's content type (Prometheus text format 0.0.4). */
+  readonly contentType: string;
+  /** Renders every metric. */
+  metrics(): Promise<string>;
 }
 
-/** A monotonically increasing count. */
-export class Counter implements Metric {
-  readonly #values = new Map<string, number>();
-
-  /**
-   * @param name Metric name.
-   * @param help One line of help.
-   * @param labelled Whether every series has labels; a counter without labels shows `0` from the
-   *   start, so `rate()` sees its first event.
-   */
-  constructor(readonly name: string, readonly help: string, labelled = false) {
-    if (!labelled) this.#values.set("", 0);
-  }
-
-  /** Adds `by` (default 1, never negative: counters only grow) to the series of `labels`. */
-  inc(by = 1, labels: Labels = {}): void {
-    if (!(by >= 0)) throw new RangeError(`Counter ${this.name} cannot grow by ${by}`);
-    const key = labelText(labels);
-    this.#values.set(key, (this.#values.get(key) ?? 0) + by);
-  }
-
-  /** The current value of a series. */
-  value(labels: Labels = {}): number {
-    return this.#values.get(labelText(labels)) ?? 0;
-  }
-
-  /** Sum over all series. */
-  total(): number {
-    return sum(this.#values);
-  }
-
-  /** Text exposition of this metric. */
-  render(): string {
-    return header(this.name, this.help, "counter") + series(this.name, this.#values);
-  }
+/** A prom-client `Registry`, as far as {@linkcode addProcessMetrics} uses one. */
+export interface MetricsRegistry extends MetricsExposition {
+  /** Drops the metric of that name. */
+  removeSingleMetric(name: string): void;
 }
 
-/** A value that goes up and down. */
-export class Gauge implements Metric {
-  readonly #values = new Map<string, number>();
-
-  /** @param name Metric name. @param help One line of help. */
-  constructor(readonly name: string, readonly help: string) {}
-
-  /** Sets the series of `labels` to `value`. */
-  set(value: number, labels: Labels = {}): void {
-    this.#values.set(labelText(labels), value);
-  }
-
-  /** Forgets every series (e.g. partitions no longer assigned). */
-  clear(): void {
-    this.#values.clear();
-  }
-
-  /** The current value of a series. */
-  value(labels: Labels = {}): number {
-    return this.#values.get(labelText(labels)) ?? 0;
-  }
-
-  /** Sum over all series. */
-  total(): number {
-    return sum(this.#values);
-  }
-
-  /** Text exposition of this metric. */
-  render(): string {
-    return header(this.name, this.help, "gauge") + series(this.name, this.#values);
-  }
+/**
+ * Adds the process metrics to a service's own registry (never prom-client's global one, so tests
+ * and two services in one process do not share series): prom-client's defaults that hold under
+ * Deno, RSS from Deno itself, and the event-loop lag probe.
+ *
+ * @example
+ * ```ts
+ * import { addProcessMetrics } from "./metrics.ts";
+ * import { Counter, Registry } from "prom-client";
+ * import assert from "node:assert/strict";
+ *
+ * const registry = new Registry();
+ * const stop = addProcessMetrics(registry);
+ * const sent = new Counter({ name: "iot_x_total", help: "X", registers: [registry] });
+ * sent.inc(2);
+ * assert.match(await registry.metrics(), /^iot_x_total 2$/m);
+ * stop();
+ * ```
+ *
+ * @param registry A prom-client `Registry` (typed by what is used of it, so that prom-client's
+ *   own types stay out of this package's documented API).
+ * @returns Stops the event-loop probe (tests; a service just exits).
+ */
+export function addProcessMetrics(registry: MetricsRegistry): () => void {
+  const register = registry as Registry;
+  collectDefaultMetrics({ register });
+  for (const name of UNSUPPORTED_DEFAULT_METRICS) register.removeSingleMetric(name);
+  new Gauge({
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes.",
+    registers: [register],
+    collect() {
+      this.set(Deno.memoryUsage().rss);
+    },
+  });
+  const lag = new Histogram({
+    name: "iot_event_loop_lag_seconds",
+    help: `How late a timer due every ${LAG_PROBE_INTERVAL_MS} ms fired: the event loop was busy`,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [register],
+  });
+  return startLagProbe((seconds) => lag.observe(seconds));
 }
 
-/** Observations counted into cumulative buckets, as Prometheus histograms are. */
-export class Histogram implements Metric {
-  readonly #counts: number[];
-  #sum = 0;
-  #count = 0;
-
-  /**
-   * @param name Metric name.
-   * @param help One line of help.
-   * @param buckets Upper bounds, ascending.
-   */
-  constructor(readonly name: string, readonly help: string, readonly buckets: readonly number[]) {
-    this.#counts = buckets.map(() => 0);
-  }
-
-  /** Records one observation. */
-  observe(value: number): void {
-    this.#sum += value;
-    this.#count += 1;
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) this.#counts[i]++;
-  }
-
-  /** Number of observations. */
-  count(): number {
-    return this.#count;
-  }
-
-  /** Text exposition of this metric. */
-  render(): string {
-    let out = header(this.name, this.help, "histogram");
-    this.buckets.forEach((bound, i) => {
-      out += `${this.name}_bucket{le="${bound}"} ${this.#counts[i]}\n`;
-    });
-    out += `${this.name}_bucket{le="+Inf"} ${this.#count}\n`;
-    out += `${this.name}_sum ${this.#sum}\n${this.name}_count ${this.#count}\n`;
-    return out;
-  }
+/**
+ * Calls `observe` with the lateness, in seconds, of a timer due every `everyMs`: while a callback
+ * holds the event loop, the timer cannot fire. The timer does not keep the process alive.
+ *
+ * @returns Stops the probe.
+ */
+export function startLagProbe(
+  observe: (seconds: number) => void,
+  everyMs = LAG_PROBE_INTERVAL_MS,
+): () => void {
+  let due = performance.now() + everyMs;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    observe(Math.max(0, now - due) / 1000);
+    due = now + everyMs;
+  }, everyMs);
+  Deno.unrefTimer(timer);
+  return () => clearInterval(timer);
 }
 
-/** A set of metrics rendered together. */
-export class Registry {
-  readonly #metrics: Metric[] = [];
-
-  /** Registers and returns a counter; `labelled` when its series carry labels. */
-  counter(name: string, help: string, labelled = false): Counter {
-    return this.#add(new Counter(name, help, labelled));
-  }
-
-  /** Registers and returns a gauge. */
-  gauge(name: string, help: string): Gauge {
-    return this.#add(new Gauge(name, help));
-  }
-
-  /** Registers and returns a histogram. */
-  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
-    return this.#add(new Histogram(name, help, buckets));
-  }
-
-  /** The text exposition of every metric. */
-  render(): string {
-    return this.#metrics.map((m) => m.render()).join("");
-  }
-
-  #add<T extends Metric>(metric: T): T {
-    this.#metrics.push(metric);
-    return metric;
-  }
+/** A counter or gauge whose series can be read back. prom-client's are. */
+export interface ReadableMetric {
+  /** Every series with its value. */
+  get(): Promise<{ values: readonly { value: number }[] }>;
 }
 
-function sum(values: Map<string, number>): number {
+/**
+ * The sum of a counter's or gauge's series (every label set), for summary log lines.
+ *
+ * @example
+ * ```ts
+ * import { sumOf } from "./metrics.ts";
+ * import { Counter, Registry } from "prom-client";
+ * import assert from "node:assert/strict";
+ *
+ * const c = new Counter({ name: "c", help: "C", labelNames: ["k"], registers: [new Registry()] });
+ * c.inc({ k: "a" }, 2);
+ * c.inc({ k: "b" });
+ * assert.equal(await sumOf(c), 3);
+ * ```
+ */
+export async function sumOf(metric: ReadableMetric): Promise<number> {
   let total = 0;
-  for (const v of values.values()) total += v;
+  for (const { value } of (await metric.get()).values) total += value;
   return total;
-}
-
-function header(name: string, help: string, type: string): string {
-  const escaped = help.replaceAll("\\", "\\\\").replaceAll("\n", "\\n");
-  return `# HELP ${name} ${escaped}\n# TYPE ${name} ${type}\n`;
-}
-
-function series(name: string, values: Map<string, number>): string {
-  let out = "";
-  for (const [labels, value] of values) out += `${name}${labels} ${value}\n`;
-  return out;
-}
-
-function labelText(labels: Labels): string {
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return "";
-  const parts = keys.sort().map((k) => `${k}="${escapeLabel(labels[k])}"`);
-  return `{${parts.join(",")}}`;
-}
-
-function escapeLabel(value: string): string {
-  return value.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll('"', '\\"');
 }

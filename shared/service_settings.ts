@@ -19,7 +19,7 @@ import {
   type KafkaSecurity,
   readKafkaSecurity,
 } from "./kafka_security.ts";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 import {
   type BrokersSetting,
   type ChoiceSetting,
@@ -46,14 +46,11 @@ export type KafkaClientTable = {
   readonly KAFKA_CLIENT_ID: StringSetting & { default: string };
 };
 
-/** The values of `LOG_FORMAT`. */
-export const LOG_FORMAT_VALUES = ["json", "pretty"] as const;
-
 /** The table of {@linkcode processSettings}. */
 export type ProcessTable = {
   readonly HTTP_PORT: IntegerSetting & { default: number };
   readonly LOG_LEVEL: ChoiceSetting<LogLevel> & { default: LogLevel };
-  readonly LOG_FORMAT: ChoiceSetting<typeof LOG_FORMAT_VALUES[number]>;
+  readonly LOG_FORMAT: ChoiceSetting<LogFormat>;
   readonly SUMMARY_INTERVAL_S: NumberSetting & { default: number };
   readonly SHUTDOWN_TIMEOUT_S: NumberSetting & { default: number };
 };
@@ -106,7 +103,7 @@ export function processSettings(defaults: ServiceDefaults): ProcessTable {
     },
     LOG_FORMAT: {
       type: "choice",
-      values: LOG_FORMAT_VALUES,
+      values: LOG_FORMATS,
       defaultText: "`pretty` on a terminal, else `json`",
       description: "Log lines as JSON objects (for collectors) or as text for people.",
     },
@@ -158,7 +155,7 @@ export interface ServiceSettings {
   /** `LOG_LEVEL`. */
   logLevel: LogLevel;
   /** `LOG_FORMAT`; present only when set (unset: decided by whether stdout is a terminal). */
-  logFormat?: typeof LOG_FORMAT_VALUES[number];
+  logFormat?: LogFormat;
   /** `SUMMARY_INTERVAL_S`: seconds between summary lines; 0 turns them off. */
   summaryIntervalS: number;
   /** `SHUTDOWN_TIMEOUT_S`: the longest a graceful stop may take before the process exits. */

@@ -12,7 +12,7 @@
 import { type EnvReader, notBlank, pemCertificate, type ReadTextFile } from "./env.ts";
 
 /** What every row says besides its type. */
-interface SettingBase {
+export interface SettingBase {
   /** One line for people: the README and the chart's schema. */
   description: string;
   /**
