@@ -51,12 +51,12 @@ const { values: args, positionals } = parseArgs({
   allowPositionals: true,
 });
 
-const services = await stack.isolate();
+const services = stack.chaosStack(Deno.env.toObject());
 if (positionals[0] === "down") {
-  await services.services.stopServices();
+  await services.stop();
   Deno.exit(0);
 }
-if (positionals[0] === "status") Deno.exit(await services.services.servicesStatus() ? 0 : 3);
+if (positionals[0] === "status") Deno.exit(await services.status() ? 0 : 3);
 
 const mode = args.short ? "short" : "long";
 const seed = args.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(args.seed);
@@ -117,9 +117,9 @@ const command = `deno run -A chaos/run.ts${args.short ? " --short" : ""} --seed 
   (plant ? ` --plant ${plant}` : "");
 note("run", { runId, seed, mode, durationS, rate, kinds, plant, runDir });
 
-await stack.lockPorts(note);
-const wasUp = await services.services.servicesStatus().catch(() => false);
-const { kafkaBrokers, databaseUrl: baseUrl } = await services.services.ensureServices();
+await stack.lockPorts(services, note);
+const wasUp = await services.status().catch(() => false);
+const { kafkaBrokers, databaseUrl: baseUrl } = await services.ensure();
 await stack.assertOwnServers(services);
 const kafka = stack.kafkaClient(kafkaBrokers, "chaos-harness");
 await stack.createTopic(kafka, runId, PARTITIONS);
@@ -219,7 +219,7 @@ await new Promise((r) => setTimeout(r, Math.max(5000, productionStartMs + minimu
 producing = false;
 await producerDone;
 proxy.setLatency(0);
-await services.services.ensureServices();
+await services.ensure();
 for (const m of members) {
   if (m.paused) m.signal("SIGCONT");
   if (!m.running) m.start();
@@ -354,10 +354,10 @@ console.log(markdown(report));
 proxy.close();
 await sql.end({ timeout: 5 });
 if (result.ok && !args["keep-data"]) {
-  await stack.deleteTopic(kafka, runId).catch(() => {});
-  await stack.dropDatabase(baseUrl, runId).catch(() => {});
+  await stack.deleteTopics(kafka, [runId]).catch(() => {});
+  await stack.dropDatabases(baseUrl, [runId]).catch(() => {});
 }
-if (!wasUp && !args["keep-services"]) await services.services.stopServices();
+if (!wasUp && !args["keep-services"]) await services.stop();
 note(`verdict ${report.verdict}`, { runDir });
 runLog.close();
 Deno.exit(result.ok ? 0 : 1);

@@ -12,7 +12,8 @@
  * @module
  */
 
-import { ROOT } from "../stack.ts";
+import { run as runCommand } from "../../scripts/command.ts";
+import { ROOT } from "../../scripts/repo.ts";
 
 /** pyspark from PyPI; the connector of the same version must exist on Maven Central. */
 export const SPARK_VERSION = "3.5.7";
@@ -32,16 +33,10 @@ export interface SparkInstall {
   version: string;
 }
 
+/** Runs a command in the repository; its output, or an error saying `what` failed. */
 async function run(cmd: string[], what: string): Promise<string> {
-  const out = await new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-    cwd: ROOT,
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (out.code !== 0) throw new Error(`${what} failed (${cmd.join(" ")}):\n${text}`);
-  return text;
+  return (await runCommand(cmd, { cwd: ROOT, check: true, what: `${what} (${cmd.join(" ")})` }))
+    .output;
 }
 
 async function exists(path: string): Promise<boolean> {
