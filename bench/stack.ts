@@ -14,7 +14,6 @@
 
 import type { Kafka } from "kafkajs";
 import postgres from "postgres";
-import { ROOT } from "../scripts/repo.ts";
 import * as admin from "../scripts/services/admin.ts";
 import { LocalStack } from "../scripts/services/stack.ts";
 import type { StackPorts } from "../scripts/services/stack_config.ts";
@@ -34,12 +33,7 @@ export const BENCH_PORTS: Readonly<StackPorts> = Object.freeze({
  * @param env Variables, usually `Deno.env.toObject()`.
  */
 export function benchStack(env: Readonly<Record<string, string | undefined>>): LocalStack {
-  return LocalStack.fromEnv(env, {
-    prefix: "BENCH_",
-    dir: `${ROOT}/.cache/services-bench`,
-    ports: BENCH_PORTS,
-    external: false,
-  });
+  return LocalStack.isolated(env, "bench", BENCH_PORTS);
 }
 
 /** How the benchmark reaches its servers. */

@@ -45,12 +45,7 @@ export const CHAOS_PORTS: Readonly<StackPorts> = Object.freeze({
  * @param env Variables, usually `Deno.env.toObject()`.
  */
 export function chaosStack(env: Readonly<Record<string, string | undefined>>): LocalStack {
-  return LocalStack.fromEnv(env, {
-    prefix: "CHAOS_",
-    dir: `${ROOT}/.cache/services-chaos`,
-    ports: CHAOS_PORTS,
-    external: false,
-  });
+  return LocalStack.isolated(env, "chaos", CHAOS_PORTS);
 }
 
 /**

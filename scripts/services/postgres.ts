@@ -189,6 +189,22 @@ async function writeConf(pg: StackPaths, port: number, o: Owner): Promise<boolea
   return changed;
 }
 
+/** Runs psql as the cluster's superuser over its socket (peer auth) on database `postgres`. */
+function superuserSql(
+  pg: StackPaths,
+  bin: string,
+  o: Owner,
+  port: number,
+  args: string[],
+  stdin?: string,
+) {
+  const psql = [`${bin}/psql`, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", pg.postgresData];
+  return pgRun(pg, o, [...psql, "-p", `${port}`, "-d", "postgres", ...args], {
+    check: true,
+    stdin,
+  });
+}
+
 /**
  * Creates role iot/iot (CREATEDB, for freshDatabase) and database iot, if missing. The role may
  * also CHECKPOINT (pg_checkpoint, PostgreSQL 15+): the benchmark flushes one experiment's dirty
@@ -212,18 +228,7 @@ async function ensureRoleAndDb(
     SELECT 'CREATE DATABASE iot OWNER iot'
       WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'iot') \\gexec
   `;
-  const psql = [
-    `${bin}/psql`,
-    "-X",
-    "-q",
-    "-v",
-    "ON_ERROR_STOP=1",
-    "-h",
-    pg.postgresData,
-    "-p",
-    `${port}`,
-  ];
-  await pgRun(pg, o, [...psql, "-d", "postgres", "-f", "-"], { check: true, stdin: script });
+  await superuserSql(pg, bin, o, port, ["-f", "-"], script);
 }
 
 async function waitForPostgres(
@@ -386,20 +391,10 @@ export async function alterSystemAndRestart(
   const bin = await pgBin(pg);
   const o = await owner();
   const literal = `'${value.replaceAll("'", "''")}'`;
-  await pgRun(pg, o, [
-    `${bin}/psql`,
-    ...[
-      "-X",
-      "-q",
-      "-v",
-      "ON_ERROR_STOP=1",
-      "-h",
-      pg.postgresData,
-      "-p",
-      `${stack.ports.postgres}`,
-    ],
-    ...["-d", "postgres", "-c", `ALTER SYSTEM SET ${name} = ${literal}`],
-  ], { check: true });
+  await superuserSql(pg, bin, o, stack.ports.postgres, [
+    "-c",
+    `ALTER SYSTEM SET ${name} = ${literal}`,
+  ]);
   log("postgres", `restarting for ${name} = ${literal}`);
   const pgCtl = [`${bin}/pg_ctl`, "-D", pg.postgresData, "-l", pg.postgresLog];
   await pgRun(pg, o, ["setsid", "-w", ...pgCtl, "-m", "fast", "-w", "-t", "60", "restart"], {

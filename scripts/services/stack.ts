@@ -95,6 +95,28 @@ export class LocalStack {
     return new LocalStack(stackConfigFromEnv(env, { dir: `${CACHE_DIR}/services`, ...opts }));
   }
 
+  /**
+   * A harness's own stack, apart from the developer's: folder .cache/services-<name>, variables
+   * prefixed <NAME>_ (e.g. CHAOS_KAFKA_PORT) to move its ports, and never KAFKA_BROKERS /
+   * DATABASE_URL from outside.
+   *
+   * @param env Variables, usually `Deno.env.toObject()`.
+   * @param name The harness, e.g. "chaos".
+   * @param ports Its default ports.
+   */
+  static isolated(
+    env: Readonly<Record<string, string | undefined>>,
+    name: string,
+    ports: Readonly<StackPorts>,
+  ): LocalStack {
+    return LocalStack.fromEnv(env, {
+      prefix: `${name.toUpperCase()}_`,
+      dir: `${CACHE_DIR}/services-${name}`,
+      ports,
+      external: false,
+    });
+  }
+
   /** Its folder. */
   get dir(): string {
     return this.config.dir;
