@@ -13,6 +13,7 @@
  */
 
 import { run as runCommand } from "../../scripts/command.ts";
+import { copyDependencies } from "../../scripts/maven.ts";
 import { ROOT } from "../../scripts/repo.ts";
 
 /** pyspark from PyPI; the connector of the same version must exist on Maven Central. */
@@ -73,19 +74,12 @@ export async function setupSpark(log: (line: string) => void = () => {}): Promis
   const jarsMarker = `${JARS}/.installed`;
   if (!(await exists(jarsMarker))) {
     log("fetching the Spark Kafka connector and the PostgreSQL JDBC driver (Maven Central)");
-    await run([
-      "mvn",
-      "-B",
-      "-q",
-      "-Dstyle.color=never",
-      `-Dmaven.repo.local=${ROOT}/.cache/m2`,
-      `-Dspark.version=${SPARK_VERSION}`,
-      "-f",
-      `${ROOT}/bench/spark/pom.xml`,
-      "dependency:copy-dependencies",
-      "-DincludeScope=runtime",
-      `-DoutputDirectory=${JARS}`,
-    ], "mvn dependency:copy-dependencies");
+    await copyDependencies({
+      pom: `${ROOT}/bench/spark/pom.xml`,
+      outputDir: JARS,
+      properties: { "spark.version": SPARK_VERSION },
+      log,
+    });
     await Deno.writeTextFile(jarsMarker, `${new Date().toISOString()}\n`);
   }
   // Pass only jars whose artifact the wheel does not ship (no second, older copy of a library).

@@ -6,8 +6,8 @@
 
 import { Kafka, logLevel } from "kafkajs";
 import { run } from "../command.ts";
+import { copyDependencies } from "../maven.ts";
 import { CACHE_DIR, ROOT } from "../repo.ts";
-import { MavenProgress } from "./maven_progress.ts";
 import {
   localBrokers,
   portVariable,
@@ -84,32 +84,12 @@ export async function installKafka(): Promise<void> {
   await Deno.remove(LIBS, { recursive: true }).catch(() => {});
   log("kafka", `installing Kafka ${KAFKA_VERSION} jars from Maven Central (first run only)...`);
   const started = Date.now();
-  // Without -q Maven names every file it fetches; a line every few seconds says how far it got.
-  const progress = new MavenProgress(started);
-  const mvn = await run([
-    "mvn",
-    "-B",
-    "-Dstyle.color=never",
-    `-Dmaven.repo.local=${CACHE_DIR}/m2`,
-    `-Dkafka.version=${KAFKA_VERSION}`,
-    "-f",
-    `${ROOT}/scripts/kafka/pom.xml`,
-    "dependency:copy-dependencies",
-    "-DincludeScope=runtime",
-    `-DoutputDirectory=${partial}`,
-  ], {
-    onLine: (line) => {
-      const report = progress.line(line, Date.now());
-      if (report !== undefined) log("kafka", `maven: ${report}`);
-    },
-  }).catch((err) => {
-    throw new Error(`${err.message} (install Maven 3.8+, Debian package "maven")`);
+  await copyDependencies({
+    pom: `${ROOT}/scripts/kafka/pom.xml`,
+    outputDir: partial,
+    properties: { "kafka.version": KAFKA_VERSION },
+    log: (line) => log("kafka", line),
   });
-  if (mvn.code !== 0) {
-    const last = mvn.output.split("\n").slice(-40).join("\n");
-    throw new Error(`Maven failed to fetch the Kafka jars:\n${last}`);
-  }
-  if (progress.files > 0) log("kafka", `maven: ${progress.summary()}`);
   await Deno.rename(partial, LIBS);
   await Deno.writeTextFile(INSTALLED, `${new Date().toISOString()}\n`);
   log("kafka", `installed jars in ${((Date.now() - started) / 1000).toFixed(1)}s`);
