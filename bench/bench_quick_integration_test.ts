@@ -6,9 +6,8 @@
 
 import assert from "node:assert/strict";
 import { startServices } from "../testing/services.ts";
+import { ROOT } from "../scripts/repo.ts";
 import type { BenchResults } from "./results.ts";
-
-const ROOT = new URL("../", import.meta.url).pathname;
 
 Deno.test({
   name: "[bench] deno task bench --quick writes well-formed JSON, markdown and SVG",

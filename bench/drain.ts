@@ -10,6 +10,7 @@
  */
 
 import postgres from "postgres";
+import { waitForDrain } from "../scripts/services/admin.ts";
 import { commitSpan, commitTimeline } from "./clock.ts";
 import {
   startTimedConsumer,
@@ -111,24 +112,16 @@ export async function runDrain(
     const firstReady = Math.min(...consumers.map((c) => c.readyAt));
     const cpuBefore = cpuSnapshot();
     const firstSpawn = Math.min(...consumers.map((c) => c.spawnedAt));
-    const deadline = Date.now() + 120_000 + options.events; // 1 ms per event, at least 1000/s
-    let stored = 0;
-    let lastLog = Date.now();
-    for (;;) {
-      const [row] = await sql<{ n: string | null }[]>`
-        SELECT sum(next_offset)::text AS n FROM tb_kafka_offset WHERE group_id = ${groupId}`
-        .catch(() => [{ n: null }]);
-      stored = Number(row.n ?? 0);
-      if (stored >= options.events) break;
-      if (Date.now() > deadline) {
-        throw new Error(`drain with ${options.consumers} consumer(s) stuck at ${stored} events`);
-      }
-      if (Date.now() - lastLog > 10_000) {
-        lastLog = Date.now();
-        log(`  ${stored} / ${options.events} events stored`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForDrain(sql, {
+      groupId,
+      target: BigInt(options.events),
+      allowPast: true,
+      timeoutMs: 120_000 + options.events, // 1 ms per event, at least 1000/s
+      pollMs: 100,
+      onProgress: (stored) => log(`  ${stored} / ${options.events} events stored`),
+    }).catch((error) => {
+      throw new Error(`drain with ${options.consumers} consumer(s): ${error.message}`);
+    });
     const cpuAfter = cpuSnapshot();
     const cpu = cpuBreakdown(cpuBefore, cpuAfter, {
       consumers: consumers.map((c) => c.process.pid),

@@ -11,7 +11,8 @@
 
 import { type Footprint, FootprintSampler } from "./footprint.ts";
 import type { WorkerResult } from "./kafka_client_worker.ts";
-import { createTopic, deleteTopics, ROOT, type Stack } from "./stack.ts";
+import { ROOT } from "../scripts/repo.ts";
+import { createTopic, deleteTopics, type Stack } from "./stack.ts";
 
 /** The clients compared. */
 export const CLIENTS = ["kafkajs", "platformatic"] as const;

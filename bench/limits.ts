@@ -20,7 +20,8 @@ import type { SensorRow } from "@iot/shared";
 import { migrate } from "../consumer/migrations.ts";
 import { connectDatabase, PostgresStore } from "../consumer/postgres_store.ts";
 import { round } from "./footprint.ts";
-import { dropDatabases, freshDatabase, ROOT, type Stack } from "./stack.ts";
+import { ROOT } from "../scripts/repo.ts";
+import { dropDatabases, freshDatabase, type Stack } from "./stack.ts";
 
 /** Kafka's consumer performance tool's figures. */
 export interface KafkaLimit {

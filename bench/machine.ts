@@ -7,7 +7,8 @@
 import postgres from "postgres";
 import { KAFKA_VERSION } from "../scripts/services/kafka.ts";
 import { cpuBreakdown, cpuSnapshot } from "./footprint.ts";
-import { ROOT, serverPids, type Stack } from "./stack.ts";
+import { ROOT } from "../scripts/repo.ts";
+import { serverPids, type Stack } from "./stack.ts";
 
 /** Hardware and versions. */
 export interface Machine {

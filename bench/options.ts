@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { ROOT } from "./stack.ts";
+import { ROOT } from "../scripts/repo.ts";
 
 /** Resolved command-line options. */
 export interface BenchOptions {

@@ -2,30 +2,39 @@
  * The servers the benchmark measures against, and the few things it does to them: fresh topics
  * and databases, end offsets, clean-up.
  *
- * By default the benchmark runs its own Kafka + PostgreSQL pair (scripts/services.ts with
- * `SERVICES_DIR=.cache/services-bench` on ports 39092/39093/35432), apart from the developer's
- * stack and from the fault-injection suite, so nothing else writes to them during a run. On that
- * pair it turns on `track_commit_timestamp`, which gives every row the instant its transaction
- * committed: latency and drain times are then read from PostgreSQL's own commit clock.
+ * By default the benchmark runs its own Kafka + PostgreSQL pair (a `LocalStack` in
+ * .cache/services-bench on ports 39092/39093/39094/35432, moved by BENCH_KAFKA_PORT and the
+ * like), apart from the developer's stack and from the fault-injection suite, so nothing else
+ * writes to them during a run. On that pair it turns on `track_commit_timestamp`, which gives
+ * every row the instant its transaction committed: latency and drain times are then read from
+ * PostgreSQL's own commit clock.
  *
  * @module
  */
 
-import { fileURLToPath } from "node:url";
-import { Kafka, logLevel } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import postgres from "postgres";
+import * as admin from "../scripts/services/admin.ts";
+import { LocalStack } from "../scripts/services/stack.ts";
+import type { StackPorts } from "../scripts/services/stack_config.ts";
 
-/** Repository root. */
-export const ROOT: string = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
-
-/** Where the isolated pair keeps its data and the ports it listens on. */
-export const ISOLATED_ENV: Readonly<Record<string, string>> = Object.freeze({
-  SERVICES_DIR: `${ROOT}/.cache/services-bench`,
-  KAFKA_PORT: "39092",
-  KAFKA_CONTROLLER_PORT: "39093",
-  KAFKA_SASL_PORT: "39094",
-  POSTGRES_PORT: "35432",
+/** The isolated pair's ports unless BENCH_KAFKA_PORT and the like move them. */
+export const BENCH_PORTS: Readonly<StackPorts> = Object.freeze({
+  kafka: 39092,
+  controller: 39093,
+  sasl: 39094,
+  postgres: 35432,
 });
+
+/**
+ * The benchmark's own pair: .cache/services-bench on the BENCH_PORTS; KAFKA_BROKERS /
+ * DATABASE_URL from outside are never used.
+ *
+ * @param env Variables, usually `Deno.env.toObject()`.
+ */
+export function benchStack(env: Readonly<Record<string, string | undefined>>): LocalStack {
+  return LocalStack.isolated(env, "bench", BENCH_PORTS);
+}
 
 /** How the benchmark reaches its servers. */
 export interface Stack {
@@ -37,44 +46,9 @@ export interface Stack {
   databaseUrl: string;
   /** Whether PostgreSQL records commit timestamps (else latency falls back to `dt_carga`). */
   commitTimestamps: boolean;
-  /** Whether this run started the servers (they are then stopped at the end). */
-  startedHere: boolean;
+  /** The isolated pair, when this run started it (it is then stopped at the end). */
+  startedHere?: LocalStack;
 }
-
-/** Runs a command, returning exit code and output (stdout, stderr apart). */
-async function run(
-  cmd: string[],
-  env?: Record<string, string>,
-  cwd = ROOT,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    cwd,
-    env,
-    clearEnv: env !== undefined,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-/** The environment for scripts/services.ts on the isolated pair: no outer servers leak in. */
-function isolatedEnv(): Record<string, string> {
-  const env = Deno.env.toObject();
-  delete env.KAFKA_BROKERS;
-  delete env.DATABASE_URL;
-  return { ...env, ...ISOLATED_ENV };
-}
-
-const servicesCli = (what: string) => [
-  Deno.execPath(),
-  "run",
-  "-A",
-  `${ROOT}/scripts/services.ts`,
-  what,
-];
 
 /**
  * Starts (or reuses) the servers.
@@ -98,39 +72,30 @@ export async function openStack(
       kafkaBrokers,
       databaseUrl,
       commitTimestamps: await commitTimestampsOn(databaseUrl),
-      startedHere: false,
     };
   }
-  const env = isolatedEnv();
-  const running = (await run(servicesCli("status"), env)).code === 0;
+  const local = benchStack(Deno.env.toObject());
+  const running = await local.ownsServers();
   log(running ? "reusing the benchmark's Kafka + PostgreSQL" : "starting Kafka + PostgreSQL");
-  const up = await run(servicesCli("up"), env);
-  if (up.code !== 0) throw new Error(`scripts/services.ts up failed:\n${up.stderr}`);
-  const lines = Object.fromEntries(
-    up.stdout.trim().split("\n").map((
-      l,
-    ) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-  );
-  const stack: Stack = {
-    mode,
-    kafkaBrokers: lines.KAFKA_BROKERS,
-    databaseUrl: lines.DATABASE_URL,
-    commitTimestamps: false,
-    startedHere: !running,
-  };
-  if (!(await commitTimestampsOn(stack.databaseUrl))) {
+  const { kafkaBrokers, databaseUrl } = await local.ensure();
+  if (!(await commitTimestampsOn(databaseUrl))) {
     log("turning on track_commit_timestamp (PostgreSQL restart)");
-    await enableCommitTimestamps();
+    await local.setPostgresParameter("track_commit_timestamp", "on");
   }
-  stack.commitTimestamps = await commitTimestampsOn(stack.databaseUrl);
-  return stack;
+  return {
+    mode,
+    kafkaBrokers,
+    databaseUrl,
+    commitTimestamps: await commitTimestampsOn(databaseUrl),
+    startedHere: running ? undefined : local,
+  };
 }
 
 /** Stops the isolated pair if this run started it. */
 export async function closeStack(stack: Stack, log: (line: string) => void): Promise<void> {
-  if (stack.mode !== "isolated" || !stack.startedHere) return;
+  if (stack.startedHere === undefined) return;
   log("stopping the benchmark's Kafka + PostgreSQL");
-  await run(servicesCli("down"), isolatedEnv());
+  await stack.startedHere.stop();
 }
 
 async function commitTimestampsOn(url: string): Promise<boolean> {
@@ -145,120 +110,29 @@ async function commitTimestampsOn(url: string): Promise<boolean> {
   }
 }
 
-/**
- * `ALTER SYSTEM SET track_commit_timestamp = on` as the cluster's superuser (over its socket,
- * peer auth, as scripts/services/postgres.ts sets it up), then a restart, which the setting needs.
- */
-async function enableCommitTimestamps(): Promise<void> {
-  const dir = `${ISOLATED_ENV.SERVICES_DIR}/postgres`;
-  const data = `${dir}/data`;
-  const version = (await Deno.readTextFile(`${data}/PG_VERSION`)).trim();
-  const bin = `/usr/lib/postgresql/${version}/bin`;
-  const wrap = (cmd: string[]) =>
-    Deno.uid() === 0 ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
-  const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
-  const psql = await run(
-    wrap([
-      `${bin}/psql`,
-      "-X",
-      "-q",
-      "-h",
-      data,
-      "-p",
-      ISOLATED_ENV.POSTGRES_PORT,
-      "-d",
-      "postgres",
-      "-c",
-      "ALTER SYSTEM SET track_commit_timestamp = on",
-    ]),
-    env,
-    dir,
-  );
-  if (psql.code !== 0) throw new Error(`ALTER SYSTEM failed: ${psql.stderr}`);
-  const restart = await run(
-    wrap([
-      "setsid",
-      "-w",
-      `${bin}/pg_ctl`,
-      "-D",
-      data,
-      "-l",
-      `${dir}/server.log`,
-      "-m",
-      "fast",
-      "-w",
-      "-t",
-      "60",
-      "restart",
-    ]),
-    env,
-    dir,
-  );
-  if (restart.code !== 0) throw new Error(`pg_ctl restart failed: ${restart.stderr}`);
-}
-
 /** A kafkajs client for the stack, quiet. */
 export function kafkaOf(stack: Stack, clientId = "iot-bench"): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: stack.kafkaBrokers.split(","),
-    logLevel: logLevel.NOTHING,
-  });
+  return admin.kafkaFor(stack.kafkaBrokers, { clientId });
 }
 
 /** Creates topic `name` with `partitions` partitions and waits for their leaders. */
 export async function createTopic(stack: Stack, name: string, partitions = 6): Promise<void> {
-  const admin = kafkaOf(stack, "iot-bench-admin").admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: [{ topic: name, numPartitions: partitions }],
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await admin.createTopic(kafkaOf(stack, "iot-bench-admin"), name, partitions);
 }
 
 /** Deletes topics (ignores those already gone). */
-export async function deleteTopics(stack: Stack, names: string[]): Promise<void> {
-  if (names.length === 0) return;
-  const admin = kafkaOf(stack, "iot-bench-admin").admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const topics = names.filter((n) => existing.has(n));
-    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
-  } finally {
-    await admin.disconnect();
-  }
+export function deleteTopics(stack: Stack, names: string[]): Promise<void> {
+  return admin.deleteTopics(kafkaOf(stack, "iot-bench-admin"), names);
 }
 
 /** Sum of the partitions' end offsets of `topic`. */
 export async function endOffsets(stack: Stack, topic: string): Promise<number> {
-  const admin = kafkaOf(stack, "iot-bench-admin").admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
+  return Number(await admin.endOffsetTotal(kafkaOf(stack, "iot-bench-admin"), topic));
 }
 
 /** Creates an empty database `name` (dropping one of that name first); returns its URL. */
-export async function freshDatabase(stack: Stack, name: string): Promise<string> {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid database name ${name}`);
-  const sql = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} });
-  try {
-    await dropDatabase(sql, name);
-    await sql.unsafe(`CREATE DATABASE "${name}"`);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-  const url = new URL(stack.databaseUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+export function freshDatabase(stack: Stack, name: string): Promise<string> {
+  return admin.freshDatabase(stack.databaseUrl, name);
 }
 
 /**
@@ -278,37 +152,8 @@ export async function settleDatabase(stack: Stack): Promise<void> {
 }
 
 /** Drops databases made by {@linkcode freshDatabase}. */
-export async function dropDatabases(stack: Stack, names: string[]): Promise<void> {
-  const sql = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} });
-  try {
-    for (const name of names) await dropDatabase(sql, name);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
-
-/**
- * DROP DATABASE that survives autovacuum: `WITH (FORCE)` must terminate every session, and the
- * `iot` role may not terminate an autovacuum worker (superuser-owned) that a big load started.
- * A plain DROP cancels such workers itself, so after ending our own sessions it is retried.
- */
-async function dropDatabase(sql: postgres.Sql, name: string): Promise<void> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      return;
-    } catch (error) {
-      if ((error as { code?: string }).code !== "42501" || attempt >= 10) throw error;
-      await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-        WHERE datname = ${name} AND usename = current_user AND pid <> pg_backend_pid()`;
-      try {
-        await sql.unsafe(`DROP DATABASE IF EXISTS "${name}"`);
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  }
+export function dropDatabases(stack: Stack, names: string[]): Promise<void> {
+  return admin.dropDatabases(stack.databaseUrl, names);
 }
 
 /** Names unique to this run: `<prefix>_<run id>`, valid as topic and database names. */

@@ -8,10 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
+import { ROOT } from "../scripts/repo.ts";
 import type { Report } from "./report.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SEED = Deno.env.get("CHAOS_SEED") ?? "1";
 
 /** Runs chaos/run.ts with `args`; returns its exit code and report. */

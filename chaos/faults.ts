@@ -9,7 +9,7 @@ import type postgres from "postgres";
 import type { Member } from "./members.ts";
 import type { TcpProxy } from "./proxy.ts";
 import { Rng } from "./rng.ts";
-import type { ChaosServices } from "./stack.ts";
+import type { LocalStack } from "../scripts/services/stack.ts";
 
 /** Every kind of fault, in a stable order. */
 export const FAULT_KINDS = [
@@ -108,7 +108,7 @@ export interface FaultContext {
   /** An extra member that joins and leaves for rebalances. */
   joiner: Member;
   /** The chaos servers. */
-  stack: ChaosServices;
+  stack: LocalStack;
   /** The proxy between consumers and PostgreSQL. */
   proxy: TcpProxy;
   /** The harness's pool on the run's database. */
@@ -155,15 +155,15 @@ export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string
       return ctx.joiner.name;
     }
     case "kafka-kill": {
-      await ctx.stack.services.killKafka();
+      await ctx.stack.killKafka();
       await sleep(f.holdMs);
-      await ctx.stack.services.restartKafka();
+      await ctx.stack.restartKafka();
       return "kafka";
     }
     case "postgres-crash": {
-      await ctx.stack.postgres.stopPostgres("immediate");
+      await ctx.stack.stopPostgres("immediate");
       await sleep(f.holdMs);
-      await ctx.stack.postgres.startPostgres();
+      await ctx.stack.startPostgres();
       return "postgres";
     }
     case "pg-terminate": {

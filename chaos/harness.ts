@@ -10,6 +10,7 @@ import type { Kafka } from "kafkajs";
 import type postgres from "postgres";
 import type { RunOptions } from "./options.ts";
 import { TcpProxy } from "./proxy.ts";
+import type { LocalStack } from "../scripts/services/stack.ts";
 import * as stack from "./stack.ts";
 
 /** Partitions of the run's topic. */
@@ -35,7 +36,7 @@ export interface Run {
   /** Run log. */
   note: Note;
   /** The chaos servers. */
-  services: stack.ChaosServices;
+  services: LocalStack;
   /** Whether they were running before this run (then they are left running). */
   wasUp: boolean;
   /** The chaos broker. */
@@ -58,7 +59,7 @@ export interface Run {
  * Prepares a run on the chaos servers: its directory and log, the port lock, the servers (started
  * if needed, refused if another checkout's), a fresh topic and database, and the proxy.
  */
-export async function setUp(options: RunOptions, services: stack.ChaosServices): Promise<Run> {
+export async function setUp(options: RunOptions, services: LocalStack): Promise<Run> {
   const { mode, seed, durationS, rate, kinds, plant } = options;
   const runId = `chaos_${mode}_${seed}_${Date.now().toString(36)}`;
   const runDir = `${stack.ROOT}/.cache/chaos/${runId}`;
@@ -66,9 +67,9 @@ export async function setUp(options: RunOptions, services: stack.ChaosServices):
   const { clock, note, closeLog } = await openRunLog(runDir);
   note("run", { runId, seed, mode, durationS, rate, kinds, plant, runDir });
 
-  await stack.lockPorts(note);
-  const wasUp = await services.services.servicesStatus().catch(() => false);
-  const { kafkaBrokers, databaseUrl: baseUrl } = await services.services.ensureServices();
+  await stack.lockPorts(services, note);
+  const wasUp = await services.status().catch(() => false);
+  const { kafkaBrokers, databaseUrl: baseUrl } = await services.ensure();
   await stack.assertOwnServers(services);
   const kafka = stack.kafkaClient(kafkaBrokers, "chaos-harness");
   await stack.createTopic(kafka, runId, PARTITIONS);
@@ -126,10 +127,10 @@ export async function tearDown(run: Run, ok: boolean): Promise<void> {
   proxy.close();
   await sql.end({ timeout: 5 });
   if (ok && !options.keepData) {
-    await stack.deleteTopic(kafka, runId).catch(() => {});
-    await stack.dropDatabase(baseUrl, runId).catch(() => {});
+    await stack.deleteTopics(kafka, [runId]).catch(() => {});
+    await stack.dropDatabases(baseUrl, [runId]).catch(() => {});
   }
-  if (!wasUp && !options.keepServices) await services.services.stopServices();
+  if (!wasUp && !options.keepServices) await services.stop();
   run.note(`verdict ${ok ? "PASS" : "FAIL"}`, { runDir: run.runDir });
   run.closeLog();
 }

@@ -179,7 +179,7 @@ export async function healAndDrain(
   const { clock, note } = run;
   await production.stop();
   run.proxy.setLatency(0);
-  await run.services.services.ensureServices();
+  await run.services.ensure();
   for (const m of group.members) {
     if (m.paused) m.signal("SIGCONT");
     if (!m.running) m.start();

@@ -36,12 +36,12 @@ import { publish, reportOf } from "./publish.ts";
 import * as stack from "./stack.ts";
 
 const cli = parseCli(Deno.args);
-const services = await stack.isolate();
+const services = stack.chaosStack(Deno.env.toObject());
 if (cli.action === "down") {
-  await services.services.stopServices();
+  await services.stop();
   Deno.exit(0);
 }
-if (cli.action === "status") Deno.exit(await services.services.servicesStatus() ? 0 : 3);
+if (cli.action === "status") Deno.exit(await services.status() ? 0 : 3);
 if (cli.refused.length > 0) {
   console.error(`chaos: ${cli.refused[0]}`);
   Deno.exit(2);

@@ -1,6 +1,6 @@
 /**
- * The chaos run's own Kafka and PostgreSQL, apart from the developer stack by design: other data
- * directory, other ports, and no KAFKA_BROKERS / DATABASE_URL taken from the outer environment.
+ * The chaos run's own Kafka and PostgreSQL, apart from the developer stack by design: a
+ * `LocalStack` with its own folder and ports that never takes KAFKA_BROKERS / DATABASE_URL.
  * The suite kills and restarts these servers; the ones on 9092/5432 are never touched.
  *
  * Also: the run's topic and database, the offset audit trigger, and reading everything back.
@@ -8,38 +8,54 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
-import { Kafka, logLevel } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import postgres from "postgres";
 import { migrate } from "../consumer/migrations.ts";
+import { ROOT } from "../scripts/repo.ts";
+import { endOffsets, kafkaFor } from "../scripts/services/admin.ts";
+import { LocalStack } from "../scripts/services/stack.ts";
+import type { StackPorts } from "../scripts/services/stack_config.ts";
 import { digestOf } from "./ledger.ts";
 import type { LogMessage, StoredReject, StoredRow } from "./checker.ts";
 import type { OffsetTransition } from "./_checker_runtime.ts";
 
-/** Repository root. */
-export const ROOT: string = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
+export { ROOT };
+export {
+  createTopic,
+  deleteTopics,
+  dropDatabases,
+  endOffsets,
+  freshDatabase,
+} from "../scripts/services/admin.ts";
+
+/** The chaos servers' ports unless CHAOS_KAFKA_PORT and the like move them. */
+export const CHAOS_PORTS: Readonly<StackPorts> = Object.freeze({
+  kafka: 29092,
+  controller: 29093,
+  sasl: 29094,
+  postgres: 25432,
+});
 
 /**
- * Where and on which ports the chaos servers run. The ports can be moved with CHAOS_KAFKA_PORT,
- * CHAOS_KAFKA_CONTROLLER_PORT, CHAOS_KAFKA_SASL_PORT and CHAOS_POSTGRES_PORT, so two checkouts on one machine can each
- * run the suite at once (on the same ports, the second waits; see `lockPorts`).
+ * The chaos run's own stack: .cache/services-chaos on the CHAOS_PORTS, which CHAOS_KAFKA_PORT,
+ * CHAOS_KAFKA_CONTROLLER_PORT, CHAOS_KAFKA_SASL_PORT and CHAOS_POSTGRES_PORT move, so two checkouts
+ * on one machine can each run the suite at once (on the same ports, the second waits; see
+ * `lockPorts`). KAFKA_BROKERS / DATABASE_URL from outside are never used.
+ *
+ * @param env Variables, usually `Deno.env.toObject()`.
  */
-export const CHAOS_ENV: Readonly<Record<string, string>> = Object.freeze({
-  SERVICES_DIR: `${ROOT}/.cache/services-chaos`,
-  KAFKA_PORT: Deno.env.get("CHAOS_KAFKA_PORT") || "29092",
-  KAFKA_CONTROLLER_PORT: Deno.env.get("CHAOS_KAFKA_CONTROLLER_PORT") || "29093",
-  KAFKA_SASL_PORT: Deno.env.get("CHAOS_KAFKA_SASL_PORT") || "29094",
-  POSTGRES_PORT: Deno.env.get("CHAOS_POSTGRES_PORT") || "25432",
-});
+export function chaosStack(env: Readonly<Record<string, string | undefined>>): LocalStack {
+  return LocalStack.isolated(env, "chaos", CHAOS_PORTS);
+}
 
 /**
  * Takes a machine-wide lock on the chaos ports for the life of this process: a run kills and
  * restarts the servers on them, so a second run on the same ports (from this checkout or another)
  * must wait, not share them. Resolves once the lock is held.
  */
-export async function lockPorts(note: (msg: string) => void): Promise<void> {
+export async function lockPorts(stack: LocalStack, note: (msg: string) => void): Promise<void> {
   const dir = Deno.env.get("TMPDIR") || "/tmp";
-  const path = `${dir}/iot-chaos-${CHAOS_ENV.KAFKA_PORT}-${CHAOS_ENV.POSTGRES_PORT}.lock`;
+  const path = `${dir}/iot-chaos-${stack.ports.kafka}-${stack.ports.postgres}.lock`;
   const file = await Deno.open(path, { create: true, write: true });
   const waiting = setTimeout(
     () => note(`waiting for another chaos run on these ports (${path})`),
@@ -53,19 +69,15 @@ export async function lockPorts(note: (msg: string) => void): Promise<void> {
  * Throws unless the servers on the chaos ports are this checkout's own: the faults kill and
  * restart them through their pid files, and must never act on, or share, someone else's.
  */
-export async function assertOwnServers(stack: ChaosServices): Promise<void> {
-  const kafka = await import("../scripts/services/kafka.ts");
-  const pgPidFile = `${CHAOS_ENV.SERVICES_DIR}/postgres/data/postmaster.pid`;
-  const pgPort = await Deno.readTextFile(pgPidFile).then((t) => t.split("\n")[3]?.trim(), () => "");
-  if (kafka.managedKafkaPid() === undefined || pgPort !== CHAOS_ENV.POSTGRES_PORT) {
-    await stack.services.servicesStatus().catch(() => false);
-    throw new Error(
-      `the servers answering on the chaos ports (Kafka ${CHAOS_ENV.KAFKA_PORT}, PostgreSQL ` +
-        `${CHAOS_ENV.POSTGRES_PORT}) were not started by this checkout (${CHAOS_ENV.SERVICES_DIR}): ` +
-        "stop them where they were started (`deno task chaos:down`) or move this run with " +
-        "CHAOS_KAFKA_PORT, CHAOS_KAFKA_CONTROLLER_PORT, CHAOS_KAFKA_SASL_PORT and CHAOS_POSTGRES_PORT",
-    );
-  }
+export async function assertOwnServers(stack: LocalStack): Promise<void> {
+  if (await stack.ownsServers()) return;
+  await stack.status().catch(() => false);
+  throw new Error(
+    `the servers answering on the chaos ports (Kafka ${stack.ports.kafka}, PostgreSQL ` +
+      `${stack.ports.postgres}) were not started by this checkout (${stack.dir}): ` +
+      "stop them where they were started (`deno task chaos:down`) or move this run with " +
+      "CHAOS_KAFKA_PORT, CHAOS_KAFKA_CONTROLLER_PORT, CHAOS_KAFKA_SASL_PORT and CHAOS_POSTGRES_PORT",
+  );
 }
 
 /** Header carrying the ledger's sequence number on every message. */
@@ -74,113 +86,14 @@ export const SEQ_HEADER = "chaos-seq";
 /** The harness's own PostgreSQL application_name (its offset resets are not consumer writes). */
 export const HARNESS_APP = "chaos-harness";
 
-type ServicesModule = typeof import("../scripts/services.ts");
-type PostgresModule = typeof import("../scripts/services/postgres.ts");
-
-/** The services API, loaded after the environment points it at the chaos servers. */
-export interface ChaosServices {
-  services: ServicesModule;
-  postgres: PostgresModule;
-}
-
-/**
- * Points this process at the chaos servers and loads scripts/services.ts. Must run before anything
- * else imports it: its data directory is fixed when the module loads, which is checked here.
- */
-export async function isolate(): Promise<ChaosServices> {
-  for (const [k, v] of Object.entries(CHAOS_ENV)) Deno.env.set(k, v);
-  Deno.env.delete("KAFKA_BROKERS");
-  Deno.env.delete("DATABASE_URL");
-  const util = await import("../scripts/services/util.ts");
-  if (util.SERVICES_DIR !== CHAOS_ENV.SERVICES_DIR) {
-    throw new Error(
-      `scripts/services was loaded before isolation (data dir ${util.SERVICES_DIR}); ` +
-        "the chaos harness must run in its own process",
-    );
-  }
-  return {
-    services: await import("../scripts/services.ts"),
-    postgres: await import("../scripts/services/postgres.ts"),
-  };
-}
-
 /** A kafkajs client for the chaos broker that keeps quiet (faults make it noisy on purpose). */
 export function kafkaClient(brokers: string, clientId: string): Kafka {
-  return new Kafka({
+  return kafkaFor(brokers, {
     clientId,
-    brokers: brokers.split(","),
-    logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 10_000,
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
   });
-}
-
-/** Creates the run's topic and waits for its leaders. */
-export async function createTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions }],
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Deletes the run's topic (clean-up of a passing run). */
-export async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.deleteTopics({ topics: [topic] });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** End offsets by partition. */
-export async function endOffsets(kafka: Kafka, topic: string): Promise<Record<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return Object.fromEntries(offsets.map((p) => [p.partition, p.high]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** A database URL with another database name. */
-export function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-/** Drops and creates database `name` on the server of `baseUrl`; returns its URL. */
-export async function freshDatabase(baseUrl: string, name: string): Promise<string> {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`bad database name ${name}`);
-  const sql = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  try {
-    await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await sql.unsafe(`CREATE DATABASE "${name}"`);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-  return withDatabase(baseUrl, name);
-}
-
-/** Drops database `name` (clean-up of a passing run). */
-export async function dropDatabase(baseUrl: string, name: string): Promise<void> {
-  const sql = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  try {
-    await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
 }
 
 /** The harness's pool on the run's database (tagged, so its offset resets are told apart). */

@@ -7,12 +7,12 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { makeCa } from "../scripts/openssl.ts";
-import { ensureLocalTls } from "../scripts/services/tls.ts";
 import { eventually, ServiceProcess, startConsumer } from "../testing/processes.ts";
 import {
   createTopic,
   dropDatabase,
   freshDatabase,
+  localTls,
   startServices,
   uniqueName,
 } from "../testing/services.ts";
@@ -24,7 +24,7 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     const { kafkaBrokers } = await startServices();
-    const { caFile } = await ensureLocalTls();
+    const { caFile } = await localTls();
     const topic = uniqueName("pgtls_it");
     await createTopic(topic, 1);
     const databaseUrl = await freshDatabase(topic);

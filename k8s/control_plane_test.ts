@@ -17,8 +17,7 @@
 import assert from "node:assert/strict";
 import type { Observation, Report } from "./control-plane/report.ts";
 import { BIN_DIR } from "./control-plane/cluster.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
+import { ROOT } from "../scripts/repo.ts";
 
 function exists(path: string): boolean {
   try {
@@ -53,7 +52,7 @@ async function runLifecycle(): Promise<Report> {
         "run",
         "-A",
         "--cached-only",
-        `${ROOT}k8s/control-plane/lifecycle.ts`,
+        `${ROOT}/k8s/control-plane/lifecycle.ts`,
         reportFile,
       ],
       cwd: ROOT,

@@ -19,6 +19,7 @@
  */
 
 import { parse } from "yaml";
+import { ROOT } from "../scripts/repo.ts";
 
 /** What the plan needs to know. */
 export interface KindOptions {
@@ -254,9 +255,8 @@ async function main(args: string[]): Promise<number> {
     console.error("usage: deno task kind:up|kind:down [--dry-run] [--no-test] [--keep-images]");
     return 2;
   }
-  const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-  const options = await resolveOptions(args, Deno.env.toObject(), root);
-  const path = `${root}/.cache/tools/bin:${Deno.env.get("PATH") ?? ""}`;
+  const options = await resolveOptions(args, Deno.env.toObject(), ROOT);
+  const path = `${ROOT}/.cache/tools/bin:${Deno.env.get("PATH") ?? ""}`;
   const env = { PATH: path };
   const dryRun = args.includes("--dry-run");
 

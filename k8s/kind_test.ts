@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
+import { ROOT } from "../scripts/repo.ts";
 import { downPlan, images, type KindOptions, readAppVersion, upPlan } from "./kind.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 async function options(): Promise<KindOptions> {
   return {

@@ -11,14 +11,13 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
-import { Kafka, logLevel } from "kafkajs";
 import postgres from "postgres";
 import { type Progress, type ProgressSources, startProgress } from "./progress.ts";
-import { ensureServices } from "./services.ts";
+import { ROOT } from "./repo.ts";
+import { createTopic, endOffsetTotal, kafkaFor, waitForDrain } from "./services/admin.ts";
+import { LocalStack } from "./services/stack.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const LOG_DIR = `${ROOT}.cache/logs`;
+const LOG_DIR = `${ROOT}/.cache/logs`;
 
 interface Child {
   name: string;
@@ -37,7 +36,7 @@ async function main(): Promise<number> {
   }
   const topic = Deno.env.get("KAFKA_TOPIC") ?? "iot.sensors";
   const groupId = Deno.env.get("KAFKA_GROUP_ID") ?? "iot-consumer";
-  const services = await ensureServices();
+  const services = await LocalStack.fromEnv(Deno.env.toObject()).ensure();
   console.log(`KAFKA_BROKERS=${services.kafkaBrokers}`);
   console.log(`DATABASE_URL=${services.databaseUrl}`);
   await ensureTopic(services.kafkaBrokers, topic, partitions);
@@ -135,45 +134,13 @@ function spawn(name: string, entry: string, env: Record<string, string>): Child 
 }
 
 async function ensureTopic(brokers: string, topic: string, partitions: number): Promise<void> {
-  const kafka = new Kafka({
-    brokers: brokers.split(","),
-    clientId: "iot-up",
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const created = await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions }],
-      waitForLeaders: true,
-    });
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    const actual = meta.topics[0].partitions.length;
-    console.log(`topic ${topic}: ${actual} partitions${created ? " (created)" : ""}`);
-  } finally {
-    await admin.disconnect();
-  }
+  const state = await createTopic(kafkaFor(brokers, { clientId: "iot-up" }), topic, partitions);
+  console.log(`topic ${topic}: ${state.partitions} partitions${state.created ? " (created)" : ""}`);
 }
 
 async function drained(sql: postgres.Sql, brokers: string, topic: string, groupId: string) {
-  const kafka = new Kafka({
-    brokers: brokers.split(","),
-    clientId: "iot-up",
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const end = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + BigInt(p.high), 0n);
-    for (;;) {
-      const [row] = await sql<{ stored: string }[]>`SELECT coalesce(sum(next_offset), 0)::text
-        AS stored FROM tb_kafka_offset WHERE topic = ${topic} AND group_id = ${groupId}`;
-      if (BigInt(row.stored) >= end) return;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  const target = await endOffsetTotal(kafkaFor(brokers, { clientId: "iot-up" }), topic);
+  await waitForDrain(sql, { groupId, topic, target, pollMs: 500 });
 }
 
 /** Starts the progress line: on a terminal it rewrites itself every second, in a log every 5 s. */
@@ -184,12 +151,7 @@ async function showProgress(
   topic: string,
   groupId: string,
 ): Promise<Progress & { close(): Promise<void> }> {
-  const admin = new Kafka({
-    brokers: brokers.split(","),
-    clientId: "iot-up",
-    logLevel: logLevel.NOTHING,
-  })
-    .admin();
+  const admin = kafkaFor(brokers, { clientId: "iot-up" }).admin();
   await admin.connect();
   const get = (port: number, path: string) =>
     fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2000) });

@@ -1,13 +1,10 @@
 /**
- * How services are launched as child processes, read from deno.json. Kept free of imports that
- * start or locate servers: the fault-injection harness loads it before it isolates its own.
+ * How services are launched as child processes, read from deno.json.
  *
  * @module
  */
 
-import { fileURLToPath } from "node:url";
-
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
+import { ROOT } from "../scripts/repo.ts";
 
 /** A deno.json task: a command, or an object with a command and a description. */
 type Task = string | { command: string; description?: string };

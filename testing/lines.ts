@@ -1,6 +1,5 @@
 /**
- * Reading a child process's output line by line. Kept free of other imports: the
- * fault-injection harness loads it before it isolates its servers.
+ * Reading a child process's output line by line.
  *
  * @module
  */

@@ -6,13 +6,12 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
-import postgres from "postgres";
+import type postgres from "postgres";
+import { ROOT } from "../scripts/repo.ts";
+import * as admin from "../scripts/services/admin.ts";
 import { serviceRunArgs } from "./launch.ts";
 import { textLines } from "./lines.ts";
 import { kafkaClient } from "./services.ts";
-
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 /** A service running as a child process. */
 export class ServiceProcess {
@@ -138,16 +137,9 @@ export async function startConsumer(
   return consumer;
 }
 
-/** Sum of the partitions' end offsets of `topic`. */
+/** Sum of the partitions' end offsets of `topic` on the fixture's cluster. */
 export async function endOffsetTotal(topic: string): Promise<bigint> {
-  const admin = (await kafkaClient("iot-test-offsets")).admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + BigInt(p.high), 0n);
-  } finally {
-    await admin.disconnect();
-  }
+  return admin.endOffsetTotal(await kafkaClient("iot-test-offsets"), topic);
 }
 
 /**
@@ -160,20 +152,8 @@ export async function waitForDrain(
   topic: string,
   timeoutMs = 120_000,
 ): Promise<void> {
-  const end = await endOffsetTotal(topic);
-  const deadline = Date.now() + timeoutMs;
-  let stored = -1n;
-  while (Date.now() < deadline) {
-    const [row] = await sql<{ total: string | null }[]>`
-      SELECT sum(next_offset)::text AS total FROM tb_kafka_offset
-      WHERE group_id = ${groupId} AND topic = ${topic}`.catch(() => [{ total: null }]);
-    stored = BigInt(row.total ?? "-1");
-    if (stored === end) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(
-    `not drained after ${timeoutMs} ms: stored offsets ${stored}, end offsets ${end}`,
-  );
+  const target = await endOffsetTotal(topic);
+  await admin.waitForDrain(sql, { groupId, topic, target, timeoutMs });
 }
 
 /** Polls `probe` until it returns true. */

@@ -7,8 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+import { ROOT } from "../scripts/repo.ts";
 
 /** Folders that hold downloads, build output or third-party files, not the project's own text. */
 const NOT_OURS = new Set([".git", ".cache", "node_modules"]);

@@ -1,6 +1,6 @@
 /**
  * THE shared fixture for integration tests: real Kafka and PostgreSQL servers, started once
- * (or reused) through scripts/services.ts and shared by every test file and process.
+ * (or reused) through scripts/services/stack.ts and shared by every test file and process.
  *
  * Tests isolate by topic and database, never by server: take a name from `uniqueName()`,
  * then `createTopic(name)` / `freshDatabase(name)`.
@@ -20,20 +20,21 @@
  */
 
 import { Kafka, logLevel } from "kafkajs";
-import postgres from "postgres";
-import { ensureServices, type Services } from "../scripts/services.ts";
-import {
-  addScramUser,
-  kafkaPorts,
-  LOCAL_SASL_MECHANISM,
-  localSaslBrokers,
-  managedKafkaPid,
-} from "../scripts/services/kafka.ts";
-import { ensureLocalTls } from "../scripts/services/tls.ts";
+import * as admin from "../scripts/services/admin.ts";
+import { LOCAL_SASL_MECHANISM } from "../scripts/services/kafka.ts";
+import { LocalStack, type Services } from "../scripts/services/stack.ts";
+import type { LocalTls } from "../scripts/services/tls.ts";
 
 export type { Services };
 
+let stack: LocalStack | undefined;
 let started: Promise<Services> | undefined;
+
+/** The stack the environment describes (SERVICES_DIR, KAFKA_PORT, ...), read on first use. */
+function fixtureStack(): LocalStack {
+  stack ??= LocalStack.fromEnv(Deno.env.toObject());
+  return stack;
+}
 
 /**
  * Starts (or finds) Kafka and PostgreSQL once per process and returns where they are.
@@ -41,7 +42,7 @@ let started: Promise<Services> | undefined;
  * at will. A failed start is not cached, so a later call retries.
  */
 export function startServices(): Promise<Services> {
-  started ??= ensureServices().catch((err) => {
+  started ??= Promise.resolve().then(() => fixtureStack().ensure()).catch((err) => {
     started = undefined;
     throw err;
   });
@@ -70,7 +71,7 @@ export async function kafkaClient(
   level: logLevel = logLevel.ERROR,
 ): Promise<Kafka> {
   const { kafkaBrokers } = await startServices();
-  return new Kafka({ clientId, brokers: kafkaBrokers.split(","), logLevel: level });
+  return admin.kafkaFor(kafkaBrokers, { clientId, logLevel: level });
 }
 
 /**
@@ -79,47 +80,13 @@ export async function kafkaClient(
  * when the topic already exists with that partition count; throws when the count differs.
  */
 export async function createTopic(name: string, partitions = 6): Promise<void> {
-  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(name)) throw new Error(`invalid topic name ${name}`);
   // Silent: "topic already exists" is an expected answer here, not an error to log.
-  const admin = (await kafkaClient("iot-test-admin", logLevel.NOTHING)).admin();
-  await admin.connect();
-  try {
-    const created = await admin.createTopics({
-      topics: [{ topic: name, numPartitions: partitions }],
-      waitForLeaders: true,
-    });
-    if (!created) {
-      const meta = await admin.fetchTopicMetadata({ topics: [name] });
-      const existing = meta.topics[0].partitions.length;
-      if (existing !== partitions) {
-        throw new Error(
-          `topic ${name} already exists with ${existing} partitions, ` +
-            `not ${partitions}`,
-        );
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Runs `fn` with a one-connection client on the fixture's own database (the `iot` role's). */
-async function withAdminSql<T>(fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const { databaseUrl } = await startServices();
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
-
-function checkDbName(name: string, baseUrl: string): void {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
-    throw new Error(`invalid database name ${JSON.stringify(name)}: use [a-z0-9_], max 63`);
-  }
-  if (new URL(baseUrl).pathname === `/${name}`) {
-    throw new Error(`refusing to recreate the fixture's own database ${name}`);
+  const kafka = await kafkaClient("iot-test-admin", logLevel.NOTHING);
+  const topic = await admin.createTopic(kafka, name, partitions);
+  if (topic.partitions !== partitions) {
+    throw new Error(
+      `topic ${name} already exists with ${topic.partitions} partitions, not ${partitions}`,
+    );
   }
 }
 
@@ -129,22 +96,17 @@ function checkDbName(name: string, baseUrl: string): void {
  * first (its connections are terminated), so the result is always empty.
  */
 export async function freshDatabase(name: string): Promise<string> {
-  const { databaseUrl } = await startServices();
-  checkDbName(name, databaseUrl);
-  await withAdminSql(async (sql) => {
-    await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await sql.unsafe(`CREATE DATABASE "${name}"`);
-  });
-  const url = new URL(databaseUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return admin.freshDatabase((await startServices()).databaseUrl, name);
 }
 
 /** Drops a database made by `freshDatabase()`, terminating its connections. For cleanup. */
 export async function dropDatabase(name: string): Promise<void> {
-  const { databaseUrl } = await startServices();
-  checkDbName(name, databaseUrl);
-  await withAdminSql((sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  await admin.dropDatabases((await startServices()).databaseUrl, [name]);
+}
+
+/** The fixture stack's CA and server certificate (what its PostgreSQL and SASL_SSL serve). */
+export function localTls(): Promise<LocalTls> {
+  return fixtureStack().tls();
 }
 
 /** The fixture broker's SASL_SSL listener, as a service would be configured for it. */
@@ -163,7 +125,7 @@ export interface SecureKafka {
  */
 export async function secureKafka(): Promise<SecureKafka> {
   await startServices();
-  if (managedKafkaPid() === undefined) {
+  if (fixtureStack().kafkaPid() === undefined) {
     throw new Error(
       "the SASL_SSL tests need the broker this checkout starts (it has the SASL_SSL listener); " +
         "unset KAFKA_BROKERS",
@@ -171,8 +133,8 @@ export async function secureKafka(): Promise<SecureKafka> {
   }
   const mechanism = LOCAL_SASL_MECHANISM.toLowerCase() as "scram-sha-512";
   return {
-    brokers: localSaslBrokers(kafkaPorts()),
-    caFile: (await ensureLocalTls()).caFile,
+    brokers: fixtureStack().saslBrokers,
+    caFile: (await fixtureStack().tls()).caFile,
     mechanism,
   };
 }
@@ -183,5 +145,5 @@ export async function secureKafka(): Promise<SecureKafka> {
  */
 export async function createKafkaUser(name: string, password: string): Promise<void> {
   await secureKafka();
-  await addScramUser(name, password);
+  await fixtureStack().addScramUser(name, password);
 }

@@ -8,7 +8,8 @@
 
 import { type Footprint, FootprintSampler, processTree } from "../footprint.ts";
 import { textLines } from "../../testing/lines.ts";
-import { ROOT, type Stack } from "../stack.ts";
+import { ROOT } from "../../scripts/repo.ts";
+import { type Stack } from "../stack.ts";
 import type { SparkInstall } from "./setup.ts";
 
 /** Trigger and sink settings: the original's, or tuned for throughput (see job.py). */

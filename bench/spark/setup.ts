@@ -12,7 +12,9 @@
  * @module
  */
 
-import { ROOT } from "../stack.ts";
+import { run as runCommand } from "../../scripts/command.ts";
+import { copyDependencies } from "../../scripts/maven.ts";
+import { ROOT } from "../../scripts/repo.ts";
 
 /** pyspark from PyPI; the connector of the same version must exist on Maven Central. */
 export const SPARK_VERSION = "3.5.7";
@@ -32,16 +34,10 @@ export interface SparkInstall {
   version: string;
 }
 
+/** Runs a command in the repository; its output, or an error saying `what` failed. */
 async function run(cmd: string[], what: string): Promise<string> {
-  const out = await new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-    cwd: ROOT,
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (out.code !== 0) throw new Error(`${what} failed (${cmd.join(" ")}):\n${text}`);
-  return text;
+  return (await runCommand(cmd, { cwd: ROOT, check: true, what: `${what} (${cmd.join(" ")})` }))
+    .output;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -78,19 +74,12 @@ export async function setupSpark(log: (line: string) => void = () => {}): Promis
   const jarsMarker = `${JARS}/.installed`;
   if (!(await exists(jarsMarker))) {
     log("fetching the Spark Kafka connector and the PostgreSQL JDBC driver (Maven Central)");
-    await run([
-      "mvn",
-      "-B",
-      "-q",
-      "-Dstyle.color=never",
-      `-Dmaven.repo.local=${ROOT}/.cache/m2`,
-      `-Dspark.version=${SPARK_VERSION}`,
-      "-f",
-      `${ROOT}/bench/spark/pom.xml`,
-      "dependency:copy-dependencies",
-      "-DincludeScope=runtime",
-      `-DoutputDirectory=${JARS}`,
-    ], "mvn dependency:copy-dependencies");
+    await copyDependencies({
+      pom: `${ROOT}/bench/spark/pom.xml`,
+      outputDir: JARS,
+      properties: { "spark.version": SPARK_VERSION },
+      log,
+    });
     await Deno.writeTextFile(jarsMarker, `${new Date().toISOString()}\n`);
   }
   // Pass only jars whose artifact the wheel does not ship (no second, older copy of a library).

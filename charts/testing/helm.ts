@@ -12,9 +12,10 @@
  */
 
 import { parseAllDocuments } from "yaml";
+import { run as runCommand, type RunResult } from "../../scripts/command.ts";
+import { ROOT } from "../../scripts/repo.ts";
 
-/** Repository root. */
-export const ROOT: string = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+export { ROOT, type RunResult };
 /** The chart. */
 export const CHART_DIR = `${ROOT}/charts`;
 /** Where scripts/install-tools.sh puts helm and kubeconform. */
@@ -59,28 +60,14 @@ export function findTool(name: string): string {
   );
 }
 
-/** Result of one command. */
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /**
- * Runs a command and captures its output.
+ * Runs a command without colours and captures its output.
  *
  * @param cmd argv.
  * @returns Exit code, stdout and stderr.
  */
-export async function run(cmd: string[]): Promise<RunResult> {
-  const out = await new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+export function run(cmd: string[]): Promise<RunResult> {
+  return runCommand(cmd, { env: { NO_COLOR: "1" } });
 }
 
 /** The chart's dependencies, from Chart.yaml. */

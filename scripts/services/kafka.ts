@@ -5,64 +5,37 @@
  */
 
 import { Kafka, logLevel } from "kafkajs";
+import { run } from "../command.ts";
+import { copyDependencies } from "../maven.ts";
+import { CACHE_DIR, ROOT } from "../repo.ts";
+import {
+  localBrokers,
+  portVariable,
+  type StackConfig,
+  type StackPaths,
+  stackPaths,
+  type StackPorts,
+} from "./stack_config.ts";
+import { ensureLocalTls, type LocalTls } from "./tls.ts";
 import {
   assertPortFree,
-  CACHE_DIR,
   cmdline,
-  envPort,
   fileSize,
   isAlive,
   javaBinary,
   log,
   readPid,
-  ROOT,
-  run,
-  SERVICES_DIR,
   sleep,
   tail,
   waitForExit,
   withTimeout,
 } from "./util.ts";
-import { ensureLocalTls, type LocalTls } from "./tls.ts";
 
 /** Kafka version; must match scripts/kafka/pom.xml (we also pass it to Maven to be sure). */
 export const KAFKA_VERSION = "4.3.1";
 const LIBS = `${CACHE_DIR}/kafka/${KAFKA_VERSION}/libs`;
-const DIR = `${SERVICES_DIR}/kafka`;
-const DATA = `${DIR}/data`;
-const PROPS = `${DIR}/server.properties`;
-/** Pid file of the broker this checkout started. */
-export const KAFKA_PID_FILE = `${DIR}/kafka.pid`;
-/** Broker log written by scripts/kafka/log4j2.properties. */
-export const KAFKA_LOG = `${DIR}/server.log`;
-const STDOUT_LOG = `${DIR}/stdout.log`;
 /** Marker written only after a complete Maven copy, so an interrupted install is redone. */
 const INSTALLED = `${LIBS}/.installed`;
-
-/** Listener ports of the local broker. */
-export interface KafkaPorts {
-  /** PLAINTEXT listener: no TLS, no authentication (loopback only). */
-  port: number;
-  /** KRaft controller listener. */
-  controllerPort: number;
-  /** SASL_SSL listener: TLS with the local CA, SCRAM-SHA-512, ACLs enforced. */
-  saslPort: number;
-}
-
-/** Ports from KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_SASL_PORT (9092 / 9093 / 9094). */
-export function kafkaPorts(): KafkaPorts {
-  return {
-    port: envPort("KAFKA_PORT", 9092),
-    controllerPort: envPort("KAFKA_CONTROLLER_PORT", 9093),
-    saslPort: envPort("KAFKA_SASL_PORT", 9094),
-  };
-}
-
-/** Bootstrap address of the local broker; 127.0.0.1 not localhost, which may resolve to ::1. */
-export const localBrokers = (p: KafkaPorts): string => `127.0.0.1:${p.port}`;
-
-/** Bootstrap address of the local broker's SASL_SSL listener. */
-export const localSaslBrokers = (p: KafkaPorts): string => `127.0.0.1:${p.saslPort}`;
 
 /** The SASL mechanism of the local SASL_SSL listener (the one Strimzi's scram-sha-512 uses). */
 export const LOCAL_SASL_MECHANISM = "SCRAM-SHA-512";
@@ -111,64 +84,55 @@ export async function installKafka(): Promise<void> {
   await Deno.remove(LIBS, { recursive: true }).catch(() => {});
   log("kafka", `installing Kafka ${KAFKA_VERSION} jars from Maven Central (first run only)...`);
   const started = Date.now();
-  const mvn = await run([
-    "mvn",
-    "-B",
-    "-q",
-    "-Dstyle.color=never",
-    `-Dmaven.repo.local=${CACHE_DIR}/m2`,
-    `-Dkafka.version=${KAFKA_VERSION}`,
-    "-f",
-    `${ROOT}/scripts/kafka/pom.xml`,
-    "dependency:copy-dependencies",
-    "-DincludeScope=runtime",
-    `-DoutputDirectory=${partial}`,
-  ]).catch((err) => {
-    throw new Error(`${err.message} (install Maven 3.8+, Debian package "maven")`);
+  await copyDependencies({
+    pom: `${ROOT}/scripts/kafka/pom.xml`,
+    outputDir: partial,
+    properties: { "kafka.version": KAFKA_VERSION },
+    log: (line) => log("kafka", line),
   });
-  if (mvn.code !== 0) throw new Error(`Maven failed to fetch the Kafka jars:\n${mvn.output}`);
   await Deno.rename(partial, LIBS);
   await Deno.writeTextFile(INSTALLED, `${new Date().toISOString()}\n`);
   log("kafka", `installed jars in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
-/** Pid of the broker this checkout started, if it still runs; clears a stale pid file. */
-export function managedKafkaPid(): number | undefined {
-  const pid = readPid(KAFKA_PID_FILE);
+/** Pid of the broker `stack` started, if it still runs; clears a stale pid file. */
+export function managedKafkaPid(stack: StackConfig): number | undefined {
+  const { kafkaPidFile, kafkaProps } = stackPaths(stack.dir);
+  const pid = readPid(kafkaPidFile);
   if (pid === undefined) return undefined;
   // Check identity, not just liveness: after a reboot the pid may belong to anything.
-  if (isAlive(pid) && cmdline(pid).includes("kafka.Kafka") && cmdline(pid).includes(PROPS)) {
+  if (isAlive(pid) && cmdline(pid).includes("kafka.Kafka") && cmdline(pid).includes(kafkaProps)) {
     return pid;
   }
   log("kafka", `removing stale pid file (pid ${pid} is not our broker)`);
-  Deno.removeSync(KAFKA_PID_FILE);
+  Deno.removeSync(kafkaPidFile);
   return undefined;
 }
 
-/** JVM flags; KAFKA_HEAP_OPTS overrides the heap like Kafka's own scripts allow. */
-function jvmArgs(): string[] {
+/** JVM flags of the broker and of Kafka's tools. */
+function jvmArgs(stack: StackConfig): string[] {
   return [
-    ...(Deno.env.get("KAFKA_HEAP_OPTS")?.split(/\s+/) ?? ["-Xms256m", "-Xmx768m"]),
+    ...stack.kafkaHeapOpts,
     "-XX:+UseG1GC",
     "-XX:MaxGCPauseMillis=20",
     "-Djava.awt.headless=true",
     `-Dlog4j2.configurationFile=${ROOT}/scripts/kafka/log4j2.properties`,
-    `-Dkafka.logs.dir=${DIR}`,
+    `-Dkafka.logs.dir=${stackPaths(stack.dir).kafkaDir}`,
     "-cp",
     `${LIBS}/*`, // java expands the wildcard itself
   ];
 }
 
-function serverProperties(p: KafkaPorts, tls: LocalTls): string {
-  const plaintext = `PLAINTEXT://127.0.0.1:${p.port}`;
-  const sasl = `SASL_SSL://127.0.0.1:${p.saslPort}`;
+function serverProperties(p: StackPorts, paths: StackPaths, tls: LocalTls): string {
+  const plaintext = `PLAINTEXT://127.0.0.1:${p.kafka}`;
+  const sasl = `SASL_SSL://127.0.0.1:${p.sasl}`;
   return [
     "# Written by scripts/services.ts on every start; edit there, not here.",
     "process.roles=broker,controller",
     "node.id=1",
     // A static voter set: single node, no --standalone bootstrap or dynamic quorum needed.
-    `controller.quorum.voters=1@127.0.0.1:${p.controllerPort}`,
-    `listeners=${plaintext},${sasl},CONTROLLER://127.0.0.1:${p.controllerPort}`,
+    `controller.quorum.voters=1@127.0.0.1:${p.controller}`,
+    `listeners=${plaintext},${sasl},CONTROLLER://127.0.0.1:${p.controller}`,
     `advertised.listeners=${plaintext},${sasl}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
@@ -184,7 +148,7 @@ function serverProperties(p: KafkaPorts, tls: LocalTls): string {
     // Plaintext and controller connections are ANONYMOUS: loopback-only development traffic,
     // allowed everything, as it was before ACLs. SCRAM users get only what their ACLs grant.
     "super.users=User:ANONYMOUS",
-    `log.dirs=${DATA}`,
+    `log.dirs=${paths.kafkaData}`,
     "num.partitions=6",
     // Topics are created deliberately (consumer setup, tests); typos must fail, not auto-create.
     "auto.create.topics.enable=false",
@@ -218,82 +182,99 @@ function clusterId(): string {
   }
 }
 
-/** Log sizes when we last spawned the broker, so errors quote only that run's lines. */
-const logMark = { server: 0, stdout: 0 };
+/** Log sizes before a start, so errors quote only that run's lines. */
+interface LogMark {
+  server: number;
+  stdout: number;
+}
 
 /** Polls until the broker answers; fails fast with the log tail if the JVM dies. */
-export async function waitForKafka(
-  brokers: string,
+async function waitForKafka(
+  stack: StackConfig,
   pid: number,
+  mark: LogMark = { server: 0, stdout: 0 },
   timeoutMs = 120_000,
 ): Promise<void> {
+  const { kafkaLog, kafkaStdoutLog } = stackPaths(stack.dir);
+  const brokers = localBrokers(stack.ports);
   const deadline = Date.now() + timeoutMs;
   while (!(await kafkaAnswers(brokers, { groups: true }))) {
     if (!isAlive(pid)) {
       throw new Error(
-        `Kafka (pid ${pid}) exited during startup; see ${KAFKA_LOG} ` +
-          `and ${STDOUT_LOG}:\n${tail(STDOUT_LOG, 10, logMark.stdout)}\n` +
-          tail(KAFKA_LOG, 25, logMark.server),
+        `Kafka (pid ${pid}) exited during startup; see ${kafkaLog} ` +
+          `and ${kafkaStdoutLog}:\n${tail(kafkaStdoutLog, 10, mark.stdout)}\n` +
+          tail(kafkaLog, 25, mark.server),
       );
     }
     if (Date.now() > deadline) {
       throw new Error(
         `Kafka did not answer on ${brokers} within ${timeoutMs / 1000}s; ` +
-          `see ${KAFKA_LOG}:\n${tail(KAFKA_LOG, 25, logMark.server)}`,
+          `see ${kafkaLog}:\n${tail(kafkaLog, 25, mark.server)}`,
       );
     }
     await sleep(500);
   }
 }
 
+/** The broker's server.properties as `stack` wants it. */
+async function wantedProperties(stack: StackConfig): Promise<string> {
+  const paths = stackPaths(stack.dir);
+  return serverProperties(stack.ports, paths, await ensureLocalTls(paths.tlsDir));
+}
+
 /** Installs if needed, formats storage on first use, starts the broker detached, waits. */
-export async function startKafka(p: KafkaPorts = kafkaPorts()): Promise<string> {
+export async function startKafka(stack: StackConfig): Promise<string> {
   await installKafka();
   const javaBin = await javaBinary(17, `Kafka ${KAFKA_VERSION}`);
-  assertPortFree(p.port, "KAFKA_PORT", "our broker");
-  assertPortFree(p.controllerPort, "KAFKA_CONTROLLER_PORT", "our broker");
-  await Deno.mkdir(DATA, { recursive: true });
-  await Deno.writeTextFile(PROPS, serverProperties(p, await ensureLocalTls()));
+  const paths = stackPaths(stack.dir);
+  const p = stack.ports;
+  assertPortFree(p.kafka, portVariable(stack, "kafka"), "our broker");
+  assertPortFree(p.controller, portVariable(stack, "controller"), "our broker");
+  await Deno.mkdir(paths.kafkaData, { recursive: true });
+  await Deno.writeTextFile(paths.kafkaProps, await wantedProperties(stack));
   try {
-    await Deno.stat(`${DATA}/meta.properties`);
+    await Deno.stat(`${paths.kafkaData}/meta.properties`);
   } catch {
-    log("kafka", `formatting ${DATA}`);
-    const tool = [javaBin, ...jvmArgs(), "kafka.tools.StorageTool", "format"];
-    await run([...tool, "-t", clusterId(), "-c", PROPS], { check: true });
+    log("kafka", `formatting ${paths.kafkaData}`);
+    const tool = [javaBin, ...jvmArgs(stack), "kafka.tools.StorageTool", "format"];
+    await run([...tool, "-t", clusterId(), "-c", paths.kafkaProps], { check: true });
   }
   const started = Date.now();
-  logMark.server = fileSize(KAFKA_LOG);
-  logMark.stdout = fileSize(STDOUT_LOG);
+  const mark = { server: fileSize(paths.kafkaLog), stdout: fileSize(paths.kafkaStdoutLog) };
   // setsid: its own session, so neither Ctrl-C in the terminal nor the exit of the test or
   // `deno task` process that started it takes the broker down. `sh` reports the java pid.
   const spawn = await run([
     "sh",
     "-c",
     'setsid "$@" >>"$0" 2>&1 </dev/null & echo $!',
-    STDOUT_LOG,
+    paths.kafkaStdoutLog,
     javaBin,
-    ...jvmArgs(),
+    ...jvmArgs(stack),
     "kafka.Kafka",
-    PROPS,
+    paths.kafkaProps,
   ], { check: true });
   const pid = Number(spawn.output);
-  await Deno.writeTextFile(KAFKA_PID_FILE, `${pid}\n`);
+  await Deno.writeTextFile(paths.kafkaPidFile, `${pid}\n`);
   log("kafka", `started broker pid ${pid}, waiting for it on ${localBrokers(p)}...`);
-  await waitForKafka(localBrokers(p), pid);
-  log("kafka", `ready in ${((Date.now() - started) / 1000).toFixed(1)}s (log: ${KAFKA_LOG})`);
+  await waitForKafka(stack, pid, mark);
+  log(
+    "kafka",
+    `ready in ${((Date.now() - started) / 1000).toFixed(1)}s (log: ${paths.kafkaLog})`,
+  );
   return localBrokers(p);
 }
 
 /**
- * Stops the broker this checkout started. SIGTERM is a clean shutdown; SIGKILL simulates a
- * crash. A SIGTERM that does not finish within `timeoutMs` is escalated to SIGKILL.
- * Returns false when there was nothing of ours to stop.
+ * Stops the broker `stack` started. SIGTERM is a clean shutdown; SIGKILL simulates a crash. A
+ * SIGTERM that does not finish within `timeoutMs` is escalated to SIGKILL. Returns false when
+ * there was nothing of ours to stop.
  */
 export async function stopKafka(
+  stack: StackConfig,
   signal: "SIGTERM" | "SIGKILL" = "SIGTERM",
   timeoutMs = 60_000,
 ): Promise<boolean> {
-  const pid = managedKafkaPid();
+  const pid = managedKafkaPid(stack);
   if (pid === undefined) return false;
   log("kafka", `stopping broker pid ${pid} (${signal})`);
   const kill = (sig: Deno.Signal) => {
@@ -307,60 +288,66 @@ export async function stopKafka(
     kill("SIGKILL");
     await waitForExit(pid, 10_000);
   }
-  await Deno.remove(KAFKA_PID_FILE).catch(() => {});
+  await Deno.remove(stackPaths(stack.dir).kafkaPidFile).catch(() => {});
   return true;
 }
 
 /**
- * Returns a Kafka bootstrap address that answers: KAFKA_BROKERS if set and alive, else our
- * running broker, else a broker someone else runs on our port, else a freshly started one.
+ * Returns a Kafka bootstrap address that answers: the stack's external KAFKA_BROKERS if set and
+ * alive, else its running broker, else a broker someone else runs on its port, else a freshly
+ * started one.
  */
-export async function ensureKafka(): Promise<string> {
-  const fromEnv = Deno.env.get("KAFKA_BROKERS");
+export async function ensureKafka(stack: StackConfig): Promise<string> {
+  const fromEnv = stack.external.kafkaBrokers;
   if (fromEnv && await kafkaAnswers(fromEnv)) {
     log("kafka", `using KAFKA_BROKERS=${fromEnv} from the environment`);
     return fromEnv;
   }
   if (fromEnv) log("kafka", `KAFKA_BROKERS=${fromEnv} does not answer; using a local broker`);
-  const p = kafkaPorts();
-  const pid = managedKafkaPid();
+  const brokers = localBrokers(stack.ports);
+  const pid = managedKafkaPid(stack);
   if (pid !== undefined) {
-    const props = await Deno.readTextFile(PROPS);
-    if (props !== serverProperties(p, await ensureLocalTls())) {
+    const props = await Deno.readTextFile(stackPaths(stack.dir).kafkaProps);
+    if (props !== await wantedProperties(stack)) {
       throw new Error(
         `our broker (pid ${pid}) runs with other ports or settings than this checkout's ` +
-          `(KAFKA_PORT=${p.port}, KAFKA_SASL_PORT=${p.saslPort}); ` +
-          "run `deno task services:down` first",
+          `(${portVariable(stack, "kafka")}=${stack.ports.kafka}, ` +
+          `${portVariable(stack, "sasl")}=${stack.ports.sasl}); stop it first ` +
+          `(\`deno task services:down\` with the same variables)`,
       );
     }
-    await waitForKafka(localBrokers(p), pid);
-    log("kafka", `reusing running broker pid ${pid} on ${localBrokers(p)}`);
-    return localBrokers(p);
+    await waitForKafka(stack, pid);
+    log("kafka", `reusing running broker pid ${pid} on ${brokers}`);
+    return brokers;
   }
-  if (await kafkaAnswers(localBrokers(p))) {
-    log("kafka", `a broker not started by this checkout answers on ${localBrokers(p)}; using it`);
-    return localBrokers(p);
+  if (await kafkaAnswers(brokers)) {
+    log("kafka", `a broker not started by this checkout answers on ${brokers}; using it`);
+    return brokers;
   }
-  return await startKafka(p);
+  return await startKafka(stack);
 }
 
 /**
- * Creates or updates a SCRAM-SHA-512 user on our broker, with Kafka's own ConfigCommand over
- * the PLAINTEXT listener (kafkajs has no API for SCRAM credentials). ACLs are separate: grant
- * them with the admin API (`createAcls`).
+ * Creates or updates a SCRAM-SHA-512 user on the stack's broker, with Kafka's own ConfigCommand
+ * over the PLAINTEXT listener (kafkajs has no API for SCRAM credentials). ACLs are separate:
+ * grant them with the admin API (`createAcls`).
  *
+ * @param stack The stack.
  * @param name User name.
  * @param password Its password.
  */
-export async function addScramUser(name: string, password: string): Promise<void> {
+export async function addScramUser(
+  stack: StackConfig,
+  name: string,
+  password: string,
+): Promise<void> {
   const javaBin = await javaBinary(17, `Kafka ${KAFKA_VERSION}`);
-  const p = kafkaPorts();
   await run([
     javaBin,
-    ...jvmArgs(),
+    ...jvmArgs(stack),
     "kafka.admin.ConfigCommand",
     "--bootstrap-server",
-    localBrokers(p),
+    localBrokers(stack.ports),
     "--alter",
     "--entity-type",
     "users",

@@ -6,7 +6,8 @@
  */
 
 import { issueCertificate, makeCa } from "../openssl.ts";
-import { log, run, SERVICES_DIR } from "./util.ts";
+import { run } from "../command.ts";
+import { log } from "./util.ts";
 
 /** Where the files are. */
 export interface LocalTls {
@@ -20,23 +21,23 @@ export interface LocalTls {
   keystoreFile: string;
 }
 
-/** Folder of the local stack's TLS files. */
-export const TLS_DIR = `${SERVICES_DIR}/tls`;
-
-const FILES: LocalTls = {
-  caFile: `${TLS_DIR}/ca.crt`,
-  keyFile: `${TLS_DIR}/server.key`,
-  certFile: `${TLS_DIR}/server.crt`,
-  keystoreFile: `${TLS_DIR}/server-keystore.pem`,
-};
+/** The files in a stack's TLS folder. */
+export function tlsFiles(tlsDir: string): LocalTls {
+  return {
+    caFile: `${tlsDir}/ca.crt`,
+    keyFile: `${tlsDir}/server.key`,
+    certFile: `${tlsDir}/server.crt`,
+    keystoreFile: `${tlsDir}/server-keystore.pem`,
+  };
+}
 
 /** Certificates live this long; a set with less than a week left is made again. */
 const VALID_DAYS = 365;
 const RENEW_BEFORE_S = 7 * 24 * 3600;
 
 /** True when every file exists and the server certificate outlives the renewal margin. */
-async function usable(): Promise<boolean> {
-  for (const file of Object.values(FILES)) {
+async function usable(files: LocalTls): Promise<boolean> {
+  for (const file of Object.values(files)) {
     try {
       await Deno.stat(file);
     } catch {
@@ -50,37 +51,44 @@ async function usable(): Promise<boolean> {
     `${RENEW_BEFORE_S}`,
     "-noout",
     "-in",
-    FILES.certFile,
+    files.certFile,
   ]);
   return check.code === 0;
 }
 
-let ensured: Promise<LocalTls> | undefined;
+/** One check per folder and process: Kafka's and PostgreSQL's start both ask. */
+const ensured = new Map<string, Promise<LocalTls>>();
 
 /**
- * Returns the local CA and server certificate, making them on first use (or when the server
- * certificate is about to expire). The keys are readable by their owner only. Checked once per
- * process: Kafka's and PostgreSQL's start both ask.
+ * Returns the CA and server certificate in `tlsDir`, making them on first use (or when the server
+ * certificate is about to expire). The keys are readable by their owner only.
+ *
+ * @param tlsDir The stack's TLS folder.
  */
-export function ensureLocalTls(): Promise<LocalTls> {
-  ensured ??= makeUnlessUsable().catch((error) => {
-    ensured = undefined;
-    throw error;
-  });
-  return ensured;
+export function ensureLocalTls(tlsDir: string): Promise<LocalTls> {
+  let pending = ensured.get(tlsDir);
+  if (pending === undefined) {
+    pending = makeUnlessUsable(tlsDir).catch((error) => {
+      ensured.delete(tlsDir);
+      throw error;
+    });
+    ensured.set(tlsDir, pending);
+  }
+  return pending;
 }
 
-async function makeUnlessUsable(): Promise<LocalTls> {
-  if (await usable()) return FILES;
-  await Deno.mkdir(TLS_DIR, { recursive: true, mode: 0o700 });
-  log("tls", `making a local CA and a server certificate for 127.0.0.1 in ${TLS_DIR}`);
-  await makeCa(TLS_DIR, "/CN=iot local stack CA", VALID_DAYS);
-  await issueCertificate(TLS_DIR, "server", "/CN=127.0.0.1", [
+async function makeUnlessUsable(tlsDir: string): Promise<LocalTls> {
+  const files = tlsFiles(tlsDir);
+  if (await usable(files)) return files;
+  await Deno.mkdir(tlsDir, { recursive: true, mode: 0o700 });
+  log("tls", `making a local CA and a server certificate for 127.0.0.1 in ${tlsDir}`);
+  await makeCa(tlsDir, "/CN=iot local stack CA", VALID_DAYS);
+  await issueCertificate(tlsDir, "server", "/CN=127.0.0.1", [
     "subjectAltName=IP:127.0.0.1,DNS:localhost",
     "extendedKeyUsage=serverAuth",
   ], VALID_DAYS);
-  const keystore = (await Deno.readTextFile(FILES.keyFile)) +
-    (await Deno.readTextFile(FILES.certFile));
-  await Deno.writeTextFile(FILES.keystoreFile, keystore, { mode: 0o600 });
-  return FILES;
+  const keystore = (await Deno.readTextFile(files.keyFile)) +
+    (await Deno.readTextFile(files.certFile));
+  await Deno.writeTextFile(files.keystoreFile, keystore, { mode: 0o600 });
+  return files;
 }

@@ -4,75 +4,12 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
-
-/** Repository root, derived from this file so the scripts work from any cwd and any clone. */
-export const ROOT: string = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
-/** Everything downloaded or generated lives under the git-ignored .cache/. */
-export const CACHE_DIR = `${ROOT}/.cache`;
-/**
- * Server data, logs and pid files. SERVICES_DIR moves them, so a suite that kills servers (the
- * fault-injection run) can have its own pair on other ports, apart from the developer's.
- */
-export const SERVICES_DIR = Deno.env.get("SERVICES_DIR") || `${CACHE_DIR}/services`;
+import { dirname } from "node:path";
+import { run } from "../command.ts";
 
 /** Progress goes to stderr so stdout carries only the KEY=value lines callers parse. */
 export function log(component: string, message: string): void {
   console.error(`[services:${component}] ${message}`);
-}
-
-/** Reads a TCP port from the environment; an invalid value is a hard error naming the variable. */
-export function envPort(name: string, fallback: number): number {
-  const raw = Deno.env.get(name);
-  if (raw === undefined || raw === "") return fallback;
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) {
-    throw new Error(`invalid ${name}=${JSON.stringify(raw)}: expected a port number 1..65535`);
-  }
-  return port;
-}
-
-/** Result of a finished command. */
-export interface RunResult {
-  code: number;
-  output: string;
-}
-
-/**
- * Runs a command to completion and returns its exit code and combined output.
- * Throws only when `check` is set and the command fails, with the output in the message
- * so the reason reaches the terminal instead of being swallowed.
- */
-export async function run(
-  cmd: string[],
-  opts: { check?: boolean; stdin?: string; cwd?: string; env?: Record<string, string> } = {},
-): Promise<RunResult> {
-  let child;
-  try {
-    child = new Deno.Command(cmd[0], {
-      args: cmd.slice(1),
-      cwd: opts.cwd,
-      env: opts.env,
-      stdin: opts.stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) throw new Error(`command not found: ${cmd[0]}`);
-    throw err;
-  }
-  if (opts.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(opts.stdin));
-    await writer.close();
-  }
-  const out = await child.output();
-  const dec = new TextDecoder();
-  const output = (dec.decode(out.stdout) + dec.decode(out.stderr)).trim();
-  if (opts.check && out.code !== 0) {
-    throw new Error(`\`${cmd.join(" ")}\` exited with ${out.code}:\n${output}`);
-  }
-  return { code: out.code, output };
 }
 
 /**
@@ -153,13 +90,13 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 }
 
 /**
- * Runs `fn` while holding an exclusive flock on .cache/services/.lock, so parallel test
+ * Runs `fn` while holding an exclusive flock on `lockFile` (a stack's .lock), so parallel test
  * processes (and a developer's terminal) never format, start or stop the same server twice.
  * flock is released by the kernel if the holder dies, so there is no stale-lock case.
  */
-export async function withLock<T>(fn: () => Promise<T>): Promise<T> {
-  await Deno.mkdir(SERVICES_DIR, { recursive: true });
-  const file = await Deno.open(`${SERVICES_DIR}/.lock`, { create: true, write: true });
+export async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  await Deno.mkdir(dirname(lockFile), { recursive: true });
+  const file = await Deno.open(lockFile, { create: true, write: true });
   try {
     await file.lock(true);
     return await fn();
