@@ -10,6 +10,7 @@
 
 import type { Consumer, Kafka } from "kafkajs";
 import type { Logger } from "@iot/shared/runtime";
+import { KafkaDecompressionError } from "@iot/shared/kafka";
 import type { KafkaRecord } from "./transform.ts";
 
 /** One partition's messages, with what the handler may do with them. */
@@ -58,7 +59,10 @@ export interface SourceHandler {
 
 /** A running source. */
 export interface Source {
-  /** Whether the consumer has joined the group (and is not stopped). */
+  /**
+   * Whether the consumer has joined the group (and is not stopped), and its last fetch did not
+   * end on a batch it cannot decompress.
+   */
   isConnected(): boolean;
   /** Leaves the group after the in-flight batches finish. */
   stop(): Promise<void>;
@@ -93,6 +97,8 @@ export async function startSource(
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
   let connected = false;
+  // Set when kafkajs gave up a fetch on a batch it cannot decompress; cleared by the next batch.
+  let undecodable: KafkaDecompressionError | undefined;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     connected = true;
     const partitions = payload.memberAssignment[options.topic] ?? [];
@@ -108,8 +114,23 @@ export async function startSource(
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     connected = false;
+    const decompression = decompressionCause(payload.error);
+    if (decompression !== undefined) {
+      // Not skipped and not fatal: the same fetch is retried (with backoff) until a release that
+      // can read the batch is deployed; meanwhile the member reports not ready.
+      undecodable = decompression;
+      log.error("kafka consumer stalled on a batch it cannot decompress; retrying", {
+        topic: options.topic,
+        codec: decompression.codec,
+        compressedBytes: decompression.compressedBytes,
+        restart: payload.restart,
+        error: payload.error,
+      });
+    }
     if (payload.restart) {
-      log.warn("kafka consumer failed; kafkajs restarts it", { error: payload.error });
+      if (decompression === undefined) {
+        log.warn("kafka consumer failed; kafkajs restarts it", { error: payload.error });
+      }
     } else {
       handler.onCrash(payload.error);
     }
@@ -129,6 +150,7 @@ export async function startSource(
     partitionsConsumedConcurrently: options.concurrency,
     eachBatch: async (payload) => {
       const { batch } = payload;
+      undecodable = undefined;
       await handler.onBatch({
         topic: batch.topic,
         partition: batch.partition,
@@ -143,11 +165,19 @@ export async function startSource(
     },
   });
   return {
-    isConnected: () => connected && !stopping,
+    isConnected: () => connected && !stopping && undecodable === undefined,
     stop: async () => {
       stopping = true;
       await consumer.disconnect();
       connected = false;
     },
   };
+}
+
+/** The {@link KafkaDecompressionError} behind a kafkajs error (it wraps causes), if any. */
+export function decompressionCause(error: unknown): KafkaDecompressionError | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof KafkaDecompressionError) return e;
+  }
+  return undefined;
 }

@@ -1,12 +1,20 @@
 /**
- * The kafkajs client both services use, with kafkajs's own logs routed into our JSON log lines.
+ * The kafkajs client both services use, with kafkajs's own logs routed into our JSON log lines
+ * and every Kafka compression codec registered (kafkajs alone reads only gzip).
  *
  * @module
  */
 
 import process from "node:process";
-import { Kafka, logLevel as KafkaLogLevel } from "kafkajs";
+import { CompressionCodecs, Kafka, logLevel as KafkaLogLevel } from "kafkajs";
+import {
+  KAFKA_CODEC_IDS,
+  kafkaCodec,
+  type KafkaCodecName,
+  KafkaDecompressionError,
+} from "./kafka_codecs.ts";
 import type { Logger } from "./log.ts";
+export { KafkaDecompressionError } from "./kafka_codecs.ts";
 import { kafkaConnectionOptions, type KafkaSecurity } from "./kafka_security.ts";
 
 /**
@@ -25,6 +33,7 @@ export function createKafka(
   security: KafkaSecurity = { protocol: "PLAINTEXT" },
 ): Kafka {
   routeRuntimeWarnings(log);
+  registerKafkaCodecs(log);
   return new Kafka({
     brokers,
     clientId,
@@ -55,4 +64,36 @@ function routeRuntimeWarnings(log: Logger): void {
     const error = typeof warning === "string" ? new Error(warning) : warning;
     log.debug("runtime warning", { warning: error.name, message: error.message });
   }) as typeof process.emitWarning;
+}
+
+/**
+ * Registers snappy, lz4, zstd (and our gzip, for the same error type) with kafkajs. Its codec
+ * table is process-wide; registering again only changes the logger.
+ *
+ * A batch that fails to decompress is logged here, at once: kafkajs logs the failed fetch only
+ * at debug level while it retries it.
+ */
+function registerKafkaCodecs(log: Logger): void {
+  const table = CompressionCodecs as Record<number, () => unknown>;
+  for (const [name, id] of Object.entries(KAFKA_CODEC_IDS)) {
+    const codec = kafkaCodec(name as KafkaCodecName);
+    const loud = {
+      compress: codec.compress,
+      decompress: (buffer: Uint8Array) =>
+        codec.decompress(buffer).catch((error) => {
+          if (error instanceof KafkaDecompressionError) {
+            log.error(
+              "cannot decompress a record batch; nothing is skipped, the fetch is retried",
+              {
+                codec: error.codec,
+                compressedBytes: error.compressedBytes,
+                error,
+              },
+            );
+          }
+          throw error;
+        }),
+    };
+    table[id] = () => loud;
+  }
 }

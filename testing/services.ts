@@ -36,6 +36,11 @@ function fixtureStack(): LocalStack {
   return stack;
 }
 
+/** The local broker's data folder (log.dirs), for tests that read its segment files. */
+export function kafkaDataDir(): string {
+  return fixtureStack().paths.kafkaData;
+}
+
 /**
  * Starts (or finds) Kafka and PostgreSQL once per process and returns where they are.
  * Memoized: every call after the first returns the same promise, so test files can call it

@@ -1,0 +1,104 @@
+/**
+ * [integration] A batch the consumer cannot decompress is neither skipped nor fatal: each failed
+ * fetch is logged as an error naming the codec, kafkajs retries it, and once the codec works the
+ * batch arrives whole. A real broker refuses corrupt batches, so the failure is injected in the
+ * codec table (process-wide in kafkajs) after a valid lz4 batch was written with our encoder.
+ */
+
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { CompressionCodecs, CompressionTypes } from "kafkajs";
+import { createKafka } from "@iot/shared/kafka";
+import { createLogger } from "@iot/shared/runtime";
+import { type PartitionBatch, startSource } from "./source.ts";
+import { eventually } from "../testing/processes.ts";
+import { createTopic, startServices, uniqueName } from "../testing/services.ts";
+
+Deno.test({
+  name:
+    "[integration] a batch that fails to decompress is logged, retried and then delivered whole",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { kafkaBrokers } = await startServices();
+    const topic = uniqueName("it_codec_fail");
+    await createTopic(topic, 1);
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger("it", {
+      level: "info",
+      format: "json",
+      write: (line: string) => lines.push(JSON.parse(line)),
+    });
+    const kafka = createKafka(kafkaBrokers.split(","), "it-codec-fail", log);
+
+    const producer = kafka.producer();
+    await producer.connect();
+    const values = Array.from({ length: 50 }, (_, i) => `event ${i} `.repeat(20));
+    await producer.send({
+      topic,
+      acks: -1,
+      compression: CompressionTypes.LZ4,
+      messages: values.map((value) => ({ value })),
+    });
+    await producer.disconnect();
+
+    const codecs = CompressionCodecs as Record<number, () => { decompress(b: Buffer): unknown }>;
+    const real = codecs[CompressionTypes.LZ4]();
+    let failures = 0;
+    codecs[CompressionTypes.LZ4] = () => ({
+      ...real,
+      decompress: (buffer: Buffer) => {
+        if (failures < 3) {
+          failures++;
+          // What the registered codec does with a bad frame: log, then throw.
+          return real.decompress(Buffer.from("not an lz4 frame"));
+        }
+        return real.decompress(buffer);
+      },
+    });
+
+    const received: string[] = [];
+    const crashes: Error[] = [];
+    const source = await startSource(kafka, {
+      topic,
+      groupId: `${topic}-group`,
+      sessionTimeoutMs: 10_000,
+      concurrency: 1,
+    }, {
+      onBatch: (batch: PartitionBatch) => {
+        for (const r of batch.records) received.push(r.value!.toString());
+        batch.resolveOffset(batch.records.at(-1)!.offset);
+        return Promise.resolve();
+      },
+      onAssignment: () => {},
+      onCrash: (error) => crashes.push(error),
+    }, log);
+    try {
+      await eventually(
+        () => Promise.resolve(received.length >= values.length),
+        "the batch",
+        60_000,
+      );
+      assert.deepEqual(received, values, "every record once, in order");
+      assert.equal(failures, 3);
+      const errors = lines.filter((l) => l.level === "error");
+      assert.equal(errors.length, 3, JSON.stringify(errors));
+      for (const line of errors) {
+        assert.equal(
+          line.msg,
+          "cannot decompress a record batch; nothing is skipped, the fetch is retried",
+        );
+        assert.equal(line.codec, "lz4");
+        assert.match(
+          (line.error as { message: string }).message,
+          /^Cannot decompress a lz4 record batch \(16 bytes\): SyntaxError: LZ4 frame has magic/,
+        );
+      }
+      assert.deepEqual(crashes, []);
+      assert.ok(source.isConnected());
+    } finally {
+      codecs[CompressionTypes.LZ4] = () => real;
+      await source.stop();
+    }
+  },
+});
