@@ -13,26 +13,19 @@
  */
 
 import { base, en, Faker } from "@faker-js/faker";
-import { nameBasedUuid, type SensorEventPayload, type Status } from "@iot/shared";
+import {
+  type Measurements,
+  nameBasedUuid,
+  type SensorEventPayload,
+  type Status,
+} from "@iot/shared";
 
 /** The legacy firmware's payload: lowercase English keys, no `ID`. */
-export interface LegacyPayload {
+export interface LegacyPayload extends Measurements {
   /** Device id. */
   device_id: string;
   /** RFC 3339 time. */
   timestamp: string;
-  /** °C. */
-  temperature: number;
-  /** %. */
-  humidity: number;
-  /** Degrees. */
-  latitude: number;
-  /** Degrees. */
-  longitude: number;
-  /** Device state. */
-  status: Status;
-  /** %. */
-  battery: number;
 }
 
 /** One device's fixed identity and changing state. */

@@ -1,0 +1,93 @@
+/**
+ * The rule of one field of the sensor event: type, range, allowed values, format. Applied by
+ * validate.ts to every field event.ts lists.
+ *
+ * @module
+ */
+
+import { DEVICE_ID_PATTERN, type FieldSpec, STATUSES, UUID_PATTERN } from "./event.ts";
+import { kind, normalizeTimestamp, quote } from "./timestamp.ts";
+import type { Reason, ReasonCode } from "./validate.ts";
+
+const UUID = new RegExp(UUID_PATTERN);
+const DEVICE_ID = new RegExp(DEVICE_ID_PATTERN, "u");
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * Checks `value`, sent under the name `sentAs`, against the field's rule: the normalized value, or
+ * `undefined` with the reason pushed onto `reasons`.
+ */
+export function checkField(
+  field: FieldSpec,
+  value: unknown,
+  sentAs: string,
+  nowMs: number,
+  reasons: Reason[],
+): unknown {
+  const name = sentAs === field.key ? field.key : `${field.key} (sent as ${sentAs})`;
+  const refuseField = (code: ReasonCode, what: string) => {
+    reasons.push({ field: field.key, code, message: `${name} ${what}` });
+    return undefined;
+  };
+  const rule = field.rule;
+  switch (rule.type) {
+    case "number": {
+      if (typeof value !== "number") {
+        return refuseField("invalid_type", `must be a JSON number: got ${kind(value)}`);
+      }
+      if (!Number.isFinite(value)) return refuseField("invalid_type", "must be a finite number");
+      if (value < rule.min || value > rule.max) {
+        return refuseField(
+          "out_of_range",
+          `must be between ${rule.min} and ${rule.max} ${rule.unit}: got ${value}`,
+        );
+      }
+      return value;
+    }
+    case "status": {
+      if (typeof value !== "string") {
+        return refuseField("invalid_type", `must be a string: got ${kind(value)}`);
+      }
+      if (!(STATUSES as readonly string[]).includes(value)) {
+        return refuseField(
+          "invalid_value",
+          `must be one of ${STATUSES.join(", ")} (exact case): got ${quote(value)}`,
+        );
+      }
+      return value;
+    }
+    case "uuid": {
+      if (typeof value !== "string") {
+        return refuseField("invalid_type", `must be a UUID string: got ${kind(value)}`);
+      }
+      if (!UUID.test(value)) {
+        return refuseField(
+          "invalid_format",
+          `must be a UUID (8-4-4-4-12 hex): got ${quote(value)}`,
+        );
+      }
+      return value;
+    }
+    case "device_id": {
+      if (typeof value !== "string") {
+        return refuseField("invalid_type", `must be a string: got ${kind(value)}`);
+      }
+      // One device, one id: "café" typed precomposed (NFC) or decomposed (NFD) is the same
+      // device, so ids are stored and compared in NFC. ASCII ids (nearly all) are NFC already.
+      const id = NON_ASCII.test(value) ? value.normalize("NFC") : value;
+      if (!DEVICE_ID.test(id)) {
+        return refuseField(
+          "invalid_format",
+          "must be 1-64 letters or digits (any script) or . _ : / - , starting with a letter " +
+            `or digit: got ${quote(value)}`,
+        );
+      }
+      return id;
+    }
+    case "timestamp": {
+      const result = normalizeTimestamp(value, nowMs);
+      if (!result.ok) return refuseField(result.code, result.message);
+      return result.value;
+    }
+  }
+}
