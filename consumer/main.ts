@@ -22,7 +22,7 @@ import {
 } from "@iot/shared/runtime";
 import { loadConsumerConfig } from "./config.ts";
 import { createConsumerMetrics } from "./metrics.ts";
-import { migrate } from "./migrations.ts";
+import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import type { EventStore } from "./event_store.ts";
 import { Pipeline } from "./pipeline.ts";
 import { connectDatabase, PostgresStore } from "./postgres_store.ts";
@@ -95,8 +95,17 @@ export async function main(
   });
 
   const exitCode = Promise.withResolvers<number>();
+  let cancelDeadline = () => {};
   const stop = (code: number) => {
+    if (stopping) return;
     stopping = true;
+    // The deadline starts now, whatever the consumer is doing: a start-up step that hangs (a
+    // migration waiting for a lock, say) must not outlive it. Past it, exit anyway: the
+    // orchestrator would SIGKILL us, and PostgreSQL holds the offsets, so nothing is lost.
+    cancelDeadline = startDeadline(config.shutdownTimeoutS, () => {
+      log.error("graceful shutdown timed out; exiting", { timeoutS: config.shutdownTimeoutS });
+      Deno.exit(code === 0 ? 1 : code);
+    });
     exitCode.resolve(code);
   };
   const removeSignals = onShutdownSignal((signal) => {
@@ -107,7 +116,10 @@ export async function main(
   const stopped = exitCode.promise;
   await retryUntil(() => stopping, stopped, log, "database migration", async () => {
     try {
-      await migrate(sql);
+      const schema = await migrate(sql);
+      log.info(schema === "current" ? "schema is current" : "schema migrated", {
+        version: SCHEMA_VERSION,
+      });
       migrationProblem = undefined;
     } catch (error) {
       migrationProblem = `migration failed: ${error instanceof Error ? error.message : error}`;
@@ -160,12 +172,6 @@ export async function main(
   const code = await exitCode.promise;
   removeSignals();
   stopSummary();
-  // Past the deadline, exit anyway: the orchestrator would SIGKILL us, and PostgreSQL holds the
-  // offsets, so nothing is lost either way.
-  const cancelDeadline = startDeadline(config.shutdownTimeoutS, () => {
-    log.error("graceful shutdown timed out; exiting", { timeoutS: config.shutdownTimeoutS });
-    Deno.exit(code === 0 ? 1 : code);
-  });
   try {
     await source?.stop();
     await sql.end({ timeout: 5 });

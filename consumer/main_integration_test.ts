@@ -1,11 +1,15 @@
 /**
- * The consumer process's start-up contract, without servers: bad settings stop it with a message
- * naming the variable; an unreachable PostgreSQL keeps it alive but not ready.
+ * The consumer process's start-up and stop contract: bad settings stop it with a message
+ * naming the variable; an unreachable PostgreSQL keeps it alive but not ready; a stop is bounded
+ * by SHUTDOWN_TIMEOUT_S from the signal on, whatever start-up step is under way.
  */
 
 import assert from "node:assert/strict";
 import { serviceRunArgs } from "../testing/launch.ts";
+import postgres from "postgres";
+import { MIGRATION_LOCK_KEY } from "./migrations.ts";
 import { ServiceProcess } from "../testing/processes.ts";
+import { freshDatabase, uniqueName } from "../testing/services.ts";
 
 Deno.test({
   name: "consumer exits with code 2 and names every invalid variable and its value",
@@ -54,6 +58,36 @@ Deno.test({
       assert.equal(status.code, 0);
     } finally {
       await consumer.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name: "[integration] SIGTERM during a migration that waits for a lock exits within the deadline",
+  sanitizeResources: false,
+  async fn() {
+    const url = await freshDatabase(uniqueName("consumer_deadline"));
+    // Another replica migrating: it holds the migration lock, so this one waits for it.
+    const other = postgres(url, { max: 1, onnotice: () => {} });
+    await other`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
+    const consumer = new ServiceProcess("consumer/main.ts", {
+      DATABASE_URL: url,
+      KAFKA_BROKERS: "127.0.0.1:1",
+      SHUTDOWN_TIMEOUT_S: "2",
+    });
+    try {
+      await consumer.waitForLog((l) => l.msg === "consumer starting");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const signalled = performance.now();
+      consumer.signal("SIGTERM");
+      const status = await consumer.exited();
+      const seconds = (performance.now() - signalled) / 1000;
+      assert.ok(seconds < 6, `exited ${seconds.toFixed(1)} s after SIGTERM (deadline 2 s)`);
+      assert.equal(status.code, 1, "a stop cut short by the deadline is not a clean exit");
+      assert.ok(consumer.logs.some((l) => l.msg === "graceful shutdown timed out; exiting"));
+    } finally {
+      await consumer.dispose();
+      await other.end();
     }
   },
 });

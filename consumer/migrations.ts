@@ -1,10 +1,14 @@
 /**
  * The consumer's tables, created at start-up. Every statement is idempotent and the whole script
- * runs under one advisory lock, so many replicas may start at once.
+ * runs under one advisory lock, so many replicas may start at once. It runs only when the schema
+ * is not at this version yet: DDL (even `CREATE INDEX IF NOT EXISTS`) locks a table before it
+ * finds there is nothing to do, and would queue the other replicas' writes behind it at every
+ * start.
  *
  * @module
  */
 
+import { createHash } from "node:crypto";
 import type { Sql } from "postgres";
 
 /** Key of the advisory lock that serializes migrations across replicas ("iot-migr" in ASCII). */
@@ -79,13 +83,47 @@ END
 $$;
 `;
 
+/** The schema's version: a digest of {@linkcode MIGRATION_SQL}, stored once it has run. */
+export const SCHEMA_VERSION: string = createHash("sha256").update(MIGRATION_SQL).digest("hex")
+  .slice(0, 16);
+
 /**
- * Creates or completes the schema. Safe to run concurrently from many replicas: a multi-statement
- * simple query runs as one implicit transaction, and the transaction-scoped advisory lock taken
- * first makes the others wait, then find everything in place.
+ * How long a migration waits for a lock before it gives up (and the caller retries later): a
+ * replica that cannot lock a busy table must not hold up the others' writes queued behind it.
  */
-export async function migrate(sql: Sql): Promise<void> {
-  await sql.unsafe(
-    `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY});\n${MIGRATION_SQL}`,
-  ).simple();
+export const MIGRATION_LOCK_TIMEOUT_MS = 10_000;
+
+/**
+ * Creates or completes the schema, unless it is at {@linkcode SCHEMA_VERSION} already (then
+ * nothing is locked). Safe to run concurrently from many replicas: a multi-statement simple query
+ * runs as one implicit transaction, and the transaction-scoped advisory lock taken first makes the
+ * others wait, then find everything in place. Any lock waited for longer than `lockTimeoutMs`
+ * fails the migration with SQLSTATE 55P03.
+ *
+ * @returns Whether the schema was current already or has just been migrated.
+ */
+export async function migrate(
+  sql: Sql,
+  lockTimeoutMs: number = MIGRATION_LOCK_TIMEOUT_MS,
+): Promise<"current" | "migrated"> {
+  if (await isCurrent(sql)) return "current";
+  await sql.unsafe(`
+    SELECT set_config('lock_timeout', '${Math.round(lockTimeoutMs)}ms', true);
+    SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY});
+    ${MIGRATION_SQL}
+    CREATE TABLE IF NOT EXISTS tb_schema_version (
+      version    text PRIMARY KEY,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    );
+    INSERT INTO tb_schema_version (version) VALUES ('${SCHEMA_VERSION}') ON CONFLICT DO NOTHING;
+  `).simple();
+  return "migrated";
+}
+
+async function isCurrent(sql: Sql): Promise<boolean> {
+  const [row] = await sql<{ current: boolean }[]>`
+    SELECT to_regclass('tb_schema_version') IS NOT NULL AS current`;
+  if (!row.current) return false;
+  const found = await sql`SELECT 1 FROM tb_schema_version WHERE version = ${SCHEMA_VERSION}`;
+  return found.length > 0;
 }
