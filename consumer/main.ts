@@ -7,15 +7,15 @@
 
 import { createKafka } from "@iot/shared/kafka";
 import {
-  backoffDelay,
-  CONNECT_BACKOFF,
   createLogger,
   explainKafkaFailure,
   type KafkaSettingFailure,
   loadServiceConfig,
-  type Logger,
   onShutdownSignal,
+  retryUntilStopped,
   runAsProcess,
+  SETTING_RETRY_MS,
+  sleepUnless,
   startDeadline,
   startOpsServer,
   sumOf,
@@ -114,7 +114,7 @@ export async function main(
   });
 
   const stopped = exitCode.promise;
-  await retryUntil(() => stopping, stopped, log, "database migration", async () => {
+  await retryUntilStopped({ what: "database migration", log, stopped }, async () => {
     try {
       const schema = await migrate(sql);
       log.info(schema === "current" ? "schema is current" : "schema migrated", {
@@ -131,11 +131,11 @@ export async function main(
     return kafkaSettingFailure;
   };
   const joinGroup = () =>
-    retryUntil(() => stopping, stopped, log, "kafka connection", async () => {
+    retryUntilStopped({ what: "kafka connection", log, stopped, explain }, async () => {
       // A new client per attempt: it reads the password file again, so a rotated one is used.
       const kafka = createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity);
       source = await startSource(kafka, sourceOptions, handler, log);
-    }, explain);
+    });
   const sourceOptions = {
     topic: config.topic,
     groupId: config.groupId,
@@ -187,47 +187,5 @@ export async function main(
   });
   return code;
 }
-
-/**
- * Retries `action` with capped exponential backoff until it succeeds or `stop()` is true. A
- * failure `explain` recognises as a wrong setting is logged as an error in its words and retried
- * every 30 s: only a person (or a rotated Secret) can fix it, and the process stays up, not ready,
- * instead of crash-looping.
- */
-async function retryUntil(
-  stop: () => boolean,
-  stopped: Promise<unknown>,
-  log: Logger,
-  what: string,
-  action: () => Promise<void>,
-  explain: (error: unknown) => KafkaSettingFailure | undefined = () => undefined,
-): Promise<void> {
-  for (let attempt = 1; !stop(); attempt++) {
-    try {
-      await action();
-      return;
-    } catch (error) {
-      const setting = explain(error);
-      if (setting !== undefined) {
-        log.error(setting.message, { attempt, retryInMs: SETTING_RETRY_MS, error });
-        await sleepUnless(stopped, SETTING_RETRY_MS);
-        continue;
-      }
-      const delay = backoffDelay(CONNECT_BACKOFF, attempt);
-      log.warn(`${what} failed; retrying`, { attempt, retryInMs: delay, error });
-      await sleepUnless(stopped, delay);
-    }
-  }
-}
-
-/** Waits `ms`, or less when `stopped` settles first (a shutdown must not wait out a backoff). */
-async function sleepUnless(stopped: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([stopped, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
-  clearTimeout(timer);
-}
-
-/** How often a failure caused by a setting is retried. */
-const SETTING_RETRY_MS = 30_000;
 
 if (import.meta.main) await runAsProcess(SERVICE, main);

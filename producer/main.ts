@@ -7,13 +7,12 @@
 
 import { createKafka } from "@iot/shared/kafka";
 import {
-  backoffDelay,
-  CONNECT_BACKOFF,
   createLogger,
   explainKafkaFailure,
   type KafkaSettingFailure,
   loadServiceConfig,
   onShutdownSignal,
+  retryUntilStopped,
   runAsProcess,
   startDeadline,
   startOpsServer,
@@ -80,22 +79,15 @@ async function main(): Promise<number> {
     invalidRatio: config.invalidRatio,
     seed: config.seed,
   });
-  for (let attempt = 1; sink === undefined && !stop.stopped; attempt++) {
-    try {
+  await retryUntilStopped(
+    { what: "kafka connection", log, stopped: stop.promise, explain },
+    async () => {
       // A new client per attempt: it reads the password file again, so a rotated one is used.
       const kafka = createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity);
       sink = await connectSink(kafka, config.topic, metrics, stop, log, explain);
       kafkaSettingFailure = undefined;
-    } catch (error) {
-      const setting = explain(error);
-      // A wrong setting is an error in plain words, retried slowly: the process stays up, not
-      // ready, instead of crash-looping.
-      const delay = setting ? 30_000 : backoffDelay(CONNECT_BACKOFF, attempt);
-      if (setting) log.error(setting.message, { attempt, retryInMs: delay, error });
-      else log.warn("kafka connection failed; retrying", { attempt, retryInMs: delay, error });
-      await Promise.race([stop.promise, new Promise((r) => setTimeout(r, delay))]);
-    }
-  }
+    },
+  );
   const started = performance.now();
   let totals: EmitterTotals = { sent: 0, invalid: {} };
   let code = 0;

@@ -21,6 +21,7 @@ export * from "./http.ts";
 export * from "./kafka_security.ts";
 export * from "./log.ts";
 export * from "./metrics.ts";
+export * from "./retry.ts";
 export * from "./service.ts";
 export * from "./service_settings.ts";
 export * from "./settings.ts";
