@@ -35,12 +35,10 @@ export interface ConsumerMetrics {
 
 /** Creates the consumer's metrics in a registry of their own, with the process metrics. */
 export function createConsumerMetrics(): ConsumerMetrics {
-  const registry = new Registry();
-  const close = addProcessMetrics(registry);
-  const registers = [registry];
+  const registers = [new Registry()];
   return {
-    registry,
-    close,
+    registry: registers[0],
+    close: addProcessMetrics(registers[0]),
     consumed: new Counter({
       name: "iot_consumer_events_consumed_total",
       help: "Messages read from Kafka and processed",

@@ -25,12 +25,10 @@ export interface ProducerMetrics {
 
 /** Creates the producer's metrics in a registry of their own, with the process metrics. */
 export function createProducerMetrics(): ProducerMetrics {
-  const registry = new Registry();
-  const close = addProcessMetrics(registry);
-  const registers = [registry];
+  const registers = [new Registry()];
   return {
-    registry,
-    close,
+    registry: registers[0],
+    close: addProcessMetrics(registers[0]),
     sent: new Counter({
       name: "iot_producer_events_sent_total",
       help: "Events acknowledged by Kafka",
