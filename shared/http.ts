@@ -39,20 +39,17 @@ export function startOpsServer(
   registry: MetricsExposition,
   log: Logger,
 ): OpsServer {
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve({ port, hostname: "0.0.0.0", onListen: () => {} }, route);
-  } catch (error) {
-    throw new Error(`Cannot listen on HTTP_PORT ${port}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  const bound = server.addr.port;
+  const servers = listenEverywhere(port, route);
+  const bound = servers[0].addr.port;
   log.info("http server listening", {
     port: bound,
+    addresses: servers.map((server) => server.addr.hostname),
     endpoints: ["/healthz", "/readyz", "/metrics"],
   });
-  return { port: bound, close: () => server.shutdown() };
+  return {
+    port: bound,
+    close: async () => void await Promise.all(servers.map((server) => server.shutdown())),
+  };
 
   async function route(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
@@ -76,5 +73,41 @@ export function startOpsServer(
       default:
         return new Response("not found\n", { status: 404 });
     }
+  }
+}
+
+/**
+ * Serves on every address of the pod, IPv6 and IPv4, so probes work in IPv4-only, IPv6-only and
+ * dual-stack clusters: `::` first (on Linux it takes IPv4 too, unless net.ipv6.bindv6only is
+ * set), then `0.0.0.0` on the same port, which fails with "address in use" exactly when `::`
+ * already covers IPv4. Without IPv6 in the kernel, `0.0.0.0` alone.
+ */
+function listenEverywhere(
+  port: number,
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+): Deno.HttpServer<Deno.NetAddr>[] {
+  const serve = (hostname: string, on: number) =>
+    Deno.serve({ port: on, hostname, onListen: () => {} }, handler);
+  const cannotListen = (error: unknown) =>
+    new Error(`Cannot listen on HTTP_PORT ${port}: ${(error as Error).message}`, { cause: error });
+  let v6: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    v6 = serve("::", port);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.PermissionDenied) {
+      throw cannotListen(error);
+    }
+    try {
+      return [serve("0.0.0.0", port)]; // no IPv6 here
+    } catch (v4Error) {
+      throw cannotListen(v4Error);
+    }
+  }
+  try {
+    return [v6, serve("0.0.0.0", v6.addr.port)];
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) return [v6]; // `::` serves IPv4 as well
+    void v6.shutdown();
+    throw cannotListen(error);
   }
 }
