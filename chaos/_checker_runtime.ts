@@ -12,8 +12,8 @@ import { type Finding, judgeEach, type Problem } from "./_checker_types.ts";
 export interface OffsetTransition {
   /** Partition. */
   partition: number;
-  /** Offset before. */
-  from: string;
+  /** Offset before; `null` when the row was created (a claim). */
+  from: string | null;
   /** Offset after. */
   to: string;
   /** When (ms since the run started). */
@@ -74,6 +74,8 @@ export interface CheckLimits {
 export interface RuntimeInput {
   /** Offsets in tb_kafka_offset by partition. */
   storedOffsets: Readonly<Record<number, string>>;
+  /** The first offset the topic holds, by partition (absent: 0). */
+  logStart?: Readonly<Record<number, string>>;
   /** The topic's end offsets by partition. */
   endOffsets: Readonly<Record<number, string>>;
   /** Offset history, from the audit trigger. */
@@ -90,7 +92,7 @@ export interface RuntimeInput {
   limits: CheckLimits;
 }
 
-const MIN_LIFE_MS = 120_000;
+const MIN_LIFE_MS = 60_000;
 const GROWTH_SLACK = 64 * 1024 * 1024;
 
 /** `offsets-at-end`: every partition's stored offset is its end offset. */
@@ -108,15 +110,22 @@ export function offsetsAtEnd(input: RuntimeInput): Finding {
 
 /** `offsets-only-forward`: no stored offset ever moved back or stood still. */
 export function offsetsOnlyForward(input: RuntimeInput): Finding {
-  return judgeEach(
-    "offsets-only-forward",
-    input.transitions,
-    (t) =>
-      BigInt(t.to) > BigInt(t.from) ? undefined : {
-        message: `partition ${t.partition}: ${t.writer} moved the offset from ${t.from} to ${t.to}`,
+  return judgeEach("offsets-only-forward", input.transitions, (t) => {
+    if (t.from === null) {
+      // A claim creates the row where Kafka first delivered: on the run's fresh topic, the log's
+      // start. A row created further on would skip every message before it.
+      const start = input.logStart?.[t.partition] ?? "0";
+      return BigInt(t.to) <= BigInt(start) ? undefined : {
+        message: `partition ${t.partition}: ${t.writer} created the offset row at ${t.to}, ` +
+          `past the log's start ${start}`,
         atMs: t.atMs,
-      },
-  );
+      };
+    }
+    return BigInt(t.to) > BigInt(t.from) ? undefined : {
+      message: `partition ${t.partition}: ${t.writer} moved the offset from ${t.from} to ${t.to}`,
+      atMs: t.atMs,
+    };
+  });
 }
 
 /** `drained`: the final drain finished within its bound. */

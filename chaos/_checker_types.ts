@@ -50,6 +50,12 @@ export interface CheckInput extends RuntimeInput {
   rows: readonly StoredRow[];
   /** Every row of the reject table for the topic. */
   rejects: readonly StoredReject[];
+  /**
+   * Invariants this run gives nothing to judge, by design (no faults: nothing to recover from).
+   * Reported as not applicable. Any other invariant that checked nothing fails: a check that saw
+   * nothing proves nothing.
+   */
+  notApplicable?: readonly Invariant[];
 }
 
 /** The invariants, in report order. */
@@ -63,7 +69,8 @@ export const INVARIANTS = {
   "no-extra-rows": "no row or reject that no message explains",
   "payload-kept": "each reject keeps the message bytes exactly",
   "offsets-at-end": "stored offsets equal the topic's end offsets",
-  "offsets-only-forward": "offsets only move forward: no write by a member that lost the partition",
+  "offsets-only-forward":
+    "offsets only move forward, from the log's start: no write by a member that lost the partition",
   "drained": "everything was processed within the drain bound after healing",
   "recovered": "every fault was recovered from within the bound",
   "no-crash-loop": "no crash loop, no unexpected exit after healing",
@@ -122,8 +129,10 @@ export function judgeEach<T>(
 export interface Verdict {
   /** Name. */
   invariant: Invariant;
-  /** Whether it held. */
+  /** Whether it held (a not-applicable invariant holds). */
   ok: boolean;
+  /** False when the run gave it nothing to judge by design (`CheckInput.notApplicable`). */
+  applicable: boolean;
   /** How many things were checked. */
   checked: number;
   /** How many failed. */

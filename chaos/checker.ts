@@ -70,7 +70,16 @@ export function check(input: CheckInput): CheckResult {
     "memory-stable": memoryStable(input),
   };
   const order = Object.keys(INVARIANTS) as Invariant[];
-  const verdicts = order.map((invariant) => verdict(invariant, findings[invariant]));
+  const notApplicable = new Set(input.notApplicable ?? []);
+  for (const invariant of order) {
+    const finding = findings[invariant];
+    if (finding.checked === 0 && !notApplicable.has(invariant)) {
+      finding.violations.push({ invariant, message: "checked nothing: no evidence either way" });
+    }
+  }
+  const verdicts = order.map((invariant) =>
+    verdict(invariant, findings[invariant], !notApplicable.has(invariant))
+  );
   const violations = order.flatMap((invariant) => findings[invariant].violations);
   const tally = (t: Violation["tally"]) => violations.filter((v) => v.tally === t).length;
   return {
@@ -93,10 +102,15 @@ export function check(input: CheckInput): CheckResult {
   };
 }
 
-function verdict(invariant: Invariant, { checked, violations }: Finding): Verdict {
+function verdict(
+  invariant: Invariant,
+  { checked, violations }: Finding,
+  applicable: boolean,
+): Verdict {
   return {
     invariant,
     ok: violations.length === 0,
+    applicable,
     checked,
     violations: violations.length,
     examples: violations.slice(0, 5).map((v) => v.message),

@@ -298,6 +298,23 @@ Deno.test("check() fails each invariant on the history of the bug it guards agai
     ["a crash after healing", (s) => {
       s.exits = [{ member: "c2.1", atMs: 11_000, code: 1, expected: false }];
     }, ["no-crash-loop"]],
+    [
+      "an extra reason on a reject (reasons match exactly, not as a subset)",
+      (s) => {
+        s.rejects[0] = { ...s.rejects[0], codes: [...s.rejects[0].codes, "invalid_type"] };
+      },
+      ["invalid-rejected-once"],
+      { misRejected: 1 },
+    ],
+    ["an offset row created past the log's start (a claim that skips)", (s) => {
+      s.transitions.unshift({ partition: 1, from: null, to: "1", atMs: 50, writer: "chaos-c2.1" });
+    }, ["offsets-only-forward"]],
+    ["a check that saw nothing (no fault was recovered from, none declared absent)", (s) => {
+      s.faults = [];
+    }, ["recovered"]],
+    ["memory above the bound", (s) => {
+      s.limits = { ...s.limits, memoryMaxBytes: 100e6 };
+    }, ["memory-stable"]],
     ["memory growing", (s) => {
       s.memory = [{
         member: "c2.1",
@@ -371,5 +388,25 @@ Deno.test("check() ignores a short life and warm-up when judging memory", () => 
   s.memory = [{ member: "c1.1", samples: [[0, 50e6], [10_000, 200e6], [20_000, 300e6]] }];
   assert.deepEqual(failed(check(s)), []);
   s.memory = [{ member: "c1.1", samples: [[0, 600e6]] }];
+  assert.deepEqual(failed(check(s)), ["memory-stable"]);
+});
+
+Deno.test("check() accepts a claim at the log's start and reports a declared empty check as n/a", () => {
+  const s = scenario();
+  s.transitions.unshift({ partition: 1, from: null, to: "0", atMs: 50, writer: "chaos-c2.1" });
+  s.faults = [];
+  s.notApplicable = ["recovered"];
+  const result = check(s);
+  assert.deepEqual(failed(result), [], JSON.stringify(result.violations, null, 1));
+  const recovered = result.verdicts.find((v) => v.invariant === "recovered")!;
+  assert.deepEqual([recovered.ok, recovered.applicable, recovered.checked], [true, false, 0]);
+});
+
+Deno.test("check() judges memory growth on a one-minute life (short runs too)", () => {
+  const s = scenario();
+  s.memory = [{
+    member: "c2.1",
+    samples: Array.from({ length: 31 }, (_, i) => [i * 2000, 100e6 + i * 6e6] as [number, number]),
+  }];
   assert.deepEqual(failed(check(s)), ["memory-stable"]);
 });

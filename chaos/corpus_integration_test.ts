@@ -98,6 +98,8 @@ Deno.test({
         faults: [],
         exits: [],
         memory: [],
+        // One consumer, no faults, no memory samples: nothing to recover from or to measure.
+        notApplicable: ["recovered", "memory-stable"],
         drain: { ok: true, healedAtMs: Infinity, tookMs: 0 },
         limits: {
           recoveryMs: 0,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parse } from "yaml";
 import type { CheckInput, ExitRecord, FaultRecord } from "./checker.ts";
 import { type FaultContext, inject, planFaults, type PlannedFault } from "./faults.ts";
 import { PARTITIONS, type Run, SESSION_TIMEOUT_MS } from "./harness.ts";
@@ -232,16 +233,39 @@ export async function readBack(
     storedOffsets: stored,
     endOffsets: end,
     transitions: db.transitions.filter((t) => t.writer !== stack.HARNESS_APP),
+    logStart: logStartOf(log),
+    notApplicable: faults.length === 0 ? ["recovered"] : [],
     faults,
     exits: group.exits,
     memory: group.everyone().flatMap((m) => m.memory),
     drain,
     limits: {
       recoveryMs: 120_000,
-      memoryMaxBytes: 512 * 1048576, // the consumer's memory limit in charts/values.yaml
+      // A pod above its memory request is the first evicted when the node runs short.
+      memoryMaxBytes: consumerMemoryRequest(),
       memoryGrowthRatio: 1.5,
       crashLoopExits: 3,
       crashLoopWindowMs: 60_000,
     },
   };
+}
+
+/** The first offset of each partition in the log read back (a partition without one starts at 0). */
+function logStartOf(log: readonly { partition: number; offset: string }[]): Record<number, string> {
+  const start: Record<number, string> = {};
+  for (const m of log) {
+    if (start[m.partition] === undefined || BigInt(m.offset) < BigInt(start[m.partition])) {
+      start[m.partition] = m.offset;
+    }
+  }
+  return start;
+}
+
+/** The consumer's memory request in charts/values.yaml, in bytes: one source for the bound. */
+function consumerMemoryRequest(): number {
+  const values = parse(Deno.readTextFileSync(`${stack.ROOT}/charts/values.yaml`));
+  const text = String(values.consumer.resources.requests.memory);
+  const match = /^(\d+)(Mi|Gi)$/.exec(text);
+  if (match === null) throw new Error(`consumer.resources.requests.memory: cannot read ${text}`);
+  return Number(match[1]) * (match[2] === "Gi" ? 1024 ** 3 : 1024 ** 2);
 }

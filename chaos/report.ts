@@ -175,7 +175,7 @@ export function markdown(r: Report): string {
     "|---|---|---|---|---|",
     ...r.verdicts.map((v) =>
       `| ${v.invariant}: ${INVARIANTS[v.invariant]} | ${
-        v.ok ? "yes" : "**NO**"
+        v.applicable === false ? "n/a" : v.ok ? "yes" : "**NO**"
       } | ${v.checked} | ${v.violations} | ` +
       `${v.examples.slice(0, 2).map((e) => e.replaceAll("|", "\\|").slice(0, 140)).join("; ")} |`
     ),

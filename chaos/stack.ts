@@ -108,14 +108,15 @@ export function harnessSql(url: string): postgres.Sql {
 }
 
 /**
- * Creates the consumer's tables (its own migration) and an audit trigger that records every move
- * of a stored offset with the writer's application_name: the history the fence is judged on.
+ * Creates the consumer's tables (its own migration) and audit triggers that record every creation
+ * and every move of a stored offset with the writer's application_name: the history the fence and
+ * the claims are judged on.
  */
 export async function prepareDatabase(sql: postgres.Sql): Promise<void> {
   await migrate(sql);
   await sql.unsafe(`
     CREATE TABLE IF NOT EXISTS chaos_offset_audit (
-      id bigserial PRIMARY KEY, partition integer NOT NULL, old_offset bigint NOT NULL,
+      id bigserial PRIMARY KEY, partition integer NOT NULL, old_offset bigint,
       new_offset bigint NOT NULL, writer text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
     CREATE OR REPLACE FUNCTION chaos_audit_offset() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -126,6 +127,10 @@ export async function prepareDatabase(sql: postgres.Sql): Promise<void> {
     DROP TRIGGER IF EXISTS chaos_audit_offset ON tb_kafka_offset;
     CREATE TRIGGER chaos_audit_offset AFTER UPDATE ON tb_kafka_offset FOR EACH ROW
       WHEN (OLD.next_offset IS DISTINCT FROM NEW.next_offset) EXECUTE FUNCTION chaos_audit_offset();
+    -- Claims too: a row created past the log's start would skip what comes before it.
+    DROP TRIGGER IF EXISTS chaos_audit_offset_claim ON tb_kafka_offset;
+    CREATE TRIGGER chaos_audit_offset_claim AFTER INSERT ON tb_kafka_offset FOR EACH ROW
+      EXECUTE FUNCTION chaos_audit_offset();
   `).simple();
 }
 
@@ -154,7 +159,7 @@ export async function readDatabase(sql: postgres.Sql, topic: string, startedAt: 
       encode(sha256(payload), 'hex') AS digest
     FROM tb_sensor_evento_rejeitado WHERE topico = ${topic}`;
   const audit = await sql<
-    { partition: number; old: string; new: string; at: Date; writer: string }[]
+    { partition: number; old: string | null; new: string; at: Date; writer: string }[]
   >`
     SELECT partition, old_offset::text AS old, new_offset::text AS new, at, writer
     FROM chaos_offset_audit ORDER BY id`;
