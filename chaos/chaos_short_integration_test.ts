@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { ROOT } from "../scripts/repo.ts";
+import { FAULT_KINDS } from "./faults.ts";
 import type { Report } from "./report.ts";
 
 const SEED = Deno.env.get("CHAOS_SEED") ?? "1";
@@ -75,7 +76,11 @@ Deno.test({
       }`,
     );
     assert.equal(run.code, 0);
-    assert.equal(Object.keys(f.faultsByKind).length, 9, "every fault kind was injected");
+    assert.equal(
+      Object.keys(f.faultsByKind).length,
+      FAULT_KINDS.length,
+      "every fault kind was injected",
+    );
     assert.equal(f.lost + f.duplicated + f.misRejected + f.wrongValues, 0);
     assert.ok(f.expectedRejects > 0 && f.expectedRows > 1000, JSON.stringify(f));
   },

@@ -20,6 +20,7 @@ export const FAULT_KINDS = [
   "postgres-crash",
   "pg-terminate",
   "offset-reset",
+  "kafka-offsets-latest",
   "pg-connection-drop",
   "pg-latency",
 ] as const;
@@ -50,6 +51,7 @@ const OVERHEAD_MS: Record<FaultKind, number> = {
   "postgres-crash": 3000,
   "pg-terminate": 500,
   "offset-reset": 15_000,
+  "kafka-offsets-latest": 15_000,
   "pg-connection-drop": 500,
   "pg-latency": 500,
 };
@@ -78,6 +80,7 @@ export function planFaults(
       "postgres-crash": () => rng.int(500, 6000),
       "pg-terminate": () => rng.int(2000, 5000),
       "offset-reset": () => 0,
+      "kafka-offsets-latest": () => 0,
       "pg-connection-drop": () => 3000,
       "pg-latency": () => rng.int(5000, 12_000),
     };
@@ -183,25 +186,23 @@ export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string
     case "offset-reset": {
       // Kafka only resets the offsets of an empty group; the stored offsets are the truth, so
       // both go back to the start and everything is replayed.
-      const all = [...ctx.members, ctx.joiner].filter((m) => m.running);
-      const wanted = ctx.members.filter((m) => m.wanted);
-      await Promise.all(all.map((m) => m.stop()));
-      const admin = ctx.kafka.admin();
-      await admin.connect();
-      try {
-        await retry(
-          () => admin.resetOffsets({ groupId: ctx.group, topic: ctx.topic, earliest: true }),
-          60_000,
-        );
-      } finally {
-        await admin.disconnect();
-      }
+      const wanted = await stopGroup(ctx);
+      await resetKafkaOffsets(ctx, true);
       await retry(
         () =>
           ctx
             .sql`UPDATE tb_kafka_offset SET next_offset = 0 WHERE group_id = ${ctx.group} AND topic = ${ctx.topic}`,
         60_000,
       );
+      for (const m of wanted) m.start();
+      return "group";
+    }
+    case "kafka-offsets-latest": {
+      // Kafka's committed offsets jump to the end (a reset by an operator, a tool, a lost
+      // __consumer_offsets) while PostgreSQL keeps its own: the consumer must go back to those,
+      // or everything in between is skipped.
+      const wanted = await stopGroup(ctx);
+      await resetKafkaOffsets(ctx, false);
       for (const m of wanted) m.start();
       return "group";
     }
@@ -219,6 +220,27 @@ export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string
       ctx.proxy.setLatency(0);
       return `${f.param} ms`;
     }
+  }
+}
+
+/** Stops every running member (Kafka resets only an empty group's offsets); returns whom to restart. */
+async function stopGroup(ctx: FaultContext): Promise<Member[]> {
+  const wanted = ctx.members.filter((m) => m.wanted);
+  await Promise.all([...ctx.members, ctx.joiner].filter((m) => m.running).map((m) => m.stop()));
+  return wanted;
+}
+
+/** Moves the group's committed offsets in Kafka to the start or the end of every partition. */
+async function resetKafkaOffsets(ctx: FaultContext, earliest: boolean): Promise<void> {
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  try {
+    await retry(
+      () => admin.resetOffsets({ groupId: ctx.group, topic: ctx.topic, earliest }),
+      60_000,
+    );
+  } finally {
+    await admin.disconnect();
   }
 }
 

@@ -190,6 +190,7 @@ export async function healAndDrain(
   note("healed everything; draining", {
     events: production.ledger.entries.length,
     producerRetries: production.sender.failures,
+    batchesByCodec: production.sender.batchesByCodec,
   });
   const ok = await monitor.drained(300_000);
   const tookMs = clock() - healedAtMs;

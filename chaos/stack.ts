@@ -11,6 +11,7 @@
 import type { Kafka } from "kafkajs";
 import postgres from "postgres";
 import { migrate } from "../consumer/migrations.ts";
+import { registerKafkaCodecs } from "../shared/kafka.ts";
 import { ROOT } from "../scripts/repo.ts";
 import { endOffsets, kafkaFor } from "../scripts/services/admin.ts";
 import { LocalStack } from "../scripts/services/stack.ts";
@@ -83,11 +84,17 @@ export async function assertOwnServers(stack: LocalStack): Promise<void> {
 /** Header carrying the ledger's sequence number on every message. */
 export const SEQ_HEADER = "chaos-seq";
 
+const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
+
 /** The harness's own PostgreSQL application_name (its offset resets are not consumer writes). */
 export const HARNESS_APP = "chaos-harness";
 
-/** A kafkajs client for the chaos broker that keeps quiet (faults make it noisy on purpose). */
+/**
+ * A kafkajs client for the chaos broker that keeps quiet (faults make it noisy on purpose), with
+ * every compression codec registered: the sender rotates through them.
+ */
 export function kafkaClient(brokers: string, clientId: string): Kafka {
+  registerKafkaCodecs(QUIET);
   return kafkaFor(brokers, {
     clientId,
     connectionTimeout: 3000,

@@ -8,7 +8,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { Kafka, Producer } from "kafkajs";
+import { CompressionTypes, type Kafka, type Producer } from "kafkajs";
 import { CORPUS, type CorpusClass, randomReading } from "./corpus.ts";
 import { utf8 } from "./_corpus_kit.ts";
 import { accepted, digestOf, type Ledger, type LedgerEntry, type Reading } from "./ledger.ts";
@@ -216,6 +216,15 @@ export class Workload {
   }
 }
 
+/** The codecs batches are sent with, in turn (registered with kafkajs by `registerKafkaCodecs`). */
+const CODECS: readonly [string, CompressionTypes][] = [
+  ["none", CompressionTypes.None],
+  ["gzip", CompressionTypes.GZIP],
+  ["snappy", CompressionTypes.Snappy],
+  ["lz4", CompressionTypes.LZ4],
+  ["zstd", CompressionTypes.ZSTD],
+];
+
 /** Gets messages into Kafka in order per partition, retrying through outages. */
 export class Sender {
   readonly #queue: Outgoing[] = [];
@@ -224,6 +233,9 @@ export class Sender {
   #done: Promise<void> | undefined;
   /** Failed send attempts (each retried). */
   failures = 0;
+  /** Batches Kafka acknowledged, by compression codec. */
+  readonly batchesByCodec: Record<string, number> = {};
+  #sends = 0;
 
   constructor(
     readonly kafka: Kafka,
@@ -264,12 +276,15 @@ export class Sender {
       // The oldest messages of one partition: order within a partition is never changed.
       const partition = this.#queue[0].partition;
       const batch = this.#queue.filter((m) => m.partition === partition).slice(0, 300);
+      // Every codec Kafka has, in turn: the consumer must read batches from any producer.
+      const codec = CODECS[this.#sends % CODECS.length];
       try {
         this.#producer ??= await this.#connect();
         await withTimeout(
           this.#producer.send({
             topic: this.topic,
             acks: -1,
+            compression: codec[1],
             messages: batch.map((m) => ({
               partition,
               key: m.entry.key,
@@ -280,6 +295,8 @@ export class Sender {
           15_000,
         );
         for (const m of batch) this.ledger.acked.add(m.entry.seq);
+        this.#sends++;
+        this.batchesByCodec[codec[0]] = (this.batchesByCodec[codec[0]] ?? 0) + 1;
         const sent = new Set(batch);
         const rest = this.#queue.filter((m) => !sent.has(m));
         this.#queue.length = 0;

@@ -71,9 +71,12 @@ function routeRuntimeWarnings(log: Logger): void {
  * table is process-wide; registering again only changes the logger.
  *
  * A batch that fails to decompress is logged here, at once: kafkajs logs the failed fetch only
- * at debug level while it retries it.
+ * at debug level while it retries it. `createKafka` calls it; a plain kafkajs client (the chaos
+ * harness's producer) calls it to send compressed batches.
+ *
+ * @param log Where a batch that cannot be decompressed is reported.
  */
-function registerKafkaCodecs(log: Logger): void {
+export function registerKafkaCodecs(log: Logger): void {
   const table = CompressionCodecs as Record<number, () => unknown>;
   for (const [name, id] of Object.entries(KAFKA_CODEC_IDS)) {
     const codec = kafkaCodec(name as KafkaCodecName);
