@@ -68,7 +68,8 @@ export class DatabaseState {
   readonly #now: () => number;
   #condition: DatabaseCondition = "ok";
   #problem: string | undefined;
-  #since = 0;
+  /** The named condition seen since the last success, and since when: other errors may follow. */
+  #named: { condition: DatabaseCondition; since: number } | undefined;
   #loggedAt = 0;
 
   /**
@@ -95,11 +96,13 @@ export class DatabaseState {
 
   /** An operation succeeded. */
   succeeded(): void {
-    if (this.#condition === "disk_full" || this.#condition === "read_only") {
+    if (this.#named !== undefined) {
+      // Also when the last failures were others: lifting the condition often drops connections.
       this.#log.info("database accepts writes again", {
-        was: this.#condition,
-        forMs: this.#now() - this.#since,
+        was: this.#named.condition,
+        forMs: this.#now() - this.#named.since,
       });
+      this.#named = undefined;
     }
     this.#problem = undefined;
     this.#set("ok");
@@ -113,14 +116,16 @@ export class DatabaseState {
     const condition = conditionOf(error);
     this.#problem = describeDatabaseError(error);
     const changed = condition !== this.#condition;
-    if (changed) this.#since = this.#now();
     this.#set(condition);
     if (condition === "failing") return false;
+    if (this.#named?.condition !== condition) {
+      this.#named = { condition, since: this.#now() };
+    }
     if (changed || this.#now() - this.#loggedAt >= CONDITION_LOG_INTERVAL_MS) {
       this.#loggedAt = this.#now();
       this.#log.error(`database ${condition.replace("_", "-")}; retrying until it passes`, {
         sqlstate: (error as { code?: string }).code,
-        forMs: this.#now() - this.#since,
+        forMs: this.#now() - this.#named.since,
         problem: this.#problem,
       });
     }
