@@ -7,6 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { CONSUMER_SETTINGS } from "../consumer/config.ts";
 import type { LedgerEntry } from "./ledger.ts";
 import { COLUMNS, coord, entryOf, type Expected, readingOf, sentAs } from "./_checker_expect.ts";
 import { type CheckInput, type Finding, judgeEach, type Problem } from "./_checker_types.ts";
@@ -15,6 +16,12 @@ import { type CheckInput, type Finding, judgeEach, type Problem } from "./_check
 const at = (e?: LedgerEntry) => ({ atMs: e?.sentAt, class: e?.class });
 
 const EMPTY_DIGEST = createHash("sha256").update(new Uint8Array()).digest("hex");
+
+/**
+ * The bound the suite's consumers cut rejects to: the default, since members.ts passes them no
+ * REJECT_MAX_STORED_BYTES.
+ */
+export const REJECT_BOUND: number = CONSUMER_SETTINGS.REJECT_MAX_STORED_BYTES.default;
 
 /** `kafka-kept-acked`: every seq Kafka acknowledged is in the topic. */
 export function kafkaKeptAcked(input: CheckInput): Finding {
@@ -99,14 +106,29 @@ export function invalidRejectedOnce(input: CheckInput, expected: Expected): Find
   );
 }
 
-/** `payload-kept`: every reject that is there keeps the message's bytes. */
+/**
+ * `payload-kept`: every reject that is there keeps the message's bytes, or, past
+ * {@linkcode REJECT_BOUND}, that many of them with the whole message's length and SHA-256. (That
+ * the first bytes are the message's own is not checked: the checker keeps digests, not bytes.)
+ */
 export function payloadKept(input: CheckInput, expected: Expected): Finding {
   const rejectsAt = rejectsByCoord(input);
   const present = [...expected.rejects].filter(([key]) => rejectsAt.has(key));
   return judgeEach("payload-kept", present, ([key, want]) => {
     const sent = want.m.digest === "null" ? EMPTY_DIGEST : want.m.digest;
-    if (rejectsAt.get(key)!.digest === sent) return undefined;
-    return { message: `${key} (${want.e.class}): payload bytes differ`, ...at(want.e) };
+    const got = rejectsAt.get(key)!;
+    const problem = got.digest !== sent
+      ? "payload bytes differ"
+      : got.bytes !== want.e.size
+      ? `length ${got.bytes} recorded, ${want.e.size} sent`
+      : got.stored.bytes !== Math.min(got.bytes, REJECT_BOUND)
+      ? `${got.stored.bytes} bytes stored of ${got.bytes} (bound ${REJECT_BOUND})`
+      : got.stored.bytes === got.bytes && got.stored.digest !== got.digest
+      ? "stored bytes differ from the recorded hash"
+      : undefined;
+    return problem === undefined
+      ? undefined
+      : { message: `${key} (${want.e.class}): ${problem}`, ...at(want.e) };
   });
 }
 

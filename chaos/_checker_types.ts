@@ -32,8 +32,15 @@ export interface StoredReject {
   offset: string;
   /** Reason codes in stored order. */
   codes: string[];
-  /** SHA-256 of the stored payload (`"null"` never: a tombstone is stored as empty bytes). */
+  /**
+   * SHA-256 of the whole payload as the row records it (`payload_sha256`; for rows without it, of
+   * the stored bytes). `"null"` never: a tombstone is stored as empty bytes.
+   */
   digest: string;
+  /** Length of the whole payload as the row records it (`payload_bytes`, else the stored one). */
+  bytes: number;
+  /** What `payload` holds: the whole payload, or its first bytes when over the bound. */
+  stored: { bytes: number; digest: string };
 }
 
 /** Everything the checker looks at. */
@@ -67,7 +74,8 @@ export const INVARIANTS = {
   "invalid-rejected-once": "every invalid event is in the reject table once, with its reasons",
   "no-valid-rejected": "no valid event (nor re-send) is in the reject table",
   "no-extra-rows": "no row or reject that no message explains",
-  "payload-kept": "each reject keeps the message bytes exactly",
+  "payload-kept":
+    "each reject keeps the message bytes exactly, or its first bytes past the bound with its length and hash",
   "offsets-at-end": "stored offsets equal the topic's end offsets",
   "offsets-only-forward":
     "offsets only move forward, from the log's start: no write by a member that lost the partition",

@@ -22,9 +22,21 @@ import {
   type Reading,
   rejected,
 } from "./ledger.ts";
+import { REJECT_BOUND } from "./_checker_events.ts";
 
 const TOPIC = "chaos_test";
 const enc = new TextEncoder();
+
+/** What the consumer stores of a refused value: whole, or its first bytes past the bound. */
+function kept(value: string): Pick<StoredReject, "digest" | "bytes" | "stored"> {
+  const bytes = enc.encode(value);
+  const head = bytes.subarray(0, REJECT_BOUND);
+  return {
+    digest: digestOf(bytes),
+    bytes: bytes.byteLength,
+    stored: { bytes: head.byteLength, digest: digestOf(head) },
+  };
+}
 
 function reading(n: number, overrides: Partial<Reading> = {}): Reading {
   return {
@@ -85,6 +97,13 @@ function scenario(): Scenario {
     { partition: 0, value: JSON.stringify(twin), expect: accepted(twin) },
     { partition: 2, value: JSON.stringify(far), expect: accepted(far) },
     { partition: 1, value: JSON.stringify(farTwin), expect: accepted(farTwin) },
+    // Past the bound: stored as its first bytes with the whole one's length and hash.
+    {
+      partition: 4,
+      value: "x".repeat(REJECT_BOUND + 10),
+      expect: rejected("payload_too_large"),
+      cls: "far-over-size-limit",
+    },
   ];
   const next: Record<number, number> = {};
   const ledger: LedgerEntry[] = [];
@@ -107,7 +126,12 @@ function scenario(): Scenario {
     next[p.partition] = Number(offset) + 1;
     log.push({ partition: p.partition, offset, seq, digest });
     if (p.expect.outcome === "rejected") {
-      rejects.push({ partition: p.partition, offset, codes: [...p.expect.codes], digest });
+      rejects.push({
+        partition: p.partition,
+        offset,
+        codes: [...p.expect.codes],
+        ...kept(p.value),
+      });
       return;
     }
     const id = p.expect.row.id ?? derivedId(TOPIC, p.partition, offset);
@@ -116,7 +140,12 @@ function scenario(): Scenario {
     else if (
       stored.temperatura !== p.expect.row.temperatura || stored.bateria !== p.expect.row.bateria
     ) {
-      rejects.push({ partition: p.partition, offset, codes: ["duplicate_id_conflict"], digest });
+      rejects.push({
+        partition: p.partition,
+        offset,
+        codes: ["duplicate_id_conflict"],
+        ...kept(p.value),
+      });
     }
   });
   const end = Object.fromEntries(Object.entries(next).map(([p, o]) => [p, String(o)]));
@@ -168,7 +197,8 @@ Deno.test("check() passes the history of a correct pipeline", () => {
   const result = check(scenario());
   assert.deepEqual(failed(result), [], JSON.stringify(result.violations, null, 1));
   assert.equal(result.figures.expectedRows, 4); // ids: a (with its re-send and twin), b, legacy, far
-  assert.equal(result.figures.expectedRejects, 3); // not json, same-partition twin, far twin
+  // not json, same-partition twin, far twin, far over the size limit
+  assert.equal(result.figures.expectedRejects, 4);
   assert.equal(result.figures.lost + result.figures.duplicated + result.figures.misRejected, 0);
 });
 
@@ -233,7 +263,7 @@ Deno.test("check() fails each invariant on the history of the bug it guards agai
           partition: 1,
           offset: "0",
           codes: ["database_refused"],
-          digest: s.log[1].digest,
+          ...kept(s.planned[1].value),
         });
       },
       ["no-valid-rejected"],
@@ -246,7 +276,7 @@ Deno.test("check() fails each invariant on the history of the bug it guards agai
           partition: 0,
           offset: "2",
           codes: ["duplicate_id_conflict"],
-          digest: s.log[4].digest,
+          ...kept(s.planned[4].value),
         });
       },
       ["no-valid-rejected"],
@@ -261,10 +291,16 @@ Deno.test("check() fails each invariant on the history of the bug it guards agai
       { duplicated: 1 },
     ],
     ["a reject no message explains", (s) => {
-      s.rejects.push({ partition: 5, offset: "0", codes: ["not_json"], digest: "x" });
+      s.rejects.push({ partition: 5, offset: "0", codes: ["not_json"], ...kept("x") });
     }, ["no-extra-rows"]],
     ["payload bytes changed", (s) => {
-      s.rejects[0] = { ...s.rejects[0], digest: digestOf(enc.encode("not jsoN")) };
+      s.rejects[0] = { ...s.rejects[0], ...kept("not jsoN") };
+    }, ["payload-kept"]],
+    ["payload stored whole, with another hash recorded", (s) => {
+      s.rejects[0] = { ...s.rejects[0], stored: kept("not jsoN").stored };
+    }, ["payload-kept"]],
+    ["payload cut below the bound", (s) => {
+      s.rejects[0] = { ...s.rejects[0], stored: kept("not").stored };
     }, ["payload-kept"]],
     ["offsets short of the end", (s) => {
       s.storedOffsets = { ...s.storedOffsets, 1: "2" };
@@ -349,7 +385,7 @@ Deno.test("check() lets either reading of an id win across partitions, but only 
       partition: 2,
       offset: "0",
       codes: ["duplicate_id_conflict"],
-      digest: s.log[6].digest,
+      ...kept(s.planned[6].value),
     });
     assert.deepEqual(failed(check(s)), []);
   });
@@ -359,7 +395,7 @@ Deno.test("check() lets either reading of an id win across partitions, but only 
       partition: 2,
       offset: "0",
       codes: ["duplicate_id_conflict"],
-      digest: s.log[6].digest,
+      ...kept(s.planned[6].value),
     });
     assert.deepEqual(failed(check(s)), ["no-valid-rejected"]);
   });
@@ -374,7 +410,7 @@ Deno.test("check() keeps the first reading of an id within a partition", () => {
     partition: 0,
     offset: "0",
     codes: ["duplicate_id_conflict"],
-    digest: s.log[0].digest,
+    ...kept(s.planned[0].value),
   });
   assert.deepEqual(failed(check(s)), [
     "values-correct",

@@ -163,7 +163,10 @@ export async function readDatabase(sql: postgres.Sql, topic: string, startedAt: 
   const rejects = await sql<StoredReject[]>`
     SELECT particao AS partition, offset_kafka::text AS offset,
       ARRAY(SELECT jsonb_array_elements(motivos) ->> 'code') AS codes,
-      encode(sha256(payload), 'hex') AS digest
+      encode(coalesce(payload_sha256, sha256(payload)), 'hex') AS digest,
+      coalesce(payload_bytes, octet_length(payload)) AS bytes,
+      json_build_object('bytes', octet_length(payload), 'digest', encode(sha256(payload), 'hex'))
+        AS stored
     FROM tb_sensor_evento_rejeitado WHERE topico = ${topic}`;
   const audit = await sql<
     { partition: number; old: string | null; new: string; at: Date; writer: string }[]

@@ -81,6 +81,22 @@ export const CONSUMER_SETTINGS = {
     max: 64,
     description: "Partitions processed at once.",
   },
+  REJECT_MAX_STORED_BYTES: {
+    type: "integer",
+    default: 65_536,
+    min: 1024,
+    max: 16_777_216,
+    description: "Most bytes kept of a refused message's value and of its key; beyond it, the " +
+      "first bytes are kept with the whole length and SHA-256.",
+  },
+  REJECT_RETENTION_DAYS: {
+    type: "integer",
+    default: 30,
+    min: 0,
+    max: 36_500,
+    description: "Refused messages older than this many days are deleted (0: kept forever). " +
+      "Readings are never deleted by the consumer.",
+  },
 } as const satisfies SettingsTable;
 
 /** Every setting of the consumer, resolved. */
@@ -102,6 +118,10 @@ export interface ConsumerConfig extends ServiceSettings {
   alertRule: AlertRule;
   /** `CONSUMER_CONCURRENCY`: partitions processed at once. */
   concurrency: number;
+  /** `REJECT_MAX_STORED_BYTES`: most bytes of a refused value (and key) stored whole. */
+  rejectMaxStoredBytes: number;
+  /** `REJECT_RETENTION_DAYS`: age past which rejects are deleted; 0 keeps them forever. */
+  rejectRetentionDays: number;
 }
 
 /**
@@ -125,6 +145,8 @@ export function loadConsumerConfig(
     databasePoolSize: own.DATABASE_POOL_SIZE,
     alertRule: { temperatureMax: own.ALERT_TEMPERATURE_MAX, batteryMin: own.ALERT_BATTERY_MIN },
     concurrency: own.CONSUMER_CONCURRENCY,
+    rejectMaxStoredBytes: own.REJECT_MAX_STORED_BYTES,
+    rejectRetentionDays: own.REJECT_RETENTION_DAYS,
   };
   if (own.DATABASE_CA_FILE !== undefined) {
     config.databaseCaFile = own.DATABASE_CA_FILE;

@@ -21,11 +21,13 @@ import {
   sumOf,
 } from "@iot/shared/runtime";
 import { loadConsumerConfig } from "./config.ts";
+import { describeDatabaseError } from "./database_state.ts";
 import { createConsumerMetrics } from "./metrics.ts";
 import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import type { EventStore } from "./event_store.ts";
 import { Pipeline } from "./pipeline.ts";
 import { connectDatabase, PostgresStore } from "./postgres_store.ts";
+import { startRetention } from "./retention.ts";
 import { type Source, startSource } from "./source.ts";
 import { startSummary } from "./summary.ts";
 
@@ -59,6 +61,7 @@ export async function main(
     store: wrapStore(new PostgresStore(sql)),
     groupId: config.groupId,
     alertRule: config.alertRule,
+    rejectMaxStoredBytes: config.rejectMaxStoredBytes,
     metrics,
     log,
   });
@@ -122,7 +125,7 @@ export async function main(
       });
       migrationProblem = undefined;
     } catch (error) {
-      migrationProblem = `migration failed: ${error instanceof Error ? error.message : error}`;
+      migrationProblem = `migration failed: ${describeDatabaseError(error)}`;
       throw error;
     }
   });
@@ -166,6 +169,12 @@ export async function main(
       if (!stopping) await joinGroup();
     },
   };
+  const stopRetention = startRetention({
+    sql,
+    days: config.rejectRetentionDays,
+    deleted: metrics.rejectsDeleted,
+    log,
+  });
   await joinGroup();
   const stopSummary = startSummary(config.summaryIntervalS, metrics, log);
 
@@ -174,6 +183,7 @@ export async function main(
   stopSummary();
   try {
     await source?.stop();
+    await stopRetention();
     await sql.end({ timeout: 5 });
     await ops.close();
   } catch (error) {

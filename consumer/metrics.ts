@@ -31,6 +31,10 @@ export interface ConsumerMetrics {
   batchSeconds: Histogram;
   /** Messages behind the partition's end, per partition. */
   lag: Gauge<"partition">;
+  /** 1 for the database's current condition (database_state.ts), 0 for the others. */
+  databaseState: Gauge<"state">;
+  /** Rejects deleted by the retention job (retention.ts). */
+  rejectsDeleted: Counter;
 }
 
 /** Creates the consumer's metrics in a registry of their own, with the process metrics. */
@@ -85,6 +89,18 @@ export function createConsumerMetrics(): ConsumerMetrics {
       name: "iot_consumer_lag",
       help: "Messages behind the end of the partition",
       labelNames: ["partition"],
+      registers,
+    }),
+    databaseState: new Gauge({
+      name: "iot_consumer_database_state",
+      help: "1 for the database's condition as the last operation found it " +
+        "(ok, disk_full = SQLSTATE 53100, read_only = 25006, failing = any other error)",
+      labelNames: ["state"],
+      registers,
+    }),
+    rejectsDeleted: new Counter({
+      name: "iot_consumer_rejects_deleted_total",
+      help: "Rows of tb_sensor_evento_rejeitado deleted past REJECT_RETENTION_DAYS",
       registers,
     }),
   };

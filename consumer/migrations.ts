@@ -81,6 +81,22 @@ BEGIN
     MESSAGE = 'conflicting duplicate', DETAIL = event_id::text;
 END
 $$;
+
+-- Refused messages are kept whole up to REJECT_MAX_STORED_BYTES, cut to their first bytes beyond
+-- it; the whole one's length and SHA-256 are always recorded. NULL in rows of older versions.
+ALTER TABLE tb_sensor_evento_rejeitado
+  ADD COLUMN IF NOT EXISTS payload_bytes integer,
+  ADD COLUMN IF NOT EXISTS payload_sha256 bytea,
+  ADD COLUMN IF NOT EXISTS chave_bytes integer,
+  ADD COLUMN IF NOT EXISTS chave_sha256 bytea;
+COMMENT ON COLUMN tb_sensor_evento_rejeitado.payload IS
+  'The message value, or its first bytes when octet_length(payload) < payload_bytes';
+COMMENT ON COLUMN tb_sensor_evento_rejeitado.payload_bytes IS 'Length of the whole value';
+COMMENT ON COLUMN tb_sensor_evento_rejeitado.payload_sha256 IS 'SHA-256 of the whole value';
+COMMENT ON COLUMN tb_sensor_evento_rejeitado.chave IS
+  'The message key, or its first bytes when octet_length(chave) < chave_bytes';
+COMMENT ON COLUMN tb_sensor_evento_rejeitado.chave_bytes IS 'Length of the whole key';
+COMMENT ON COLUMN tb_sensor_evento_rejeitado.chave_sha256 IS 'SHA-256 of the whole key';
 `;
 
 /** The schema's version: a digest of {@linkcode MIGRATION_SQL}, stored once it has run. */

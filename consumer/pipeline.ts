@@ -17,6 +17,7 @@
 import type { AlertRule } from "@iot/shared";
 import { backoffDelay, type BackoffPolicy, type Logger } from "@iot/shared/runtime";
 import type { EventStore, PartitionKey } from "./event_store.ts";
+import { DatabaseState } from "./database_state.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 import { storeBatch, type Stored } from "./refusals.ts";
 import type { PartitionBatch } from "./source.ts";
@@ -30,6 +31,8 @@ export interface PipelineDeps {
   groupId: string;
   /** Alert thresholds. */
   alertRule: AlertRule;
+  /** Most bytes of a refused message's value and key stored (REJECT_MAX_STORED_BYTES). */
+  rejectMaxStoredBytes: number;
   /** Metrics to update. */
   metrics: ConsumerMetrics;
   /** Logger. */
@@ -56,16 +59,20 @@ const BATCH_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
 export class Pipeline {
   readonly #deps: PipelineDeps;
   readonly #owned = new Map<number, Ownership>();
-  #databaseError: string | undefined;
+  readonly #database: DatabaseState;
 
   /** @param deps Database, settings, metrics, logger. */
   constructor(deps: PipelineDeps) {
     this.#deps = deps;
+    this.#database = new DatabaseState(deps.metrics.databaseState, deps.log);
   }
 
-  /** Why the database is not usable now, or `undefined` when the last operation succeeded. */
+  /**
+   * Why the database is not usable now, or `undefined` when the last operation succeeded. A full
+   * disk and a read-only server are named as such (database_state.ts).
+   */
   databaseProblem(): string | undefined {
-    return this.#databaseError;
+    return this.#database.problem();
   }
 
   /** Forgets what this member owned: after a rebalance, every partition is checked again. */
@@ -96,6 +103,7 @@ export class Pipeline {
       records,
       this.#deps.alertRule,
       this.#now(),
+      this.#deps.rejectMaxStoredBytes,
     );
     const retry = <T>(operation: () => Promise<T>) => this.#retry(batch, operation);
     const stored = await storeBatch(
@@ -228,13 +236,15 @@ export class Pipeline {
       if (!batch.isCurrent()) return undefined;
       try {
         const result = await operation();
-        this.#databaseError = undefined;
+        this.#database.succeeded();
         return result;
       } catch (error) {
-        this.#databaseError = (error as Error).message;
+        // A full disk or a read-only server is logged by the state, on change and periodically:
+        // every partition's every retry would flood the log with the same line.
+        const named = this.#database.failed(error);
         this.#deps.metrics.retries.inc();
         const delay = backoffDelay(BATCH_BACKOFF, attempt);
-        this.#deps.log.warn("database operation failed; retrying", {
+        this.#deps.log[named ? "debug" : "warn"]("database operation failed; retrying", {
           partition: batch.partition,
           attempt: attempt + 1,
           retryInMs: delay,

@@ -96,7 +96,7 @@ export async function storeBatch(
           );
         }
         isolatedBecause = describe(result);
-        const isolated = await isolate(store, fence, rows, retry);
+        const isolated = await isolate(store, fence, rows, retry, plan.rejectMaxStoredBytes);
         if (isolated === undefined) return undefined;
         if (isolated === "fenced") return { kind: "fenced" };
         log.warn("database refused a batch; its refused rows go to the reject table", {
@@ -117,7 +117,10 @@ export async function storeBatch(
           const index = rows.findIndex((p) => p.row.id === id);
           if (index < 0) throw new Error(`conflict reported for unknown id ${id}`);
           const refused = rows[index];
-          rejects = [...rejects, ...refuse(refused, [conflictReason(id)])];
+          rejects = [
+            ...rejects,
+            ...refuse(refused, [conflictReason(id)], plan.rejectMaxStoredBytes),
+          ];
           twins -= refused.twins?.length ?? 0;
           const [next, ...later] = refused.rivals ?? [];
           if (next === undefined) {
@@ -143,8 +146,10 @@ export async function storeBatch(
  * Those re-sends were set aside as duplicates of a row that is now not stored, so without their
  * own reject row they would vanish (found by the chaos suite: a conflicting reading sent twice).
  */
-function refuse(planned: PlannedRow, reasons: Reason[]): RejectRow[] {
-  return [planned.record, ...(planned.twins ?? [])].map((record) => rejectOf(record, reasons));
+function refuse(planned: PlannedRow, reasons: Reason[], maxStoredBytes: number): RejectRow[] {
+  return [planned.record, ...(planned.twins ?? [])].map((record) =>
+    rejectOf(record, reasons, maxStoredBytes)
+  );
 }
 
 /**
@@ -152,7 +157,13 @@ function refuse(planned: PlannedRow, reasons: Reason[]): RejectRow[] {
  * of their data; they become rejects with the database's own words. Rare path: only a refused
  * batch makes it run.
  */
-async function isolate(store: EventStore, fence: Fence, rows: PlannedRow[], retry: Retry) {
+async function isolate(
+  store: EventStore,
+  fence: Fence,
+  rows: PlannedRow[],
+  retry: Retry,
+  maxStoredBytes: number,
+) {
   const kept: PlannedRow[] = [];
   const rejects: RejectRow[] = [];
   let twinsRejected = 0;
@@ -174,6 +185,7 @@ async function isolate(store: EventStore, fence: Fence, rows: PlannedRow[], retr
         code: "database_refused",
         message: `PostgreSQL refused the row: ${describe(result)}`,
       }],
+      maxStoredBytes,
     ));
   }
   return { rows: kept, rejects, twinsRejected, inserted };

@@ -30,6 +30,7 @@ async function store(target: MemoryStore, records: KafkaRecord[]): Promise<Store
     records,
     DEFAULT_ALERT_RULE,
     Date.UTC(2026, 10, 27),
+    65536,
   );
   return await storeBatch(target, FENCE, String(records.length), plan, noRetry, quiet);
 }
@@ -133,6 +134,7 @@ Deno.test("storeBatch() stops at the fence, also while isolating", async () => {
     [message(0, 1)],
     DEFAULT_ALERT_RULE,
     Date.UTC(2026, 10, 27),
+    65536,
   );
   assert.deepEqual(await storeBatch(fenced, FENCE, "1", plan, noRetry, quiet), { kind: "fenced" });
 
@@ -149,6 +151,7 @@ Deno.test("storeBatch() stops at the fence, also while isolating", async () => {
     [message(0, 1)],
     DEFAULT_ALERT_RULE,
     Date.UTC(2026, 10, 27),
+    65536,
   );
   assert.deepEqual(await storeBatch(moving, FENCE, "1", plan2, noRetry, quiet), { kind: "fenced" });
   assert.equal(moving.rows.size, 0);
@@ -163,6 +166,7 @@ Deno.test("storeBatch() gives up quietly when the batch is no longer current", a
     [message(0, 1)],
     DEFAULT_ALERT_RULE,
     Date.UTC(2026, 10, 27),
+    65536,
   );
   const outdated: Retry = () => Promise.resolve(undefined);
   assert.equal(await storeBatch(db, FENCE, "1", plan, outdated, quiet), undefined);

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import {
   type AlertRule,
   deriveEventId,
@@ -23,14 +24,27 @@ export interface KafkaRecord {
   value: Uint8Array | null;
 }
 
-/** One row of `tb_sensor_evento_rejeitado`. */
+/**
+ * One row of `tb_sensor_evento_rejeitado`. Key and value are kept whole up to a bound and cut to
+ * their first bytes beyond it, so a flood of large junk cannot fill the database; the length and
+ * SHA-256 of the whole are always kept, so a cut one is still identified (and told from a whole
+ * one: its stored bytes are fewer than its length).
+ */
 export interface RejectRow {
   /** Offset of the refused message. */
   offset: string;
-  /** Its key, as received. */
+  /** Its key as received, or the key's first bytes when longer than the bound. */
   key: Uint8Array | null;
-  /** Its value, as received (empty for a tombstone). */
+  /** Length of the whole key in bytes (`null` without a key). */
+  keyBytes: number | null;
+  /** SHA-256 of the whole key (`null` without a key). */
+  keySha256: Uint8Array | null;
+  /** Its value as received (empty for a tombstone), or its first bytes beyond the bound. */
   payload: Uint8Array;
+  /** Length of the whole value in bytes. */
+  payloadBytes: number;
+  /** SHA-256 of the whole value. */
+  payloadSha256: Uint8Array;
   /** Every reason it was refused. */
   reasons: Reason[];
 }
@@ -65,6 +79,8 @@ export interface BatchPlan {
   rejects: RejectRow[];
   /** Exact re-sends of an event already in this batch (dropped: the first copy is written). */
   duplicates: number;
+  /** The bound its rejects were cut to; rejects made later from its rows use it too. */
+  rejectMaxStoredBytes: number;
 }
 
 /**
@@ -79,6 +95,8 @@ export interface BatchPlan {
  * @param records Messages in offset order.
  * @param rule Alert thresholds.
  * @param nowMs The receiving clock, for the timestamp's future bound.
+ * @param rejectMaxStoredBytes Most bytes of a refused message's value (and key) stored
+ *   (REJECT_MAX_STORED_BYTES; see {@linkcode rejectOf}).
  */
 export function planBatch(
   topic: string,
@@ -86,6 +104,7 @@ export function planBatch(
   records: readonly KafkaRecord[],
   rule: AlertRule,
   nowMs: number,
+  rejectMaxStoredBytes: number,
 ): BatchPlan {
   const rows: PlannedRow[] = [];
   const rejects: RejectRow[] = [];
@@ -94,7 +113,7 @@ export function planBatch(
   for (const record of records) {
     const result = validateEvent(record.value, nowMs);
     if (!result.ok) {
-      rejects.push(rejectOf(record, result.reasons));
+      rejects.push(rejectOf(record, result.reasons, rejectMaxStoredBytes));
       continue;
     }
     const id = result.event.id ?? deriveEventId(topic, partition, record.offset);
@@ -108,13 +127,13 @@ export function planBatch(
       duplicates++;
       (earlier.twins ??= []).push(record);
     } else {
-      rejects.push(rejectOf(record, [conflictReason(id)]));
+      rejects.push(rejectOf(record, [conflictReason(id)], rejectMaxStoredBytes));
       const rival = earlier.rivals?.find((r) => sameReading(r.row, row));
       if (rival !== undefined) (rival.twins ??= []).push(record);
       else (earlier.rivals ??= []).push({ offset: record.offset, row, record });
     }
   }
-  return { rows, rejects, duplicates };
+  return { rows, rejects, duplicates, rejectMaxStoredBytes };
 }
 
 /** The reason given to an event whose id is taken by a different reading. */
@@ -127,17 +146,37 @@ export function conflictReason(id: string): Reason {
 }
 
 /**
- * Builds the reject row of a message. Reason texts are made storable: they may quote the payload
- * (a JSON parser's message does, raw), and PostgreSQL's jsonb refuses U+0000 and unpaired UTF-16
- * surrogates, which would make the whole batch fail on every retry and stall the partition.
+ * Builds the reject row of a message. Value and key longer than `maxStoredBytes` keep only their
+ * first `maxStoredBytes` bytes; the length and SHA-256 of the whole are always recorded. Reason
+ * texts are made storable: they may quote the payload (a JSON parser's message does, raw), and
+ * PostgreSQL's jsonb refuses U+0000 and unpaired UTF-16 surrogates, which would make the whole
+ * batch fail on every retry and stall the partition.
+ *
+ * @param record The refused message.
+ * @param reasons Why it was refused.
+ * @param maxStoredBytes Most bytes of value and of key kept (REJECT_MAX_STORED_BYTES).
  */
-export function rejectOf(record: KafkaRecord, reasons: Reason[]): RejectRow {
+export function rejectOf(
+  record: KafkaRecord,
+  reasons: Reason[],
+  maxStoredBytes: number,
+): RejectRow {
+  const payload = record.value ?? new Uint8Array();
+  const key = record.key;
   return {
     offset: record.offset,
-    key: record.key,
-    payload: record.value ?? new Uint8Array(),
+    key: key === null ? null : key.subarray(0, maxStoredBytes),
+    keyBytes: key === null ? null : key.byteLength,
+    keySha256: key === null ? null : sha256(key),
+    payload: payload.subarray(0, maxStoredBytes),
+    payloadBytes: payload.byteLength,
+    payloadSha256: sha256(payload),
     reasons: reasons.map((r) => ({ ...r, field: storable(r.field), message: storable(r.message) })),
   };
+}
+
+function sha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(bytes).digest());
 }
 
 /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { type AlertRule, DEFAULT_ALERT_RULE, deriveEventId, validateEvent } from "@iot/shared";
 import { conflictReason, type KafkaRecord, planBatch, rejectOf, sameReading } from "./transform.ts";
 import { SAMPLE_EVENT as EVENT } from "../testing/payloads.ts";
@@ -7,6 +8,8 @@ const NOW = Date.UTC(2026, 10, 27);
 const TOPIC = "iot.sensors";
 const PARTITION = 2;
 const encoder = new TextEncoder();
+const BOUND = 65536;
+const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest());
 
 const LEGACY = Object.freeze({
   device_id: "sensor-0002",
@@ -32,7 +35,7 @@ function record(offset: number, value: unknown, key: string | null = "sensor-000
 }
 
 function plan(records: KafkaRecord[], rule: AlertRule = DEFAULT_ALERT_RULE) {
-  return planBatch(TOPIC, PARTITION, records, rule, NOW);
+  return planBatch(TOPIC, PARTITION, records, rule, NOW, BOUND);
 }
 
 Deno.test("planBatch() maps a valid event to its row", () => {
@@ -91,11 +94,12 @@ Deno.test("planBatch() derives the id of an event without ID from topic, partiti
   assert.notEqual(rows[0].row.id, rows[1].row.id);
   // The same offset on another partition or topic is another message.
   assert.notEqual(
-    planBatch(TOPIC, 3, [record(41, LEGACY)], DEFAULT_ALERT_RULE, NOW).rows[0].row.id,
+    planBatch(TOPIC, 3, [record(41, LEGACY)], DEFAULT_ALERT_RULE, NOW, BOUND).rows[0].row.id,
     rows[0].row.id,
   );
   assert.notEqual(
-    planBatch("other", PARTITION, [record(41, LEGACY)], DEFAULT_ALERT_RULE, NOW).rows[0].row.id,
+    planBatch("other", PARTITION, [record(41, LEGACY)], DEFAULT_ALERT_RULE, NOW, BOUND).rows[0].row
+      .id,
     rows[0].row.id,
   );
   // A redelivery of the same message gets the same id, so it can never make a second row.
@@ -130,7 +134,11 @@ Deno.test("planBatch() refuses a different reading that reuses an id with duplic
   assert.deepEqual(rejects, [{
     offset: "1",
     key: second.key,
+    keyBytes: second.key!.byteLength,
+    keySha256: sha256(second.key!),
     payload: second.value,
+    payloadBytes: second.value!.byteLength,
+    payloadSha256: sha256(second.value!),
     reasons: [{
       field: "ID",
       code: "duplicate_id_conflict",
@@ -186,17 +194,25 @@ Deno.test("planBatch() keeps the raw bytes and key of every reject", async (t) =
     assert.deepEqual(rejects, [{
       offset: "5",
       key: encoder.encode("k"),
+      keyBytes: 1,
+      keySha256: sha256(encoder.encode("k")),
       payload: bytes,
+      payloadBytes: 6,
+      payloadSha256: sha256(bytes),
       reasons: [{ field: "payload", code: "not_utf8", message: "payload is not valid UTF-8 text" }],
     }]);
-    assert.equal(rejects[0].payload, bytes, "the very bytes received, not a re-encoding");
+    assert.equal(rejects[0].payload.buffer, bytes.buffer, "the very bytes received, no copy");
   });
   await t.step("a tombstone (null value) becomes an empty payload", () => {
     const { rejects } = plan([record(6, null, null)]);
     assert.deepEqual(rejects, [{
       offset: "6",
       key: null,
+      keyBytes: null,
+      keySha256: null,
       payload: new Uint8Array(),
+      payloadBytes: 0,
+      payloadSha256: sha256(new Uint8Array()),
       reasons: [{
         field: "payload",
         code: "payload_empty",
@@ -208,6 +224,50 @@ Deno.test("planBatch() keeps the raw bytes and key of every reject", async (t) =
     const bytes = encoder.encode("temperatura=36,2 °C\u0000");
     const { rejects } = plan([record(7, bytes)]);
     assert.deepEqual(rejects[0].payload, bytes);
+  });
+});
+
+Deno.test("planBatch() stores a value or key longer than the bound as its first bytes, with the whole one's length and SHA-256", async (t) => {
+  // Kafka's default max.message.bytes: the largest junk a default topic lets through.
+  const junk = new Uint8Array(1024 * 1024).map((_, i) => (i * 7919) % 251);
+  const longKey = new Uint8Array(BOUND + 1).fill(0x6b);
+  await t.step("a 1 MiB value and a key one byte over the bound", () => {
+    const [reject] = plan([{ offset: "3", key: longKey, value: junk }]).rejects;
+    assert.deepEqual(reject.reasons.map((r) => r.code), ["payload_too_large"]);
+    assert.equal(reject.payload.byteLength, BOUND);
+    assert.deepEqual(reject.payload, junk.subarray(0, BOUND), "the first bytes, as received");
+    assert.equal(reject.payloadBytes, junk.byteLength);
+    assert.deepEqual(reject.payloadSha256, sha256(junk), "the hash of the whole value");
+    assert.deepEqual(reject.key, longKey.subarray(0, BOUND));
+    assert.equal(reject.keyBytes, BOUND + 1);
+    assert.deepEqual(reject.keySha256, sha256(longKey));
+  });
+  await t.step("exactly at the bound: stored whole", () => {
+    const value = junk.subarray(0, BOUND);
+    const key = longKey.subarray(0, BOUND);
+    const [reject] = plan([{ offset: "4", key, value }]).rejects;
+    assert.deepEqual([reject.payload, reject.payloadBytes], [value, BOUND]);
+    assert.deepEqual([reject.key, reject.keyBytes], [key, BOUND]);
+  });
+  await t.step("the bound given is the one used, for conflicts too", () => {
+    const padded = { ...EVENT, PAD: "x".repeat(2000) }; // valid: unknown fields are ignored
+    const [reject] = planBatch(
+      TOPIC,
+      PARTITION,
+      [
+        record(0, padded),
+        record(1, {
+          ...padded,
+          TEMPERATURA: 1,
+        }),
+      ],
+      DEFAULT_ALERT_RULE,
+      NOW,
+      1024,
+    ).rejects;
+    assert.equal(reject.reasons[0].code, "duplicate_id_conflict");
+    assert.equal(reject.payload.byteLength, 1024);
+    assert.ok(reject.payloadBytes > 1024);
   });
 });
 
@@ -237,27 +297,32 @@ Deno.test("planBatch() computes alerta with the rule it is given", () => {
 Deno.test("planBatch() uses the clock it is given for the future bound", () => {
   const future = record(0, { ...EVENT, TIMESTAMP: "2026-12-01T00:00:00Z" });
   assert.deepEqual(
-    planBatch(TOPIC, PARTITION, [future], DEFAULT_ALERT_RULE, NOW).rejects[0].reasons.map((r) =>
-      r.code
-    ),
+    planBatch(TOPIC, PARTITION, [future], DEFAULT_ALERT_RULE, NOW, BOUND).rejects[0].reasons.map((
+      r,
+    ) => r.code),
     ["out_of_range"],
   );
   assert.equal(
-    planBatch(TOPIC, PARTITION, [future], DEFAULT_ALERT_RULE, Date.UTC(2026, 11, 1)).rows.length,
+    planBatch(TOPIC, PARTITION, [future], DEFAULT_ALERT_RULE, Date.UTC(2026, 11, 1), BOUND).rows
+      .length,
     1,
   );
 });
 
 Deno.test("planBatch() of an empty batch plans nothing", () => {
-  assert.deepEqual(plan([]), { rows: [], rejects: [], duplicates: 0 });
+  assert.deepEqual(plan([]), { rows: [], rejects: [], duplicates: 0, rejectMaxStoredBytes: BOUND });
 });
 
 Deno.test("rejectOf(), conflictReason() and sameReading() build what planBatch() uses", () => {
   const r = record(9, null, null);
-  assert.deepEqual(rejectOf(r, [conflictReason("abc")]), {
+  assert.deepEqual(rejectOf(r, [conflictReason("abc")], BOUND), {
     offset: "9",
     key: null,
+    keyBytes: null,
+    keySha256: null,
     payload: new Uint8Array(),
+    payloadBytes: 0,
+    payloadSha256: sha256(new Uint8Array()),
     reasons: [{
       field: "ID",
       code: "duplicate_id_conflict",

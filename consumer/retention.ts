@@ -1,0 +1,132 @@
+/**
+ * Retention of refused messages: rows of `tb_sensor_evento_rejeitado` older than
+ * REJECT_RETENTION_DAYS are deleted by a periodic job, in small batches so that no statement
+ * holds many locks or writes much WAL at once. Every replica runs the job; an advisory lock taken
+ * per batch lets one of them delete at a time, and the database's clock decides what is old, so
+ * replicas with skewed clocks agree. Readings (`tb_sensor_evento`) are never deleted here.
+ *
+ * @module
+ */
+
+import type { Logger } from "@iot/shared/runtime";
+import type { Sql } from "postgres";
+import type { Counter } from "prom-client";
+import { describeDatabaseError } from "./database_state.ts";
+
+/** Key of the advisory lock that lets one replica delete at a time ("iot-rete" in ASCII). */
+export const RETENTION_LOCK_KEY = 0x696f742d72657465n;
+
+/** Rows deleted per statement. */
+export const RETENTION_BATCH_ROWS = 1000;
+
+/** Time between two runs of the job, in milliseconds. */
+export const RETENTION_INTERVAL_MS = 10 * 60_000;
+
+/** What one batch did: whether this replica held the lock, and how many rows it deleted. */
+export interface RetentionBatch {
+  /** False when another replica was deleting: nothing was done. */
+  held: boolean;
+  /** Rows deleted. */
+  deleted: number;
+}
+
+/**
+ * Deletes at most `limit` rejects stored more than `days` days ago, in one statement, if no other
+ * session holds {@linkcode RETENTION_LOCK_KEY}. The lock is transaction-scoped: it cannot outlive
+ * the statement, even when the connection is lost.
+ */
+export async function deleteOldRejects(
+  sql: Sql,
+  days: number,
+  limit: number = RETENTION_BATCH_ROWS,
+): Promise<RetentionBatch> {
+  const [result] = await sql<{ held: boolean; deleted: number }[]>`
+    WITH lock AS (
+      SELECT pg_try_advisory_xact_lock(${RETENTION_LOCK_KEY.toString()}::bigint) AS held
+    ), deleted AS (
+      DELETE FROM tb_sensor_evento_rejeitado
+      WHERE id = ANY(ARRAY(
+        SELECT id FROM tb_sensor_evento_rejeitado
+        WHERE dt_carga < now() - make_interval(days => ${days}::int)
+          AND (SELECT held FROM lock)
+        LIMIT ${limit}::int
+      ))
+      RETURNING 1
+    )
+    SELECT (SELECT held FROM lock) AS held, (SELECT count(*) FROM deleted)::int AS deleted`;
+  return result;
+}
+
+/**
+ * Deletes old rejects batch after batch until none is left, another replica takes over, or
+ * `stopping()` says so. Returns the rows deleted.
+ */
+export async function purgeOldRejects(
+  sql: Sql,
+  days: number,
+  onBatch: (deleted: number) => void,
+  stopping: () => boolean = () => false,
+  limit: number = RETENTION_BATCH_ROWS,
+): Promise<number> {
+  let total = 0;
+  while (!stopping()) {
+    const { held, deleted } = await deleteOldRejects(sql, days, limit);
+    total += deleted;
+    if (deleted > 0) onBatch(deleted);
+    if (!held || deleted < limit) break;
+  }
+  return total;
+}
+
+/** What the retention job needs. */
+export interface RetentionOptions {
+  /** Connection pool. */
+  sql: Sql;
+  /** REJECT_RETENTION_DAYS; 0 keeps rejects forever (the job does not start). */
+  days: number;
+  /** `iot_consumer_rejects_deleted_total`. */
+  deleted: Counter;
+  /** Logger. */
+  log: Logger;
+  /**
+   * Time between runs. The first run is at once: a consumer restarted more often than this must
+   * still purge.
+   */
+  intervalMs?: number;
+}
+
+/**
+ * Starts the periodic job. A failed run (database down, read-only) is logged and tried again at
+ * the next interval. Returns a function that stops it and waits for a run in progress to end.
+ */
+export function startRetention(options: RetentionOptions): () => Promise<void> {
+  const { sql, days, deleted, log, intervalMs = RETENTION_INTERVAL_MS } = options;
+  if (days === 0) {
+    log.info("rejects are kept forever (REJECT_RETENTION_DAYS=0)");
+    return () => Promise.resolve();
+  }
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  const run = async () => {
+    try {
+      const total = await purgeOldRejects(sql, days, (n) => deleted.inc(n), () => stopped);
+      if (total > 0) log.info("old rejects deleted", { rows: total, olderThanDays: days });
+    } catch (error) {
+      log.warn("deleting old rejects failed; trying again later", {
+        retryInMs: intervalMs,
+        error: describeDatabaseError(error),
+      });
+    }
+  };
+  // A run still going when the next is due (a large backlog) is not doubled.
+  const tick = () => {
+    running ??= run().finally(() => running = undefined);
+  };
+  tick();
+  const timer = setInterval(tick, intervalMs);
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
+}
