@@ -13,6 +13,7 @@ import {
   type ServiceSettings,
   type SettingsTable,
 } from "@iot/shared/runtime";
+import { OFFSET_MISMATCH_POLICIES, type OffsetMismatchPolicy } from "./log_guard.ts";
 
 /** The consumer's client id and operations port. */
 export const CONSUMER_DEFAULTS = { clientId: "iot-consumer", httpPort: 8080 } as const;
@@ -81,6 +82,14 @@ export const CONSUMER_SETTINGS = {
     max: 64,
     description: "Partitions processed at once.",
   },
+  OFFSET_MISMATCH_POLICY: {
+    type: "choice",
+    values: OFFSET_MISMATCH_POLICIES,
+    default: "stop",
+    description: "A topic re-created under its name (its topic ID changed): `stop` the " +
+      "partition (not ready, error log, metric) until an operator fixes its stored offset, or " +
+      "read the new log from its beginning. A stored offset past the log end always stops.",
+  },
 } as const satisfies SettingsTable;
 
 /** Every setting of the consumer, resolved. */
@@ -102,6 +111,8 @@ export interface ConsumerConfig extends ServiceSettings {
   alertRule: AlertRule;
   /** `CONSUMER_CONCURRENCY`: partitions processed at once. */
   concurrency: number;
+  /** `OFFSET_MISMATCH_POLICY`: what to do when the topic's ID changed. */
+  offsetMismatchPolicy: OffsetMismatchPolicy;
 }
 
 /**
@@ -125,6 +136,7 @@ export function loadConsumerConfig(
     databasePoolSize: own.DATABASE_POOL_SIZE,
     alertRule: { temperatureMax: own.ALERT_TEMPERATURE_MAX, batteryMin: own.ALERT_BATTERY_MIN },
     concurrency: own.CONSUMER_CONCURRENCY,
+    offsetMismatchPolicy: own.OFFSET_MISMATCH_POLICY,
   };
   if (own.DATABASE_CA_FILE !== undefined) {
     config.databaseCaFile = own.DATABASE_CA_FILE;

@@ -26,7 +26,7 @@ import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import type { EventStore } from "./event_store.ts";
 import { Pipeline } from "./pipeline.ts";
 import { connectDatabase, PostgresStore } from "./postgres_store.ts";
-import { type Source, startSource } from "./source.ts";
+import { kafkaTopicLog, type Source, startSource } from "./source.ts";
 import { startSummary } from "./summary.ts";
 
 /** The database seam `main` lets the fault-injection suite wrap, with the types it speaks. */
@@ -61,6 +61,10 @@ export async function main(
     alertRule: config.alertRule,
     metrics,
     log,
+    topicLog: kafkaTopicLog(() =>
+      createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity)
+    ),
+    offsetMismatch: config.offsetMismatchPolicy,
   });
   let source: Source | undefined;
   let kafkaSettingFailure: KafkaSettingFailure | undefined;
@@ -80,6 +84,7 @@ export async function main(
         } else if (source === undefined || !source.isConnected()) {
           reasons.push("kafka: not in the group yet");
         } else if (assigned.length === 0) reasons.push("kafka: no partition assigned");
+        reasons.push(...pipeline.stoppedPartitions());
         return reasons;
       },
     },
@@ -149,7 +154,7 @@ export async function main(
       // during `run`, before startSource has returned.
       kafkaSettingFailure = undefined;
       assigned = partitions;
-      pipeline.onRebalance();
+      pipeline.onRebalance(partitions);
     },
     onCrash: async (error: Error) => {
       const setting = explain(error);

@@ -31,6 +31,8 @@ export interface ConsumerMetrics {
   batchSeconds: Histogram;
   /** Messages behind the partition's end, per partition. */
   lag: Gauge<"partition">;
+  /** 1 for each partition stopped because its stored offset does not fit the log. */
+  blocked: Gauge<"partition" | "reason">;
 }
 
 /** Creates the consumer's metrics in a registry of their own, with the process metrics. */
@@ -85,6 +87,13 @@ export function createConsumerMetrics(): ConsumerMetrics {
       name: "iot_consumer_lag",
       help: "Messages behind the end of the partition",
       labelNames: ["partition"],
+      registers,
+    }),
+    blocked: new Gauge({
+      name: "iot_consumer_partition_blocked",
+      help: "1 while a partition is stopped: its stored offset does not fit the log " +
+        "(reason topic_id_changed or offset_past_log_end)",
+      labelNames: ["partition", "reason"],
       registers,
     }),
   };
