@@ -222,7 +222,10 @@ export async function statementLimit(
       return out;
     });
     const key = (partition: number) => ({ groupId: "bench", topic: "bench", partition });
-    for (let p = 0; p < partitions; p++) await store.claimOffset(key(p), "0");
+    const topicId = crypto.randomUUID();
+    for (let p = 0; p < partitions; p++) {
+      await store.claimOffset(key(p), { nextOffset: "0", topicId });
+    }
     const next = new Array(partitions).fill(0);
     const started = performance.now();
     await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
@@ -238,6 +241,7 @@ export async function statementLimit(
           const outcome = await store.writeBatch({
             ...key(p),
             expectedOffset: String(next[p]),
+            topicId,
             nextOffset: String(next[p] + batch.length),
             rows: batch,
             rejects: [],

@@ -101,9 +101,13 @@ export async function checkNoDelay(
         sql: pool(url, noDelay),
         key: { groupId: "nodelay", topic: "nodelay", partition: partition++ },
         next: 0,
+        topicId: crypto.randomUUID(),
         times: [] as number[],
       }));
-      for (const side of sides) await new PostgresStore(side.sql).claimOffset(side.key, "0");
+      for (const side of sides) {
+        const initial = { nextOffset: "0", topicId: side.topicId };
+        await new PostgresStore(side.sql).claimOffset(side.key, initial);
+      }
       for (let i = 0; i < count + 5; i++) {
         for (const side of sides) {
           const batch: SensorRow[] = [];
@@ -115,6 +119,7 @@ export async function checkNoDelay(
           await new PostgresStore(side.sql).writeBatch({
             ...side.key,
             expectedOffset: String(side.next),
+            topicId: side.topicId,
             nextOffset: String(side.next + batchRows),
             rows: batch,
             rejects: [],

@@ -105,7 +105,7 @@ export function expect(input: CheckInput): Expected {
       rejects.set(coord(m.partition, m.offset), { e, codes: e.expect.codes, m });
       continue;
     }
-    const id = e.expect.row.id ?? derivedId(input.topic, m.partition, m.offset);
+    const id = e.expect.row.id ?? derivedId(input.idKey, input.topicId, m.partition, m.offset);
     const list = byId.get(id) ?? [];
     list.push({ m, e, row: { ...e.expect.row, id } });
     byId.set(id, list);

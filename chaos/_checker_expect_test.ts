@@ -23,6 +23,9 @@ const reading = (id: string, temperature: number): Reading => ({
   BATERIA: 80,
 });
 
+const TOPIC_ID = "5bdfec01-1a90-4b30-8c2f-7fe3937582ee";
+const ID_KEY = "0123456789abcdef";
+
 /** A topic of `[partition, expectation]` messages at offsets 0, 1, … per partition. */
 function history(messages: [number, Expectation][], rows: StoredRow[] = []): CheckInput {
   const next = new Map<number, number>();
@@ -43,6 +46,8 @@ function history(messages: [number, Expectation][], rows: StoredRow[] = []): Che
   });
   return {
     topic: TOPIC,
+    topicId: TOPIC_ID,
+    idKey: ID_KEY,
     ledger,
     acked: new Set(),
     log,
@@ -79,7 +84,7 @@ Deno.test("expect() makes the first reading of an id on a partition win, the oth
   const got = expect(input);
   assert.deepEqual(got.groups.map((g) => [g.id, g.winner.e.seq, g.members.length]), [
     [ID, 0, 3],
-    [derivedId(TOPIC, 1, "1"), 4, 1],
+    [derivedId(ID_KEY, TOPIC_ID, 1, "1"), 4, 1],
   ]);
   assert.deepEqual([...got.rejects].map(([key, r]) => [key, r.codes]), [
     ["1/0", ["not_json"]],

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { createHmac } from "node:crypto";
 import type { ExpectedRow, LedgerEntry } from "./ledger.ts";
 import type { RuntimeInput } from "./_checker_runtime.ts";
 
@@ -45,8 +45,12 @@ export interface StoredReject {
 
 /** Everything the checker looks at. */
 export interface CheckInput extends RuntimeInput {
-  /** Topic of the run (derived ids depend on it). */
+  /** Topic of the run. */
   topic: string;
+  /** Kafka's ID of the topic, as Kafka reports it (derived ids depend on it). */
+  topicId: string;
+  /** The database's derivation key, `tb_derived_id_key` (derived ids depend on it). */
+  idKey: string;
   /** Every entry, index = seq. */
   ledger: readonly LedgerEntry[];
   /** Seqs Kafka acknowledged. */
@@ -173,13 +177,18 @@ export interface CheckResult {
   figures: Figures;
 }
 
-const NAMESPACE = "6f1d3c2a-8b4e-5d7f-9a0c-1e2f3a4b5c6d"; // the contract's derived-id namespace
-
-/** The id of an event sent without `ID`: UUID v5 of "topic/partition/offset" (contract). */
-export function derivedId(topic: string, partition: number, offset: string): string {
-  const ns = Uint8Array.from(NAMESPACE.replaceAll("-", "").match(/../g)!, (h) => parseInt(h, 16));
-  const hash = createHash("sha1").update(ns).update(`${topic}/${partition}/${offset}`).digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50;
+/**
+ * The id of an event sent without `ID` (contract): HMAC-SHA-256 keyed with the database's
+ * derivation key over "topicId/partition/offset", its first 16 bytes as a UUID version 8.
+ */
+export function derivedId(
+  idKey: string,
+  topicId: string,
+  partition: number,
+  offset: string,
+): string {
+  const hash = createHmac("sha256", idKey).update(`${topicId}/${partition}/${offset}`).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x80;
   hash[8] = (hash[8] & 0x3f) | 0x80;
   const h = hash.subarray(0, 16).toString("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

@@ -25,6 +25,8 @@ import {
 import { REJECT_BOUND } from "./_checker_events.ts";
 
 const TOPIC = "chaos_test";
+const TOPIC_ID = "5bdfec01-1a90-4b30-8c2f-7fe3937582ee";
+const ID_KEY = "0123456789abcdef";
 const enc = new TextEncoder();
 
 /** What the consumer stores of a refused value: whole, or its first bytes past the bound. */
@@ -134,7 +136,7 @@ function scenario(): Scenario {
       });
       return;
     }
-    const id = p.expect.row.id ?? derivedId(TOPIC, p.partition, offset);
+    const id = p.expect.row.id ?? derivedId(ID_KEY, TOPIC_ID, p.partition, offset);
     const stored = rows.get(id);
     if (stored === undefined) rows.set(id, { ...p.expect.row, id });
     else if (
@@ -152,6 +154,8 @@ function scenario(): Scenario {
   return {
     planned,
     topic: TOPIC,
+    topicId: TOPIC_ID,
+    idKey: ID_KEY,
     ledger,
     acked: new Set(ledger.map((e) => e.seq)),
     log,
@@ -203,10 +207,14 @@ Deno.test("check() passes the history of a correct pipeline", () => {
 });
 
 Deno.test("derivedId() is the contract's id of an event without ID", () => {
-  assert.equal(derivedId("iot.sensors", 2, "10"), deriveEventId("iot.sensors", 2, "10"));
+  assert.equal(derivedId(ID_KEY, TOPIC_ID, 2, "10"), deriveEventId(ID_KEY, TOPIC_ID, 2, "10"));
   assert.equal(
-    derivedId(TOPIC, 0, "9007199254740993"),
-    deriveEventId(TOPIC, 0, "9007199254740993"),
+    derivedId(ID_KEY, TOPIC_ID, 0, "9007199254740993"),
+    deriveEventId(ID_KEY, TOPIC_ID, 0, "9007199254740993"),
+  );
+  assert.notEqual(
+    derivedId("another key", TOPIC_ID, 2, "10"),
+    derivedId(ID_KEY, TOPIC_ID, 2, "10"),
   );
 });
 

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import postgres from "postgres";
 import { startConsumer, waitForDrain } from "../testing/processes.ts";
+import { fetchTopicId } from "@iot/shared/kafka";
 import {
   createTopic,
   freshDatabase,
@@ -87,6 +88,8 @@ Deno.test({
       );
       const result = check({
         topic: it.topic,
+        topicId: await fetchTopicId(await kafkaClient(), it.topic),
+        idKey: db.idKey,
         ledger: ledger.entries,
         acked: ledger.acked,
         log,

@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { BatchWrite, EventStore } from "../consumer/event_store.ts";
+import type { BatchWrite, EventStore, Fence, StoredOffset } from "../consumer/event_store.ts";
 import type { RejectRow } from "../consumer/transform.ts";
 
 /** The planted bugs, by name. */
@@ -62,15 +62,18 @@ export function plant(bug: PlantedBug, store: EventStore): EventStore {
         ...bind(store),
         async writeBatch(batch) {
           for (;;) {
-            const stored = await store.claimOffset(batch, batch.expectedOffset);
-            const result = await store.writeBatch({ ...batch, expectedOffset: stored });
+            const stored = await store.claimOffset(batch, claimed(batch));
+            const result = await store.writeBatch({ ...batch, expectedOffset: stored.nextOffset });
             if (result.kind !== "fenced") return result;
           }
         },
         async writeRow(fence, row) {
           for (;;) {
-            const stored = await store.claimOffset(fence, fence.expectedOffset);
-            const result = await store.writeRow({ ...fence, expectedOffset: stored }, row);
+            const stored = await store.claimOffset(fence, claimed(fence));
+            const result = await store.writeRow(
+              { ...fence, expectedOffset: stored.nextOffset },
+              row,
+            );
             if (result.kind !== "fenced") return result;
           }
         },
@@ -106,10 +109,17 @@ export function plant(bug: PlantedBug, store: EventStore): EventStore {
   }
 }
 
+/** The offset a fence expects, as a claim's initial value. */
+function claimed(fence: Fence): StoredOffset {
+  return { nextOffset: fence.expectedOffset, topicId: fence.topicId };
+}
+
 /** The store's methods as plain functions, to spread into a mutant. */
 function bind(store: EventStore): EventStore {
   return {
     claimOffset: (key, initial) => store.claimOffset(key, initial),
+    resetOffset: (fence, to) => store.resetOffset(fence, to),
+    idKey: () => store.idKey(),
     writeBatch: (batch) => store.writeBatch(batch),
     writeRow: (fence, row) => store.writeRow(fence, row),
   };

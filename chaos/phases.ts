@@ -7,6 +7,7 @@
  */
 
 import { parse } from "yaml";
+import { fetchTopicId } from "../shared/kafka.ts";
 import type { CheckInput, ExitRecord, FaultRecord } from "./checker.ts";
 import { type FaultContext, inject, planFaults, type PlannedFault } from "./faults.ts";
 import { PARTITIONS, type Run, SESSION_TIMEOUT_MS } from "./harness.ts";
@@ -226,6 +227,8 @@ export async function readBack(
   const db = await stack.readDatabase(sql, runId, Date.now() - clock());
   return {
     topic: runId,
+    topicId: await fetchTopicId(kafka, runId),
+    idKey: db.idKey,
     ledger: production.ledger.entries,
     acked: production.ledger.acked,
     log,

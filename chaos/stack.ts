@@ -180,7 +180,8 @@ export async function readDatabase(sql: postgres.Sql, topic: string, startedAt: 
     atMs: a.at.getTime() - startedAt,
     writer: a.writer,
   }));
-  return { rows: [...rows], rejects: [...rejects], transitions };
+  const [{ key: idKey }] = await sql<{ key: string }[]>`SELECT key FROM tb_derived_id_key`;
+  return { rows: [...rows], rejects: [...rejects], transitions, idKey };
 }
 
 /** Reads the whole topic back (a throw-away group, from the beginning up to the end offsets). */

@@ -13,6 +13,7 @@ import {
   type ServiceSettings,
   type SettingsTable,
 } from "@iot/shared/runtime";
+import { OFFSET_MISMATCH_POLICIES, type OffsetMismatchPolicy } from "./log_guard.ts";
 
 /** The consumer's client id and operations port. */
 export const CONSUMER_DEFAULTS = { clientId: "iot-consumer", httpPort: 8080 } as const;
@@ -97,6 +98,14 @@ export const CONSUMER_SETTINGS = {
     description: "Refused messages older than this many days are deleted (0: kept forever). " +
       "Readings are never deleted by the consumer.",
   },
+  OFFSET_MISMATCH_POLICY: {
+    type: "choice",
+    values: OFFSET_MISMATCH_POLICIES,
+    default: "stop",
+    description: "A topic re-created under its name (its topic ID changed): `stop` the " +
+      "partition (not ready, error log, metric) until an operator fixes its stored offset, or " +
+      "read the new log from its beginning. A stored offset past the log end always stops.",
+  },
 } as const satisfies SettingsTable;
 
 /** Every setting of the consumer, resolved. */
@@ -122,6 +131,8 @@ export interface ConsumerConfig extends ServiceSettings {
   rejectMaxStoredBytes: number;
   /** `REJECT_RETENTION_DAYS`: age past which rejects are deleted; 0 keeps them forever. */
   rejectRetentionDays: number;
+  /** `OFFSET_MISMATCH_POLICY`: what to do when the topic's ID changed. */
+  offsetMismatchPolicy: OffsetMismatchPolicy;
 }
 
 /**
@@ -147,6 +158,7 @@ export function loadConsumerConfig(
     concurrency: own.CONSUMER_CONCURRENCY,
     rejectMaxStoredBytes: own.REJECT_MAX_STORED_BYTES,
     rejectRetentionDays: own.REJECT_RETENTION_DAYS,
+    offsetMismatchPolicy: own.OFFSET_MISMATCH_POLICY,
   };
   if (own.DATABASE_CA_FILE !== undefined) {
     config.databaseCaFile = own.DATABASE_CA_FILE;

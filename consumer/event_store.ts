@@ -24,10 +24,24 @@ export interface PartitionKey {
   partition: number;
 }
 
-/** The fence of a write: it happens only while the stored offset is `expectedOffset`. */
+/** Where a partition's log stands in PostgreSQL: which incarnation of the topic, and how far. */
+export interface StoredOffset {
+  /** The next offset to process. */
+  nextOffset: string;
+  /** Kafka's ID of the topic those offsets belong to (see `fetchTopicId`). */
+  topicId: string;
+}
+
+/**
+ * The fence of a write: it happens only while the stored offset is `expectedOffset` of the topic
+ * `topicId`, so neither a member that lost the partition nor one reading a re-created topic
+ * against the old one's offsets can write.
+ */
 export interface Fence extends PartitionKey {
   /** The offset this consumer believes is stored. */
   expectedOffset: string;
+  /** The topic ID this consumer believes is stored. */
+  topicId: string;
 }
 
 /** One batch's write: move the partition from `expectedOffset` to `nextOffset`, with its data. */
@@ -67,10 +81,18 @@ export type RowResult =
 /** The consumer's database. */
 export interface EventStore {
   /**
-   * The stored next offset of a partition, storing `initial` first when there is none (a new
-   * group starts where Kafka first delivered).
+   * The stored offset of a partition, storing `initial` first when there is none (a new group
+   * starts where Kafka first delivered). A row stored before topic IDs were kept has none: it is
+   * given `initial.topicId` (nothing else is known of it) and returned with it.
    */
-  claimOffset(key: PartitionKey, initial: string): Promise<string>;
+  claimOffset(key: PartitionKey, initial: StoredOffset): Promise<StoredOffset>;
+  /**
+   * Moves a partition to another topic incarnation and offset, only if the stored offset is
+   * still the fence's. Returns whether it moved.
+   */
+  resetOffset(fence: Fence, to: StoredOffset): Promise<boolean>;
+  /** The secret key of derived event ids, created once per database (see `deriveEventId`). */
+  idKey(): Promise<string>;
   /**
    * Writes the rows and rejects and moves the offset, all or nothing, only if the stored offset
    * is still `expectedOffset`. Inserts are idempotent on the row id; an id stored with other

@@ -28,7 +28,7 @@ import type { EventStore } from "./event_store.ts";
 import { Pipeline } from "./pipeline.ts";
 import { connectDatabase, PostgresStore } from "./postgres_store.ts";
 import { startRetention } from "./retention.ts";
-import { type Source, startSource } from "./source.ts";
+import { kafkaTopicLog, type Source, startSource } from "./source.ts";
 import { startSummary } from "./summary.ts";
 
 /** The database seam `main` lets the fault-injection suite wrap, with the types it speaks. */
@@ -64,6 +64,10 @@ export async function main(
     rejectMaxStoredBytes: config.rejectMaxStoredBytes,
     metrics,
     log,
+    topicLog: kafkaTopicLog(() =>
+      createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity)
+    ),
+    offsetMismatch: config.offsetMismatchPolicy,
   });
   let source: Source | undefined;
   let kafkaSettingFailure: KafkaSettingFailure | undefined;
@@ -83,6 +87,7 @@ export async function main(
         } else if (source === undefined || !source.isConnected()) {
           reasons.push("kafka: not in the group yet");
         } else if (assigned.length === 0) reasons.push("kafka: no partition assigned");
+        reasons.push(...pipeline.stoppedPartitions());
         return reasons;
       },
     },
@@ -152,7 +157,7 @@ export async function main(
       // during `run`, before startSource has returned.
       kafkaSettingFailure = undefined;
       assigned = partitions;
-      pipeline.onRebalance();
+      pipeline.onRebalance(partitions);
     },
     onCrash: async (error: Error) => {
       const setting = explain(error);

@@ -35,6 +35,8 @@ export interface ConsumerMetrics {
   databaseState: Gauge<"state">;
   /** Rejects deleted by the retention job (retention.ts). */
   rejectsDeleted: Counter;
+  /** 1 for each partition stopped because its stored offset does not fit the log. */
+  blocked: Gauge<"partition" | "reason">;
 }
 
 /** Creates the consumer's metrics in a registry of their own, with the process metrics. */
@@ -101,6 +103,13 @@ export function createConsumerMetrics(): ConsumerMetrics {
     rejectsDeleted: new Counter({
       name: "iot_consumer_rejects_deleted_total",
       help: "Rows of tb_sensor_evento_rejeitado deleted past REJECT_RETENTION_DAYS",
+      registers,
+    }),
+    blocked: new Gauge({
+      name: "iot_consumer_partition_blocked",
+      help: "1 while a partition is stopped: its stored offset does not fit the log " +
+        "(reason topic_id_changed or offset_past_log_end)",
+      labelNames: ["partition", "reason"],
       registers,
     }),
   };

@@ -97,6 +97,22 @@ COMMENT ON COLUMN tb_sensor_evento_rejeitado.chave IS
   'The message key, or its first bytes when octet_length(chave) < chave_bytes';
 COMMENT ON COLUMN tb_sensor_evento_rejeitado.chave_bytes IS 'Length of the whole key';
 COMMENT ON COLUMN tb_sensor_evento_rejeitado.chave_sha256 IS 'SHA-256 of the whole key';
+-- Kafka's ID of the topic the offsets belong to: a topic deleted and created again under its name
+-- gets a new one, and its log must not be read against the old one's offsets (consumer/pipeline.ts).
+-- Rows stored before this column are given the current ID on their next claim.
+ALTER TABLE tb_kafka_offset ADD COLUMN IF NOT EXISTS topic_id uuid;
+
+-- The secret key of derived event ids (shared/row.ts, deriveEventId): one row, made once, so every
+-- replica and every restart derives the same ids. Keep it with the data: a new key gives the
+-- events without ID that are read again other ids.
+CREATE TABLE IF NOT EXISTS tb_derived_id_key (
+  singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  key        text NOT NULL DEFAULT replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE tb_derived_id_key IS
+  'Secret key of the ids derived for events sent without ID; never change it';
+INSERT INTO tb_derived_id_key DEFAULT VALUES ON CONFLICT DO NOTHING;
 `;
 
 /** The schema's version: a digest of {@linkcode MIGRATION_SQL}, stored once it has run. */

@@ -10,14 +10,18 @@
  *   (paused past its session, then woke up) expects an old offset and writes nothing.
  * - After a crash the stored offset says where to resume; messages Kafka re-delivers below it
  *   are skipped, and row inserts are idempotent on `id` in any case.
+ * - Skipping below the stored offset is right only while that offset belongs to the log Kafka
+ *   has: log_guard.ts checks the topic's ID and the log's end, and stops the partition (or, for
+ *   a re-created topic and when so configured, reads the new log from its beginning).
  *
  * @module
  */
 
 import type { AlertRule } from "@iot/shared";
 import { backoffDelay, type BackoffPolicy, type Logger } from "@iot/shared/runtime";
-import type { EventStore, PartitionKey } from "./event_store.ts";
 import { DatabaseState } from "./database_state.ts";
+import type { EventStore, Fence, PartitionKey } from "./event_store.ts";
+import { LogGuard, mismatchOf, type OffsetMismatchPolicy, type TopicLog } from "./log_guard.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 import { storeBatch, type Stored } from "./refusals.ts";
 import type { PartitionBatch } from "./source.ts";
@@ -39,11 +43,17 @@ export interface PipelineDeps {
   log: Logger;
   /** The clock (tests pin it). */
   now?: () => number;
+  /** Kafka's topic IDs and log starts. */
+  topicLog: TopicLog;
+  /** What to do when the topic's ID changed (OFFSET_MISMATCH_POLICY). */
+  offsetMismatch: OffsetMismatchPolicy;
 }
 
 interface Ownership {
   /** The offset stored in PostgreSQL for this partition, as this member last saw it. */
   next: bigint;
+  /** The topic ID stored with it. */
+  topicId: string;
   /** Whether this member already moved Kafka back to `next` once in this generation. */
   sought: boolean;
 }
@@ -60,11 +70,14 @@ export class Pipeline {
   readonly #deps: PipelineDeps;
   readonly #owned = new Map<number, Ownership>();
   readonly #database: DatabaseState;
+  readonly #guard: LogGuard;
+  #idKey: string | undefined;
 
-  /** @param deps Database, settings, metrics, logger. */
+  /** @param deps Database, Kafka, settings, metrics, logger. */
   constructor(deps: PipelineDeps) {
     this.#deps = deps;
     this.#database = new DatabaseState(deps.metrics.databaseState, deps.log);
+    this.#guard = new LogGuard(deps);
   }
 
   /**
@@ -75,9 +88,19 @@ export class Pipeline {
     return this.#database.problem();
   }
 
-  /** Forgets what this member owned: after a rebalance, every partition is checked again. */
-  onRebalance(): void {
+  /** Partitions stopped because their stored offset does not fit the log, one line each. */
+  stoppedPartitions(): string[] {
+    return this.#guard.reasons();
+  }
+
+  /**
+   * Forgets what this member owned: after a rebalance, every partition is checked again.
+   *
+   * @param partitions This member's partitions now (stopped ones it still has stay reported).
+   */
+  onRebalance(partitions: readonly number[] = []): void {
     this.#owned.clear();
+    this.#guard.retain(partitions);
     this.#deps.metrics.lag.reset();
   }
 
@@ -95,10 +118,12 @@ export class Pipeline {
     const lastOffset = batch.records[batch.records.length - 1].offset;
     const records = this.#newRecords(batch, owned);
     if (records === undefined) return;
-    const fence = { ...key, expectedOffset: owned.next.toString() };
+    this.#idKey ??= await this.#retry(batch, () => this.#deps.store.idKey());
+    if (this.#idKey === undefined) return;
+    const fence = { ...key, expectedOffset: owned.next.toString(), topicId: owned.topicId };
     const nextOffset = (BigInt(lastOffset) + 1n).toString();
     const plan = planBatch(
-      batch.topic,
+      { idKey: this.#idKey, topicId: owned.topicId },
       batch.partition,
       records,
       this.#deps.alertRule,
@@ -116,7 +141,7 @@ export class Pipeline {
     );
     if (stored === undefined) return; // stopping or outdated: nothing stored, nothing resolved
     if (stored.kind === "fenced") {
-      return await this.#fenced(batch, key, fence.expectedOffset);
+      return await this.#fenced(batch, key, fence);
     }
     owned.next = BigInt(nextOffset);
     batch.resolveOffset(lastOffset);
@@ -132,16 +157,34 @@ export class Pipeline {
     await batch.heartbeat();
   }
 
-  /** This member's view of the partition's stored offset, read once per generation. */
+  /**
+   * This member's view of the partition's stored offset, read once per generation, and checked
+   * against the log on every batch: Kafka's topic ID (cached; asked again when the batch holds
+   * records below the stored offset or its log end is below it, the marks of a re-created or
+   * truncated log) and the log end. `undefined` when the batch must not be processed.
+   */
   async #ownership(batch: PartitionBatch, key: PartitionKey): Promise<Ownership | undefined> {
-    const known = this.#owned.get(batch.partition);
-    if (known !== undefined) return known;
-    const initial = batch.records[0].offset;
-    const stored = await this.#retry(batch, () => this.#deps.store.claimOffset(key, initial));
-    if (stored === undefined) return undefined;
-    const owned = { next: BigInt(stored), sought: false };
-    this.#owned.set(batch.partition, owned);
-    return owned;
+    let owned = this.#owned.get(batch.partition);
+    const suspicious = owned === undefined || BigInt(batch.records[0].offset) < owned.next ||
+      BigInt(batch.highWatermark) < owned.next;
+    const topicId = await this.#retry(batch, () => this.#guard.topicId(batch.topic, suspicious));
+    if (topicId === undefined) return undefined;
+    if (owned === undefined) {
+      const initial = { nextOffset: batch.records[0].offset, topicId };
+      const stored = await this.#retry(batch, () => this.#deps.store.claimOffset(key, initial));
+      if (stored === undefined) return undefined;
+      owned = { next: BigInt(stored.nextOffset), topicId: stored.topicId, sought: false };
+    }
+    const stored = { nextOffset: owned.next.toString(), topicId: owned.topicId };
+    const mismatch = mismatchOf(batch.topic, batch.partition, stored, topicId, batch.highWatermark);
+    if (mismatch === undefined) {
+      this.#owned.set(batch.partition, owned);
+      this.#guard.clear(batch.partition);
+      return owned;
+    }
+    this.#owned.delete(batch.partition);
+    await this.#guard.act(mismatch, batch, key, (operation) => this.#retry(batch, operation));
+    return undefined;
   }
 
   /**
@@ -176,14 +219,16 @@ export class Pipeline {
    * is gone (deleted by hand, a point-in-time restore, a failover that lost a commit), it comes
    * back where this member last saw it and the batch is read again, instead of being skipped.
    */
-  async #fenced(batch: PartitionBatch, key: PartitionKey, expectedOffset: string): Promise<void> {
+  async #fenced(batch: PartitionBatch, key: PartitionKey, fence: Fence): Promise<void> {
     this.#deps.metrics.fenced.inc();
     this.#owned.delete(batch.partition);
-    const stored = await this.#retry(
-      batch,
-      () => this.#deps.store.claimOffset(key, expectedOffset),
-    );
-    if (stored === undefined) return;
+    const { expectedOffset } = fence;
+    const initial = { nextOffset: expectedOffset, topicId: fence.topicId };
+    const claimed = await this.#retry(batch, () => this.#deps.store.claimOffset(key, initial));
+    if (claimed === undefined) return;
+    // Another topic ID stored: the next batch's ownership check says what to do about it.
+    if (claimed.topicId !== fence.topicId) return;
+    const stored = claimed.nextOffset;
     if (stored === expectedOffset) {
       // The fence failed, yet the offset is the expected one: the row was missing, and the claim
       // has just stored it again. Rows written before it are idempotent on their id.

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import postgres from "postgres";
 import { deriveEventId } from "@iot/shared";
+import { fetchTopicId } from "@iot/shared/kafka";
 import { eventually, startConsumer, waitForDrain } from "../testing/processes.ts";
 import {
   createTopic,
@@ -152,7 +153,10 @@ Deno.test({
       const rows = await it.sql`SELECT id::text, id_dispositivo, "timestamp", timestamp_ts,
         temperatura, umidade, status, bateria, alerta FROM tb_sensor_evento`;
       const byId = new Map(rows.map((r) => [r.id, r]));
-      const legacyId = deriveEventId(it.topic, sent.legacy.partition, sent.legacy.offset);
+      // Derived from Kafka's topic ID (asked of Kafka here) and the database's derivation key.
+      const topicId = await fetchTopicId(await kafkaClient(), it.topic);
+      const [{ key }] = await it.sql<{ key: string }[]>`SELECT key FROM tb_derived_id_key`;
+      const legacyId = deriveEventId(key, topicId, sent.legacy.partition, sent.legacy.offset);
       const expectedIds = [canonical.ID, hot.ID, drained.ID, humidade.ID, epoch.ID, legacyId];
       assert.deepEqual([...byId.keys()].sort(), (expectedIds as string[]).sort());
 
@@ -202,9 +206,11 @@ Deno.test({
       assert.equal(await consumer.metric("iot_consumer_duplicates_total"), 1);
       assert.deepEqual(consumer.otherOutput, [], "every output line is JSON");
       // Kafka's committed offsets follow PostgreSQL's, so lag tools and autoscalers see progress.
-      const stored = await it.sql<{ partition: number; next_offset: string }[]>`
-        SELECT partition, next_offset::text FROM tb_kafka_offset WHERE topic = ${it.topic}`;
+      const stored = await it.sql<{ partition: number; next_offset: string; topic_id: string }[]>`
+        SELECT partition, next_offset::text, topic_id::text FROM tb_kafka_offset
+        WHERE topic = ${it.topic}`;
       assert.ok(stored.length > 0);
+      assert.ok(stored.every((row) => row.topic_id === topicId), "offsets kept with the topic ID");
       await eventually(async () => {
         const admin = (await kafkaClient()).admin();
         await admin.connect();

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { DEFAULT_ALERT_RULE } from "@iot/shared";
 import type { Logger } from "@iot/shared/runtime";
-import { createConsumerMetrics } from "./metrics.ts";
+import type { OffsetMismatchPolicy, TopicLog } from "./log_guard.ts";
+import { type ConsumerMetrics, createConsumerMetrics } from "./metrics.ts";
 import { Pipeline } from "./pipeline.ts";
 import type { PartitionBatch } from "./source.ts";
 import { MemoryStore } from "./testing/memory_store.ts";
@@ -9,6 +10,8 @@ import type { KafkaRecord } from "./transform.ts";
 import { RECEIVED_AT, SAMPLE_EVENT } from "../testing/payloads.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const OLD_TOPIC_ID = "5bdfec01-1a90-4b30-8c2f-7fe3937582ee";
+const NEW_TOPIC_ID = "f5a04b6c-0ba6-4e82-b31d-045c33d45347";
 const encoder = new TextEncoder();
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 
@@ -17,36 +20,62 @@ function record(offset: number): KafkaRecord {
   return { offset: String(offset), key: null, value: encoder.encode(value) };
 }
 
+/** The same reading without ID: its id is derived from the topic ID, partition and offset. */
+function idless(offset: number): KafkaRecord {
+  const value = JSON.stringify({ ...SAMPLE_EVENT, ID: undefined });
+  return { offset: String(offset), key: null, value: encoder.encode(value) };
+}
+
 /** A batch of partition 0 that records what the pipeline asked of Kafka. */
-function batchOf(offsets: number[]) {
+function batchOf(offsets: number[], logEnd = offsets[offsets.length - 1] + 1, of = record) {
   const asked: string[] = [];
   const batch: PartitionBatch = {
     topic: "iot.sensors",
     partition: 0,
-    records: offsets.map(record),
-    highWatermark: String(offsets[offsets.length - 1] + 1),
+    records: offsets.map(of),
+    highWatermark: String(logEnd),
     resolveOffset: (offset) => asked.push(`resolve ${offset}`),
     commit: () => Promise.resolve(),
     seek: (offset) => asked.push(`seek ${offset}`),
+    pause: (ms) => asked.push(`pause ${ms}`),
     heartbeat: () => Promise.resolve(),
     isCurrent: () => true,
   };
   return { batch, asked };
 }
 
-function pipelineOn(
-  store: MemoryStore,
-  metrics = createConsumerMetrics(),
-  log: Logger = quiet,
-): Pipeline {
+/** Kafka as the pipeline sees it: the topic's ID now, and the log's start. */
+class FakeKafka implements TopicLog {
+  id = OLD_TOPIC_ID;
+  start = "0";
+  asked = 0;
+  topicId(): Promise<string> {
+    this.asked++;
+    return Promise.resolve(this.id);
+  }
+  logStart(): Promise<string> {
+    return Promise.resolve(this.start);
+  }
+}
+
+interface Options {
+  kafka?: FakeKafka;
+  policy?: OffsetMismatchPolicy;
+  metrics?: ConsumerMetrics;
+  log?: Logger;
+}
+
+function pipelineOn(store: MemoryStore, options: Options = {}): Pipeline {
   return new Pipeline({
     store,
     groupId: "g",
     alertRule: DEFAULT_ALERT_RULE,
-    rejectMaxStoredBytes: 65536,
-    metrics,
-    log,
+    metrics: options.metrics ?? createConsumerMetrics(),
+    log: options.log ?? quiet,
     now: () => RECEIVED_AT,
+    topicLog: options.kafka ?? new FakeKafka(),
+    offsetMismatch: options.policy ?? "stop",
+    rejectMaxStoredBytes: 65536,
   });
 }
 
@@ -80,46 +109,169 @@ Deno.test("Pipeline: a batch fenced by another member resumes where that member 
   assert.equal(store.rows.size, 2, "nothing written under another member's fence");
 });
 
-/** An error as postgres.js throws it for SQLSTATE `code`. */
-const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
+/** A logger that keeps every line as `level message`, with its fields. */
+function recordingLog() {
+  const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => {
+    lines.push({ level, msg, fields });
+  };
+  return {
+    lines,
+    log: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") },
+  };
+}
 
-Deno.test("Pipeline: a full disk and a read-only server are named in databaseProblem() and the state metric, logged once, retried until they pass", async (t) => {
-  for (
-    const [code, state, words] of [
-      ["53100", "disk_full", /^disk full \(53100\) — PostgreSQL cannot write.*: could not extend/],
-      ["25006", "read_only", /^read-only \(25006\) — the server refuses writes.*: cannot execute/],
-    ] as const
-  ) {
-    await t.step(state, async () => {
-      const store = new MemoryStore();
-      const metrics = createConsumerMetrics();
-      const errors: string[] = [];
-      const pipeline = pipelineOn(store, metrics, { ...quiet, error: (m) => errors.push(m) });
-      const gauge = async () =>
-        Object.fromEntries(
-          (await metrics.databaseState.get()).values.map((v) => [v.labels.state, v.value]),
-        );
-      let failures = 3;
-      const seen: (string | undefined)[] = [];
-      const write = store.writeBatch.bind(store);
-      store.writeBatch = async (batch) => {
-        if (failures-- > 0) {
-          seen.push(pipeline.databaseProblem());
-          throw pgError(code, code === "53100" ? "could not extend file" : "cannot execute INSERT");
-        }
-        seen.push(pipeline.databaseProblem());
-        assert.equal((await gauge())[state], 1, "the metric names the condition while it lasts");
-        return write(batch);
-      };
-      await pipeline.handle(batchOf([0, 1]).batch);
-      assert.equal(seen[0], undefined);
-      assert.match(seen[1]!, words);
-      assert.match(seen[3]!, words, "still named on the last retry");
-      assert.equal(errors.length, 1, "one error line for the condition, not one per retry");
-      assert.equal(pipeline.databaseProblem(), undefined, "cleared once a write succeeds");
-      assert.deepEqual(await gauge(), { ok: 1, disk_full: 0, read_only: 0, failing: 0 });
-      assert.deepEqual([...store.rows.keys()].sort(), [id(0), id(1)], "nothing lost");
-      metrics.close();
-    });
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+async function blockedGauge(metrics: ConsumerMetrics): Promise<Record<string, number>> {
+  const { values } = await metrics.blocked.get();
+  return Object.fromEntries(
+    values.map((v) => [`${v.labels.partition}/${v.labels.reason}`, v.value]),
+  );
+}
+
+Deno.test("Pipeline: a topic re-created under its name, shorter than the stored offset, stops its partition until the offset row is fixed", async () => {
+  const store = new MemoryStore();
+  const kafka = new FakeKafka();
+  const metrics = createConsumerMetrics();
+  const { lines, log } = recordingLog();
+  const pipeline = pipelineOn(store, { kafka, metrics, log });
+  await pipeline.handle(batchOf(range(0, 10), 10, idless).batch);
+  assert.equal(store.rows.size, 10);
+
+  // While this member runs, the topic is deleted and created again; 3 messages are written.
+  kafka.id = NEW_TOPIC_ID;
+  const { batch, asked } = batchOf(range(0, 3), 3, idless);
+  await pipeline.handle(batch);
+  assert.equal(store.rows.size, 10, "nothing written against the old topic's offsets");
+  assert.deepEqual(asked, ["pause 10000"], "not resolved: the records come again later");
+  assert.deepEqual(pipeline.stoppedPartitions(), [
+    `partition iot.sensors/0 stopped: topic ID changed (stored ${OLD_TOPIC_ID}, Kafka ` +
+    `${NEW_TOPIC_ID}; stored offset 10, log end 3); the topic was re-created (README: a stored ` +
+    "offset that does not fit the log)",
+  ]);
+  assert.deepEqual(await blockedGauge(metrics), { "0/topic_id_changed": 1 });
+  const errors = lines.filter((l) => l.level === "error");
+  assert.equal(errors.length, 1);
+  assert.deepEqual(errors[0].fields, {
+    topic: "iot.sensors",
+    partition: 0,
+    reason: "topic_id_changed",
+    storedTopicId: OLD_TOPIC_ID,
+    topicId: NEW_TOPIC_ID,
+    storedOffset: "10",
+    logEndOffset: "3",
+  });
+
+  // Delivered again after the pause, still wrong: still stopped, logged once.
+  await pipeline.handle(batchOf(range(0, 3), 3, idless).batch);
+  assert.equal(lines.filter((l) => l.level === "error").length, 1);
+  assert.equal(pipeline.stoppedPartitions().length, 1);
+
+  // The README's fix: offset 0, topic ID unknown (the next claim takes Kafka's).
+  store.offsets.set("iot.sensors/0", "0");
+  store.topicIds.delete("iot.sensors/0");
+  const after = batchOf(range(0, 3), 3, idless);
+  await pipeline.handle(after.batch);
+  assert.deepEqual(after.asked, ["resolve 2"]);
+  assert.equal(store.rows.size, 13, "the new topic's events get ids of their own");
+  assert.deepEqual(pipeline.stoppedPartitions(), []);
+  assert.deepEqual(await blockedGauge(metrics), {});
+  assert.equal(store.topicIds.get("iot.sensors/0"), NEW_TOPIC_ID);
+});
+
+Deno.test("Pipeline: a re-created topic that has grown past the stored offset stops its partition too", async () => {
+  const store = new MemoryStore();
+  const kafka = new FakeKafka();
+  await pipelineOn(store, { kafka }).handle(batchOf(range(0, 10), 10, idless).batch);
+
+  // A new process after the re-creation: 15 messages, more than the stored offset of 10.
+  kafka.id = NEW_TOPIC_ID;
+  const pipeline = pipelineOn(store, { kafka });
+  const { batch, asked } = batchOf(range(0, 15), 15, idless);
+  await pipeline.handle(batch);
+  assert.deepEqual(asked, ["pause 10000"]);
+  assert.equal(store.rows.size, 10, "offsets 10-14 of the new log not taken for the old one's");
+  assert.match(pipeline.stoppedPartitions()[0], /topic ID changed .*stored offset 10, log end 15/);
+});
+
+Deno.test("Pipeline: restart-from-beginning reads a re-created topic from its start, every event once", async () => {
+  const store = new MemoryStore();
+  const kafka = new FakeKafka();
+  await pipelineOn(store, { kafka }).handle(batchOf(range(0, 10), 10, idless).batch);
+
+  kafka.id = NEW_TOPIC_ID;
+  kafka.start = "0";
+  const { lines, log } = recordingLog();
+  const pipeline = pipelineOn(store, { kafka, policy: "restart-from-beginning", log });
+  // Kafka kept the group's committed offset: it delivers the new log from 10 on.
+  const first = batchOf(range(10, 15), 15, idless);
+  await pipeline.handle(first.batch);
+  assert.deepEqual(first.asked, ["seek 0"]);
+  assert.deepEqual(store.calls.slice(-1), [`reset ${NEW_TOPIC_ID} 0`]);
+  const warned = lines.filter((l) => l.level === "warn");
+  assert.deepEqual(warned.map((l) => [l.msg, l.fields?.storedTopicId, l.fields?.topicId]), [[
+    "topic was re-created; reading the new log from its beginning",
+    OLD_TOPIC_ID,
+    NEW_TOPIC_ID,
+  ]]);
+  assert.equal(warned[0].fields?.storedOffset, "10");
+  assert.equal(warned[0].fields?.nextOffset, "0");
+
+  await pipeline.handle(batchOf(range(0, 15), 15, idless).batch);
+  assert.equal(store.rows.size, 25, "10 of the old topic and 15 of the new one, no id shared");
+  await pipeline.handle(batchOf(range(0, 15), 15, idless).batch); // redelivered
+  assert.equal(store.rows.size, 25);
+  assert.equal(store.offsets.get("iot.sensors/0"), "15");
+  assert.deepEqual(pipeline.stoppedPartitions(), []);
+});
+
+Deno.test("Pipeline: a stored offset past the log end of the same topic stops, whatever the policy", async () => {
+  for (const policy of ["stop", "restart-from-beginning"] as const) {
+    const store = new MemoryStore();
+    const kafka = new FakeKafka();
+    await pipelineOn(store, { kafka }).handle(batchOf(range(0, 10)).batch);
+    // Kafka lost its data (or was restored from a backup): same topic ID, log end 4.
+    const metrics = createConsumerMetrics();
+    const pipeline = pipelineOn(store, { kafka, policy, metrics });
+    const { batch, asked } = batchOf(range(0, 4), 4);
+    await pipeline.handle(batch);
+    assert.deepEqual(asked, ["pause 10000"], policy);
+    assert.match(
+      pipeline.stoppedPartitions()[0],
+      /stored offset past the log end \(stored offset 10, log end 4, topic ID 5bdfec01/,
+    );
+    assert.deepEqual(await blockedGauge(metrics), { "0/offset_past_log_end": 1 });
+    assert.equal(store.offsets.get("iot.sensors/0"), "10", "nothing moved");
   }
+});
+
+Deno.test("Pipeline: Kafka's topic ID is asked once per generation and on suspicious batches, not per batch", async () => {
+  const store = new MemoryStore();
+  const kafka = new FakeKafka();
+  const pipeline = pipelineOn(store, { kafka });
+  await pipeline.handle(batchOf([0, 1]).batch);
+  await pipeline.handle(batchOf([2, 3]).batch);
+  await pipeline.handle(batchOf([4, 5]).batch);
+  assert.equal(kafka.asked, 1);
+  await pipeline.handle(batchOf([4, 5, 6]).batch); // records below the stored offset
+  assert.equal(kafka.asked, 2);
+  pipeline.onRebalance([0]);
+  await pipeline.handle(batchOf([7]).batch);
+  assert.equal(kafka.asked, 3);
+});
+
+Deno.test("Pipeline: a stopped partition this member no longer has is not reported after a rebalance", async () => {
+  const store = new MemoryStore();
+  const kafka = new FakeKafka();
+  const metrics = createConsumerMetrics();
+  const pipeline = pipelineOn(store, { kafka, metrics });
+  await pipeline.handle(batchOf(range(0, 10)).batch);
+  kafka.id = NEW_TOPIC_ID;
+  await pipeline.handle(batchOf(range(0, 3)).batch);
+  pipeline.onRebalance([0, 1]);
+  assert.equal(pipeline.stoppedPartitions().length, 1, "still this member's");
+  pipeline.onRebalance([1]);
+  assert.deepEqual(pipeline.stoppedPartitions(), []);
+  assert.deepEqual(await blockedGauge(metrics), {});
 });

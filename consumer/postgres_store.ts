@@ -16,6 +16,7 @@ import type {
   PartitionKey,
   Refusal,
   RowResult,
+  StoredOffset,
 } from "./event_store.ts";
 import { CONFLICTING_DUPLICATE_SQLSTATE } from "./migrations.ts";
 
@@ -99,26 +100,35 @@ export class PostgresStore implements EventStore {
   /**
    * {@inheritDoc EventStore.claimOffset}
    *
-   * One statement inserts the row unless it exists and returns the stored one. When another
-   * member inserts the same row at the same moment, the insert waits for it on the primary key and
-   * does nothing, but the statement's snapshot predates that row: nothing comes back. The next
-   * statement sees it, so the claim is run again.
+   * One statement inserts the row unless it exists, gives a row without topic ID the claimed one,
+   * and returns the stored row. When another member inserts the same row at the same moment, the
+   * insert waits for it on the primary key and does nothing, but the statement's snapshot
+   * predates that row: nothing comes back. The next statement sees it, so the claim is run again.
    */
-  async claimOffset(key: PartitionKey, initial: string): Promise<string> {
+  async claimOffset(key: PartitionKey, initial: StoredOffset): Promise<StoredOffset> {
     for (let attempt = 1;; attempt++) {
-      const [row] = await this.#sql<{ next_offset: string }[]>`
+      const [row] = await this.#sql<{ next_offset: string; topic_id: string }[]>`
         WITH inserted AS (
-          INSERT INTO tb_kafka_offset (group_id, topic, partition, next_offset)
-          VALUES (${key.groupId}, ${key.topic}, ${key.partition}, ${initial}::bigint)
+          INSERT INTO tb_kafka_offset (group_id, topic, partition, next_offset, topic_id)
+          VALUES (${key.groupId}, ${key.topic}, ${key.partition}, ${initial.nextOffset}::bigint,
+            ${initial.topicId}::uuid)
           ON CONFLICT (group_id, topic, partition) DO NOTHING
-          RETURNING next_offset
+          RETURNING next_offset, topic_id
+        ), adopted AS (
+          UPDATE tb_kafka_offset SET topic_id = ${initial.topicId}::uuid
+          WHERE group_id = ${key.groupId} AND topic = ${key.topic} AND partition = ${key.partition}
+            AND topic_id IS NULL
+          RETURNING next_offset, topic_id
         )
-        SELECT next_offset::text FROM inserted
+        SELECT next_offset::text, topic_id::text FROM inserted
         UNION ALL
-        SELECT next_offset::text FROM tb_kafka_offset
+        SELECT next_offset::text, topic_id::text FROM adopted
+        UNION ALL
+        SELECT next_offset::text, topic_id::text FROM tb_kafka_offset
         WHERE group_id = ${key.groupId} AND topic = ${key.topic} AND partition = ${key.partition}
+          AND topic_id IS NOT NULL
         LIMIT 1`;
-      if (row !== undefined) return row.next_offset;
+      if (row !== undefined) return { nextOffset: row.next_offset, topicId: row.topic_id };
       if (attempt === 3) {
         // Inserted by another member and deleted again at once, three times: report, and the
         // pipeline's retry loop tries again later.
@@ -127,6 +137,23 @@ export class PostgresStore implements EventStore {
         );
       }
     }
+  }
+
+  /** {@inheritDoc EventStore.resetOffset} */
+  async resetOffset(fence: Fence, to: StoredOffset): Promise<boolean> {
+    const moved = await this.#sql`
+      UPDATE tb_kafka_offset
+      SET next_offset = ${to.nextOffset}::bigint, topic_id = ${to.topicId}::uuid, updated_at = now()
+      WHERE group_id = ${fence.groupId} AND topic = ${fence.topic} AND partition = ${fence.partition}
+        AND next_offset = ${fence.expectedOffset}::bigint AND topic_id = ${fence.topicId}::uuid`;
+    return moved.count === 1;
+  }
+
+  /** {@inheritDoc EventStore.idKey} */
+  async idKey(): Promise<string> {
+    const [row] = await this.#sql<{ key: string }[]>`SELECT key FROM tb_derived_id_key`;
+    if (row === undefined) throw new Error("tb_derived_id_key is empty: run the migration");
+    return row.key;
   }
 
   /**
@@ -160,6 +187,7 @@ export class PostgresStore implements EventStore {
           WHERE group_id = ${batch.groupId} AND topic = ${batch.topic}
             AND partition = ${batch.partition}
             AND next_offset = ${batch.expectedOffset}::bigint
+            AND topic_id = ${batch.topicId}::uuid
           RETURNING 1
         ), new_rows AS (
           INSERT INTO tb_sensor_evento AS t (id, id_dispositivo, "timestamp", timestamp_ts,
@@ -217,6 +245,7 @@ export class PostgresStore implements EventStore {
         WITH owner AS (
           SELECT 1 FROM tb_kafka_offset WHERE group_id = ${fence.groupId} AND topic = ${fence.topic}
             AND partition = ${fence.partition} AND next_offset = ${fence.expectedOffset}::bigint
+            AND topic_id = ${fence.topicId}::uuid
         ), new_row AS (
           INSERT INTO tb_sensor_evento AS t (id, id_dispositivo, "timestamp", timestamp_ts,
             temperatura, umidade, latitude, longitude, status, bateria, alerta)

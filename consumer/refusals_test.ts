@@ -6,7 +6,15 @@ import { type KafkaRecord, planBatch } from "./transform.ts";
 import { MemoryStore } from "./testing/memory_store.ts";
 import { SAMPLE_EVENT } from "../testing/payloads.ts";
 
-const FENCE: Fence = { groupId: "g", topic: "iot.sensors", partition: 0, expectedOffset: "0" };
+const TOPIC_ID = "5bdfec01-1a90-4b30-8c2f-7fe3937582ee";
+const FENCE: Fence = {
+  groupId: "g",
+  topic: "iot.sensors",
+  partition: 0,
+  expectedOffset: "0",
+  topicId: TOPIC_ID,
+};
+const ORIGIN = { idKey: "k", topicId: TOPIC_ID };
 const noRetry: Retry = (operation) => operation();
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const encoder = new TextEncoder();
@@ -23,9 +31,9 @@ function message(offset: number, n: number | null, temperature = 20): KafkaRecor
 }
 
 async function store(target: MemoryStore, records: KafkaRecord[]): Promise<Stored | undefined> {
-  await target.claimOffset(FENCE, "0");
+  await target.claimOffset(FENCE, { nextOffset: "0", topicId: TOPIC_ID });
   const plan = planBatch(
-    FENCE.topic,
+    ORIGIN,
     FENCE.partition,
     records,
     DEFAULT_ALERT_RULE,
@@ -129,7 +137,7 @@ Deno.test("storeBatch() stops at the fence, also while isolating", async () => {
   const fenced = new MemoryStore();
   fenced.offsets.set("iot.sensors/0", "7");
   const plan = planBatch(
-    "iot.sensors",
+    ORIGIN,
     0,
     [message(0, 1)],
     DEFAULT_ALERT_RULE,
@@ -146,7 +154,7 @@ Deno.test("storeBatch() stops at the fence, also while isolating", async () => {
     return realWriteRow(fence, row);
   };
   const plan2 = planBatch(
-    "iot.sensors",
+    ORIGIN,
     0,
     [message(0, 1)],
     DEFAULT_ALERT_RULE,
@@ -159,9 +167,9 @@ Deno.test("storeBatch() stops at the fence, also while isolating", async () => {
 
 Deno.test("storeBatch() gives up quietly when the batch is no longer current", async () => {
   const db = new MemoryStore();
-  await db.claimOffset(FENCE, "0");
+  await db.claimOffset(FENCE, { nextOffset: "0", topicId: TOPIC_ID });
   const plan = planBatch(
-    "iot.sensors",
+    ORIGIN,
     0,
     [message(0, 1)],
     DEFAULT_ALERT_RULE,

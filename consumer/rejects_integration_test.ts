@@ -40,12 +40,13 @@ Deno.test("[integration] PostgresStore stores a 1 MiB refused message as its fir
   try {
     const store = new PostgresStore(sql);
     const key = { groupId: "g", topic: "iot.sensors", partition: 0 };
-    await store.claimOffset(key, "0");
+    const topicId = "7c3d6a0e-5b1f-4e8a-9d2c-1a2b3c4d5e6f";
+    await store.claimOffset(key, { nextOffset: "0", topicId });
     const junk = new Uint8Array(1024 * 1024).map((_, i) => (i * 31) % 256);
     const longKey = new Uint8Array(70_000).fill(0x6b);
     const small = new TextEncoder().encode("not json");
     const plan = planBatch(
-      "iot.sensors",
+      { idKey: "test", topicId },
       0,
       [
         { offset: "0", key: longKey, value: junk },
@@ -58,6 +59,7 @@ Deno.test("[integration] PostgresStore stores a 1 MiB refused message as its fir
     const result = await store.writeBatch({
       ...key,
       expectedOffset: "0",
+      topicId,
       nextOffset: "2",
       rows: [],
       rejects: plan.rejects,

@@ -10,7 +10,8 @@
 
 import type { Consumer, Kafka } from "kafkajs";
 import type { Logger } from "@iot/shared/runtime";
-import { KafkaDecompressionError } from "@iot/shared/kafka";
+import { fetchTopicId, KafkaDecompressionError } from "@iot/shared/kafka";
+import type { TopicLog } from "./log_guard.ts";
 import type { KafkaRecord } from "./transform.ts";
 
 /** One partition's messages, with what the handler may do with them. */
@@ -29,6 +30,8 @@ export interface PartitionBatch {
   commit(): Promise<void>;
   /** Restarts fetching this partition at `offset`. */
   seek(offset: string): void;
+  /** Stops fetching this partition for `ms` milliseconds; unresolved records come again after. */
+  pause(ms: number): void;
   /** Tells the group this member is alive (long writes must call it). */
   heartbeat(): Promise<void>;
   /** False once the consumer is stopping or the batch is outdated by a seek or rebalance. */
@@ -136,6 +139,7 @@ export async function startSource(
     }
   });
   let stopping = false;
+  const pauses = new Set<ReturnType<typeof setTimeout>>();
   try {
     await consumer.connect();
     // New groups start at the earliest offset: nothing written before the first start is skipped.
@@ -159,6 +163,14 @@ export async function startSource(
         resolveOffset: payload.resolveOffset,
         commit: () => payload.commitOffsetsIfNecessary(),
         seek: (offset) => consumer.seek({ topic: batch.topic, partition: batch.partition, offset }),
+        pause: (ms) => {
+          const resume = payload.pause();
+          const timer = setTimeout(() => {
+            pauses.delete(timer);
+            resume();
+          }, ms);
+          pauses.add(timer);
+        },
         heartbeat: payload.heartbeat,
         isCurrent: () => !stopping && payload.isRunning() && !payload.isStale(),
       });
@@ -168,6 +180,7 @@ export async function startSource(
     isConnected: () => connected && !stopping && undecodable === undefined,
     stop: async () => {
       stopping = true;
+      for (const timer of pauses) clearTimeout(timer);
       await consumer.disconnect();
       connected = false;
     },
@@ -180,4 +193,26 @@ export function decompressionCause(error: unknown): KafkaDecompressionError | un
     if (e instanceof KafkaDecompressionError) return e;
   }
   return undefined;
+}
+
+/**
+ * {@link TopicLog} on Kafka: a new client per question (`kafka` makes it), so a rotated password
+ * is used; the questions are rare (see log_guard.ts).
+ */
+export function kafkaTopicLog(kafka: () => Kafka): TopicLog {
+  return {
+    topicId: (topic) => fetchTopicId(kafka(), topic),
+    logStart: async (topic, partition) => {
+      const admin = kafka().admin();
+      await admin.connect();
+      try {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        const found = offsets.find((o) => o.partition === partition);
+        if (found === undefined) throw new Error(`topic ${topic} has no partition ${partition}`);
+        return found.low;
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+    },
+  };
 }

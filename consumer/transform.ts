@@ -71,6 +71,14 @@ export interface PlannedRow {
   rivals?: PlannedRow[];
 }
 
+/** What the id of an event without `ID` is derived from, besides its partition and offset. */
+export interface IdOrigin {
+  /** The secret derivation key (see `deriveEventId`). */
+  idKey: string;
+  /** Kafka's ID of the topic the batch came from. */
+  topicId: string;
+}
+
 /** What to write for one batch of one partition. */
 export interface BatchPlan {
   /** Valid events, at most one per id. */
@@ -90,7 +98,7 @@ export interface BatchPlan {
  * different values is refused as `duplicate_id_conflict` (the first one wins, as it would across
  * batches, where the database decides).
  *
- * @param topic Kafka topic.
+ * @param origin The topic's ID and the derivation key, for events without `ID`.
  * @param partition Partition number.
  * @param records Messages in offset order.
  * @param rule Alert thresholds.
@@ -99,7 +107,7 @@ export interface BatchPlan {
  *   (REJECT_MAX_STORED_BYTES; see {@linkcode rejectOf}).
  */
 export function planBatch(
-  topic: string,
+  origin: IdOrigin,
   partition: number,
   records: readonly KafkaRecord[],
   rule: AlertRule,
@@ -116,7 +124,8 @@ export function planBatch(
       rejects.push(rejectOf(record, result.reasons, rejectMaxStoredBytes));
       continue;
     }
-    const id = result.event.id ?? deriveEventId(topic, partition, record.offset);
+    const id = result.event.id ??
+      deriveEventId(origin.idKey, origin.topicId, partition, record.offset);
     const row = toRow(result.event, id, rule);
     const earlier = byId.get(id);
     if (earlier === undefined) {

@@ -5,7 +5,7 @@ import { conflictReason, type KafkaRecord, planBatch, rejectOf, sameReading } fr
 import { SAMPLE_EVENT as EVENT } from "../testing/payloads.ts";
 
 const NOW = Date.UTC(2026, 10, 27);
-const TOPIC = "iot.sensors";
+const TOPIC = { idKey: "secret", topicId: "5bdfec01-1a90-4b30-8c2f-7fe3937582ee" };
 const PARTITION = 2;
 const encoder = new TextEncoder();
 const BOUND = 65536;
@@ -86,32 +86,59 @@ Deno.test("planBatch() splits valid and invalid messages, keeping offset order",
   assert.deepEqual(rejects[1].reasons, verdict.reasons);
 });
 
-Deno.test("planBatch() derives the id of an event without ID from topic, partition and offset", () => {
+Deno.test("planBatch() derives the id of an event without ID from the topic ID, partition and offset", () => {
   const { rows } = plan([record(41, LEGACY), record(42, LEGACY)]);
-  assert.equal(rows[0].row.id, deriveEventId(TOPIC, PARTITION, "41"));
-  assert.equal(rows[1].row.id, deriveEventId(TOPIC, PARTITION, "42"));
+  assert.equal(rows[0].row.id, deriveEventId(TOPIC.idKey, TOPIC.topicId, PARTITION, "41"));
+  assert.equal(rows[1].row.id, deriveEventId(TOPIC.idKey, TOPIC.topicId, PARTITION, "42"));
   // The same reading at two offsets is two messages, hence two rows, not a duplicate.
   assert.notEqual(rows[0].row.id, rows[1].row.id);
-  // The same offset on another partition or topic is another message.
+  // The same offset on another partition or topic (or the topic re-created) is another message.
   assert.notEqual(
     planBatch(TOPIC, 3, [record(41, LEGACY)], DEFAULT_ALERT_RULE, NOW, BOUND).rows[0].row.id,
     rows[0].row.id,
   );
   assert.notEqual(
-    planBatch("other", PARTITION, [record(41, LEGACY)], DEFAULT_ALERT_RULE, NOW, BOUND).rows[0].row
-      .id,
+    planBatch(
+      { ...TOPIC, topicId: "f5a04b6c-0ba6-4e82-b31d-045c33d45347" },
+      PARTITION,
+      [
+        record(41, LEGACY),
+      ],
+      DEFAULT_ALERT_RULE,
+      NOW,
+      BOUND,
+    ).rows[0].row.id,
+    rows[0].row.id,
+  );
+  // Another derivation key (another database) derives other ids.
+  assert.notEqual(
+    planBatch(
+      { ...TOPIC, idKey: "other" },
+      PARTITION,
+      [record(41, LEGACY)],
+      DEFAULT_ALERT_RULE,
+      NOW,
+      BOUND,
+    )
+      .rows[0].row.id,
     rows[0].row.id,
   );
   // A redelivery of the same message gets the same id, so it can never make a second row.
   assert.equal(plan([record(41, LEGACY)]).rows[0].row.id, rows[0].row.id);
   // 64-bit offsets are kept as text.
-  assert.equal(plan([record(0, LEGACY)]).rows[0].row.id, deriveEventId(TOPIC, PARTITION, "0"));
+  assert.equal(
+    plan([record(0, LEGACY)]).rows[0].row.id,
+    deriveEventId(TOPIC.idKey, TOPIC.topicId, PARTITION, "0"),
+  );
   const big = {
     offset: "9223372036854775806",
     key: null,
     value: encoder.encode(JSON.stringify(LEGACY)),
   };
-  assert.equal(plan([big]).rows[0].row.id, deriveEventId(TOPIC, PARTITION, "9223372036854775806"));
+  assert.equal(
+    plan([big]).rows[0].row.id,
+    deriveEventId(TOPIC.idKey, TOPIC.topicId, PARTITION, "9223372036854775806"),
+  );
 });
 
 Deno.test("planBatch() drops exact re-sends of an event within the batch and counts them", () => {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import type { SensorEvent } from "./validate.ts";
 
 /** Thresholds of the alert rule. */
@@ -38,34 +38,52 @@ export function isAlert(temperature: number, battery: number, rule: AlertRule): 
   return temperature > rule.temperatureMax || battery < rule.batteryMin;
 }
 
-/** Namespace of derived ids (UUID v5, RFC 9562 §5.5); fixed forever, or ids would change. */
-const EVENT_ID_NAMESPACE = "6f1d3c2a-8b4e-5d7f-9a0c-1e2f3a4b5c6d";
-const NAMESPACE_BYTES = uuidBytes(EVENT_ID_NAMESPACE);
-
 /**
  * Derives the id of an event that arrived without `ID`, from where it sits in Kafka. The same
  * message always gets the same id, so a redelivery can never make a second row.
  *
- * @param topic Kafka topic.
+ * The id is an HMAC-SHA-256 of the topic's ID (Kafka's UUID of this incarnation of the topic, so
+ * a topic deleted and created again under its name never reuses an old row's id), the partition
+ * and the offset, keyed with a secret the consumer keeps in PostgreSQL (`tb_derived_id_key`).
+ * Without the key, a producer cannot compute the id of a future event and send it first as an
+ * explicit `ID`: the topic ID alone would not stop that, any client allowed to describe the
+ * topic reads it. The result is a UUID version 8 (RFC 9562 §5.8, application-defined).
+ *
+ * @param key The derivation key (secret; hex text).
+ * @param topicId Kafka's topic ID.
  * @param partition Partition number.
  * @param offset Offset as text (Kafka offsets are 64-bit).
- * @returns A lower-case version 5 UUID.
+ * @returns A lower-case version 8 UUID.
  */
-export function deriveEventId(topic: string, partition: number, offset: string): string {
-  return nameBasedUuid(`${topic}/${partition}/${offset}`);
+export function deriveEventId(
+  key: string,
+  topicId: string,
+  partition: number,
+  offset: string,
+): string {
+  const hash = createHmac("sha256", key).update(`${topicId}/${partition}/${offset}`).digest();
+  return uuidOf(hash, 0x80);
 }
+
+/** Namespace of {@linkcode nameBasedUuid} (UUID v5, RFC 9562 §5.5); fixed forever. */
+const NAME_NAMESPACE = uuidBytes("6f1d3c2a-8b4e-5d7f-9a0c-1e2f3a4b5c6d");
 
 /**
  * A version 5 UUID of `name` in this project's namespace: the same name always gives the same id.
+ * Public and unkeyed: for ids a sender makes (the producer's), never for derived ones.
  *
  * @param name Any text that identifies one event.
  * @returns A lower-case version 5 UUID.
  */
 export function nameBasedUuid(name: string): string {
-  const hash = createHash("sha1").update(NAMESPACE_BYTES).update(name).digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50;
+  return uuidOf(createHash("sha1").update(NAME_NAMESPACE).update(name).digest(), 0x50);
+}
+
+/** The first 16 bytes of `hash` as a UUID of the given version nibble and variant 10. */
+function uuidOf(hash: Uint8Array, version: number): string {
+  hash[6] = (hash[6] & 0x0f) | version;
   hash[8] = (hash[8] & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString("hex");
+  const hex = Array.from(hash.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
     hex.slice(20)
   }`;

@@ -1,10 +1,17 @@
 import assert from "node:assert/strict";
 // An independent v5 implementation to check against (test-only, so not in the import map).
 import { v5 as uuidV5 } from "uuid";
-import { type AlertRule, DEFAULT_ALERT_RULE, deriveEventId, isAlert, toRow } from "./row.ts";
+import {
+  type AlertRule,
+  DEFAULT_ALERT_RULE,
+  deriveEventId,
+  isAlert,
+  nameBasedUuid,
+  toRow,
+} from "./row.ts";
 import type { SensorEvent } from "./validate.ts";
 
-/** The namespace of derived ids; pinned here because changing it would change every stored id. */
+/** The namespace of name-based ids (the producer's); pinned: changing it changes their ids. */
 const EVENT_ID_NAMESPACE = "6f1d3c2a-8b4e-5d7f-9a0c-1e2f3a4b5c6d";
 
 const V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -46,49 +53,80 @@ Deno.test("isAlert() follows a custom rule", () => {
   assert.equal(isAlert(100, 0, never), false);
 });
 
-Deno.test("deriveEventId() is a deterministic v5 UUID of topic, partition and offset", async (t) => {
-  const id = deriveEventId("iot.sensors", 0, "42");
+const KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+const TOPIC_ID = "5bdfec01-1a90-4b30-8c2f-7fe3937582ee";
+const V8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** The derivation again, on WebCrypto instead of node:crypto: an independent check. */
+async function webCryptoId(key: string, name: string): Promise<string> {
+  const enc = new TextEncoder();
+  const hmacKey = await crypto.subtle.importKey(
+    "raw",
+    enc.encode(key),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const bytes = new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, enc.encode(name)));
+  bytes[6] = (bytes[6] & 0x0f) | 0x80;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
+    hex.slice(20)
+  }`;
+}
+
+Deno.test("deriveEventId() is a keyed, deterministic v8 UUID of topic ID, partition and offset", async (t) => {
+  const id = deriveEventId(KEY, TOPIC_ID, 0, "42");
   await t.step("same input, same id", () => {
-    assert.equal(deriveEventId("iot.sensors", 0, "42"), id);
+    assert.equal(deriveEventId(KEY, TOPIC_ID, 0, "42"), id);
   });
-  await t.step("lower-case version-5 UUID with the RFC 9562 variant", () => {
-    assert.match(id, V5);
-    const hex = id.replaceAll("-", "");
-    assert.equal(parseInt(hex[12], 16), 5, "version nibble");
-    assert.equal(parseInt(hex[16], 16) >> 2, 0b10, "variant bits 10xx");
+  await t.step("lower-case version-8 UUID with the RFC 9562 variant", () => {
+    assert.match(id, V8);
   });
-  await t.step("agrees with the uuid package's v5 of the name 'topic/partition/offset'", () => {
-    assert.equal(id, uuidV5("iot.sensors/0/42", EVENT_ID_NAMESPACE));
+  await t.step("agrees with WebCrypto's HMAC-SHA-256 of 'topicId/partition/offset'", async () => {
+    assert.equal(id, await webCryptoId(KEY, `${TOPIC_ID}/0/42`));
     assert.equal(
-      deriveEventId("iot.sensors", 11, "9223372036854775807"),
-      uuidV5("iot.sensors/11/9223372036854775807", EVENT_ID_NAMESPACE),
+      deriveEventId(KEY, TOPIC_ID, 11, "9223372036854775807"),
+      await webCryptoId(KEY, `${TOPIC_ID}/11/9223372036854775807`),
     );
   });
   await t.step("pinned value: derived ids must never change between releases", () => {
-    assert.equal(id, "6d8ac060-de7a-5f53-b002-770af7ff28b3");
+    assert.equal(id, "5c56ec81-dcb3-82e0-b027-6af8239dc282");
   });
-  await t.step("differs by topic, partition and offset", () => {
+  await t.step("differs by key, topic ID, partition and offset", () => {
     const ids = new Set([
       id,
-      deriveEventId("iot.sensors.b", 0, "42"),
-      deriveEventId("iot.sensors", 1, "42"),
-      deriveEventId("iot.sensors", 0, "43"),
-      deriveEventId("iot.sensors", 4, "2"),
-      deriveEventId("iot.sensors", 0, "420"),
+      deriveEventId(`${KEY}0`, TOPIC_ID, 0, "42"),
+      deriveEventId(KEY, "f5a04b6c-0ba6-4e82-b31d-045c33d45347", 0, "42"),
+      deriveEventId(KEY, TOPIC_ID, 1, "42"),
+      deriveEventId(KEY, TOPIC_ID, 0, "43"),
+      deriveEventId(KEY, TOPIC_ID, 4, "2"),
+      deriveEventId(KEY, TOPIC_ID, 0, "420"),
     ]);
-    assert.equal(ids.size, 6);
+    assert.equal(ids.size, 7);
+  });
+  await t.step("not the public v5 name hash of the same coordinates (pre-claimable)", () => {
+    assert.notEqual(id, uuidV5(`${TOPIC_ID}/0/42`, EVENT_ID_NAMESPACE));
+    assert.notEqual(id, nameBasedUuid(`${TOPIC_ID}/0/42`));
   });
   await t.step("no collision over 20 000 coordinates", () => {
     const ids = new Set<string>();
     for (let partition = 0; partition < 4; partition++) {
       for (let offset = 0; offset < 5000; offset++) {
-        const derived = deriveEventId("iot.sensors", partition, String(offset));
-        assert.match(derived, V5);
+        const derived = deriveEventId(KEY, TOPIC_ID, partition, String(offset));
+        assert.match(derived, V8);
         ids.add(derived);
       }
     }
     assert.equal(ids.size, 20_000);
   });
+});
+
+Deno.test("nameBasedUuid() is the v5 UUID of a name in the project's namespace", () => {
+  assert.equal(nameBasedUuid("iot.sensors/0/42"), uuidV5("iot.sensors/0/42", EVENT_ID_NAMESPACE));
+  assert.equal(nameBasedUuid("iot.sensors/0/42"), "6d8ac060-de7a-5f53-b002-770af7ff28b3");
+  assert.match(nameBasedUuid("x"), V5);
 });
 
 Deno.test("toRow() maps every column of tb_sensor_evento", async (t) => {

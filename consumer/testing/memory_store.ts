@@ -13,6 +13,7 @@ import type {
   Fence,
   PartitionKey,
   RowResult,
+  StoredOffset,
 } from "../event_store.ts";
 import { sameReading } from "../transform.ts";
 
@@ -22,17 +23,36 @@ import { sameReading } from "../transform.ts";
  * database finds in those rows; `wholeBatch` refuses any batch even when every row goes alone).
  */
 export class MemoryStore implements EventStore {
+  /** Next offset by `topic/partition`. */
   readonly offsets = new Map<string, string>();
+  /** Topic ID of the offsets by `topic/partition` (absent: a row stored before topic IDs). */
+  readonly topicIds = new Map<string, string>();
   readonly rows = new Map<string, SensorRow>();
   readonly rejects: BatchWrite["rejects"][number][] = [];
   readonly calls: string[] = [];
 
   constructor(readonly refuse = new Set<string>(), readonly wholeBatch = false) {}
 
-  claimOffset(key: PartitionKey, initial: string): Promise<string> {
+  /** The derivation key of derived ids. */
+  key = "memory-store-key";
+
+  claimOffset(key: PartitionKey, initial: StoredOffset): Promise<StoredOffset> {
     const k = `${key.topic}/${key.partition}`;
-    if (!this.offsets.has(k)) this.offsets.set(k, initial);
-    return Promise.resolve(this.offsets.get(k)!);
+    if (!this.offsets.has(k)) this.offsets.set(k, initial.nextOffset);
+    if (!this.topicIds.has(k)) this.topicIds.set(k, initial.topicId);
+    return Promise.resolve({ nextOffset: this.offsets.get(k)!, topicId: this.topicIds.get(k)! });
+  }
+
+  resetOffset(fence: Fence, to: StoredOffset): Promise<boolean> {
+    this.calls.push(`reset ${to.topicId} ${to.nextOffset}`);
+    if (!this.#fenceHolds(fence)) return Promise.resolve(false);
+    this.offsets.set(`${fence.topic}/${fence.partition}`, to.nextOffset);
+    this.topicIds.set(`${fence.topic}/${fence.partition}`, to.topicId);
+    return Promise.resolve(true);
+  }
+
+  idKey(): Promise<string> {
+    return Promise.resolve(this.key);
   }
 
   writeBatch(batch: BatchWrite): Promise<BatchResult> {
@@ -73,6 +93,7 @@ export class MemoryStore implements EventStore {
   }
 
   #fenceHolds(fence: Fence): boolean {
-    return this.offsets.get(`${fence.topic}/${fence.partition}`) === fence.expectedOffset;
+    const k = `${fence.topic}/${fence.partition}`;
+    return this.offsets.get(k) === fence.expectedOffset && this.topicIds.get(k) === fence.topicId;
   }
 }
