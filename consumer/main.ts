@@ -21,6 +21,7 @@ import {
   sumOf,
 } from "@iot/shared/runtime";
 import { loadConsumerConfig } from "./config.ts";
+import { boundedStore, DatabasePool } from "./database_pool.ts";
 import { createConsumerMetrics } from "./metrics.ts";
 import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import type { EventStore } from "./event_store.ts";
@@ -49,14 +50,23 @@ export async function main(
   if (config === undefined) return 2;
   const log = createLogger(SERVICE, { level: config.logLevel, format: config.logFormat });
   const metrics = createConsumerMetrics();
-  const sql = connectDatabase(
-    config.databaseUrl,
-    config.databasePoolSize,
-    config.clientId,
-    config.databaseCaFile === undefined ? undefined : Deno.readTextFileSync(config.databaseCaFile),
+  const caPem = config.databaseCaFile === undefined
+    ? undefined
+    : Deno.readTextFileSync(config.databaseCaFile);
+  const pool = new DatabasePool(
+    () =>
+      connectDatabase(
+        config.databaseUrl,
+        config.databasePoolSize,
+        config.clientId,
+        caPem,
+        config.databaseStatementTimeoutS * 1000,
+      ),
+    config.databaseQueryTimeoutS * 1000,
+    log,
   );
   const pipeline = new Pipeline({
-    store: wrapStore(new PostgresStore(sql)),
+    store: wrapStore(boundedStore(new PostgresStore(pool), pool)),
     groupId: config.groupId,
     alertRule: config.alertRule,
     metrics,
@@ -116,7 +126,7 @@ export async function main(
   const stopped = exitCode.promise;
   await retryUntilStopped({ what: "database migration", log, stopped }, async () => {
     try {
-      const schema = await migrate(sql);
+      const schema = await pool.run("migration", (sql) => migrate(sql));
       log.info(schema === "current" ? "schema is current" : "schema migrated", {
         version: SCHEMA_VERSION,
       });
@@ -174,7 +184,7 @@ export async function main(
   stopSummary();
   try {
     await source?.stop();
-    await sql.end({ timeout: 5 });
+    await pool.end({ timeout: 5 });
     await ops.close();
   } catch (error) {
     log.warn("error during shutdown", { error });
