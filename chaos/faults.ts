@@ -23,6 +23,7 @@ export const FAULT_KINDS = [
   "kafka-offsets-latest",
   "pg-connection-drop",
   "pg-latency",
+  "postgres-blackhole",
 ] as const;
 
 /** A fault kind. */
@@ -54,6 +55,7 @@ const OVERHEAD_MS: Record<FaultKind, number> = {
   "kafka-offsets-latest": 15_000,
   "pg-connection-drop": 500,
   "pg-latency": 500,
+  "postgres-blackhole": 3000,
 };
 
 /**
@@ -83,6 +85,8 @@ export function planFaults(
       "kafka-offsets-latest": () => 0,
       "pg-connection-drop": () => 3000,
       "pg-latency": () => rng.int(5000, 12_000),
+      // Longer than the members' DATABASE_QUERY_TIMEOUT_S (phases.ts), so their bound fires.
+      "postgres-blackhole": () => rng.int(8000, 15_000),
     };
     return {
       kind,
@@ -219,6 +223,13 @@ export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string
       await sleep(f.holdMs);
       ctx.proxy.setLatency(0);
       return `${f.param} ms`;
+    }
+    case "postgres-blackhole": {
+      // Packets dropped, not refused: no answer and no error until it heals.
+      ctx.proxy.setBlackHole(true);
+      await sleep(f.holdMs);
+      ctx.proxy.setBlackHole(false);
+      return "proxy";
     }
   }
 }

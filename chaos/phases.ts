@@ -60,6 +60,9 @@ export async function formGroup(run: Run): Promise<Group> {
       KAFKA_GROUP_ID: group,
       DATABASE_URL: proxiedUrl.toString(),
       KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+      // Short, so a postgres-blackhole fault outlasts them within a short run.
+      DATABASE_STATEMENT_TIMEOUT_S: "3",
+      DATABASE_QUERY_TIMEOUT_S: "5",
       LOG_LEVEL: "debug",
       ...(plant ? { CHAOS_PLANTED_BUG: plant } : {}),
     },

@@ -61,6 +61,21 @@ export const CONSUMER_SETTINGS = {
     max: 100,
     description: "Connections to PostgreSQL; at least `CONSUMER_CONCURRENCY`.",
   },
+  DATABASE_STATEMENT_TIMEOUT_S: {
+    type: "number",
+    default: 15,
+    min: 1,
+    max: 3600,
+    description: "PostgreSQL cancels a statement running longer (`statement_timeout`), in seconds.",
+  },
+  DATABASE_QUERY_TIMEOUT_S: {
+    type: "number",
+    default: 30,
+    min: 1,
+    max: 3600,
+    description: "Longest wait for PostgreSQL's answer, in seconds; then the connections are " +
+      "reset and `/readyz` says why. Above `DATABASE_STATEMENT_TIMEOUT_S`.",
+  },
   ALERT_TEMPERATURE_MAX: {
     type: "number",
     default: 35,
@@ -123,6 +138,10 @@ export interface ConsumerConfig extends ServiceSettings {
   databaseCaFile?: string;
   /** `DATABASE_POOL_SIZE`: connections to PostgreSQL. */
   databasePoolSize: number;
+  /** `DATABASE_STATEMENT_TIMEOUT_S`: the server cancels statements running longer. */
+  databaseStatementTimeoutS: number;
+  /** `DATABASE_QUERY_TIMEOUT_S`: longest wait for an answer before the connections are reset. */
+  databaseQueryTimeoutS: number;
   /** `ALERT_TEMPERATURE_MAX` and `ALERT_BATTERY_MIN`. */
   alertRule: AlertRule;
   /** `CONSUMER_CONCURRENCY`: partitions processed at once. */
@@ -154,6 +173,8 @@ export function loadConsumerConfig(
     sessionTimeoutMs: own.KAFKA_SESSION_TIMEOUT_MS,
     databaseUrl: own.DATABASE_URL,
     databasePoolSize: own.DATABASE_POOL_SIZE,
+    databaseStatementTimeoutS: own.DATABASE_STATEMENT_TIMEOUT_S,
+    databaseQueryTimeoutS: own.DATABASE_QUERY_TIMEOUT_S,
     alertRule: { temperatureMax: own.ALERT_TEMPERATURE_MAX, batteryMin: own.ALERT_BATTERY_MIN },
     concurrency: own.CONSUMER_CONCURRENCY,
     rejectMaxStoredBytes: own.REJECT_MAX_STORED_BYTES,
@@ -178,6 +199,14 @@ export function loadConsumerConfig(
     read.problem(
       `DATABASE_POOL_SIZE (${config.databasePoolSize}) must be at least CONSUMER_CONCURRENCY ` +
         `(${config.concurrency}): each partition in flight holds one connection`,
+    );
+  }
+  if (config.databaseQueryTimeoutS <= config.databaseStatementTimeoutS) {
+    // A slow statement should end with the server's own error on a connection that stays usable,
+    // not with every connection reset by the client.
+    read.problem(
+      `DATABASE_QUERY_TIMEOUT_S (${config.databaseQueryTimeoutS}) must be above ` +
+        `DATABASE_STATEMENT_TIMEOUT_S (${config.databaseStatementTimeoutS})`,
     );
   }
   read.done();

@@ -22,6 +22,8 @@ Deno.test("loadConsumerConfig() gives the contract's defaults", () => {
     sessionTimeoutMs: 30000,
     databaseUrl: "postgres://iot:iot@localhost:5432/iot",
     databasePoolSize: 4,
+    databaseStatementTimeoutS: 15,
+    databaseQueryTimeoutS: 30,
     alertRule: { temperatureMax: 35, batteryMin: 15 },
     concurrency: 3,
     rejectMaxStoredBytes: 65536,
@@ -58,6 +60,8 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     DATABASE_URL: "postgresql://app:p%40ss@iot-db-rw.default.svc:5432/app?sslmode=verify-full",
     DATABASE_CA_FILE: "/etc/iot/postgres-ca/ca.crt",
     DATABASE_POOL_SIZE: "8",
+    DATABASE_STATEMENT_TIMEOUT_S: "2.5",
+    DATABASE_QUERY_TIMEOUT_S: "4",
     ALERT_TEMPERATURE_MAX: "40.5",
     ALERT_BATTERY_MIN: "10",
     CONSUMER_CONCURRENCY: "8",
@@ -89,6 +93,8 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     databaseUrl: "postgresql://app:p%40ss@iot-db-rw.default.svc:5432/app?sslmode=verify-full",
     databaseCaFile: "/etc/iot/postgres-ca/ca.crt",
     databasePoolSize: 8,
+    databaseStatementTimeoutS: 2.5,
+    databaseQueryTimeoutS: 4,
     alertRule: { temperatureMax: 40.5, batteryMin: 10 },
     concurrency: 8,
     rejectMaxStoredBytes: 1024,
@@ -117,6 +123,9 @@ Deno.test("loadConsumerConfig() refuses every bad value with a ConfigError namin
     ["DATABASE_URL", "not a url", "must be a postgres:// or postgresql:// URL"],
     ["DATABASE_POOL_SIZE", "0", "must be an integer from 1 to 100"],
     ["DATABASE_POOL_SIZE", "101", "must be an integer from 1 to 100"],
+    ["DATABASE_STATEMENT_TIMEOUT_S", "0", "must be a number from 1 to 3600"],
+    ["DATABASE_QUERY_TIMEOUT_S", "3601", "must be a number from 1 to 3600"],
+    ["DATABASE_QUERY_TIMEOUT_S", "30s", "must be a number from 1 to 3600"],
     ["ALERT_TEMPERATURE_MAX", "hot", "must be a number from -50 to 100"],
     ["ALERT_TEMPERATURE_MAX", "101", "must be a number from -50 to 100"],
     ["ALERT_BATTERY_MIN", "-1", "must be a number from 0 to 100"],
@@ -140,6 +149,19 @@ Deno.test("loadConsumerConfig() refuses every bad value with a ConfigError namin
       ]);
     });
   }
+});
+
+Deno.test("loadConsumerConfig() wants the client's bound on PostgreSQL above the server's", () => {
+  const message = "DATABASE_QUERY_TIMEOUT_S (15) must be above DATABASE_STATEMENT_TIMEOUT_S (15)";
+  assert.deepEqual(problemsOf({ DATABASE_QUERY_TIMEOUT_S: "15" }), [message]);
+  assert.deepEqual(
+    problemsOf({ DATABASE_STATEMENT_TIMEOUT_S: "60" }),
+    ["DATABASE_QUERY_TIMEOUT_S (30) must be above DATABASE_STATEMENT_TIMEOUT_S (60)"],
+  );
+  assert.equal(
+    loadConsumerConfig({ DATABASE_QUERY_TIMEOUT_S: "15.5" }).databaseQueryTimeoutS,
+    15.5,
+  );
 });
 
 Deno.test("loadConsumerConfig() reports several bad values together", () => {

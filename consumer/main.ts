@@ -22,6 +22,7 @@ import {
 } from "@iot/shared/runtime";
 import { loadConsumerConfig } from "./config.ts";
 import { describeDatabaseError } from "./database_state.ts";
+import { boundedStore, DatabasePool } from "./database_pool.ts";
 import { createConsumerMetrics } from "./metrics.ts";
 import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import type { EventStore } from "./event_store.ts";
@@ -51,14 +52,23 @@ export async function main(
   if (config === undefined) return 2;
   const log = createLogger(SERVICE, { level: config.logLevel, format: config.logFormat });
   const metrics = createConsumerMetrics();
-  const sql = connectDatabase(
-    config.databaseUrl,
-    config.databasePoolSize,
-    config.clientId,
-    config.databaseCaFile === undefined ? undefined : Deno.readTextFileSync(config.databaseCaFile),
+  const caPem = config.databaseCaFile === undefined
+    ? undefined
+    : Deno.readTextFileSync(config.databaseCaFile);
+  const pool = new DatabasePool(
+    () =>
+      connectDatabase(
+        config.databaseUrl,
+        config.databasePoolSize,
+        config.clientId,
+        caPem,
+        config.databaseStatementTimeoutS * 1000,
+      ),
+    config.databaseQueryTimeoutS * 1000,
+    log,
   );
   const pipeline = new Pipeline({
-    store: wrapStore(new PostgresStore(sql)),
+    store: wrapStore(boundedStore(new PostgresStore(pool), pool)),
     groupId: config.groupId,
     alertRule: config.alertRule,
     rejectMaxStoredBytes: config.rejectMaxStoredBytes,
@@ -124,7 +134,7 @@ export async function main(
   const stopped = exitCode.promise;
   await retryUntilStopped({ what: "database migration", log, stopped }, async () => {
     try {
-      const schema = await migrate(sql);
+      const schema = await pool.run("migration", (sql) => migrate(sql));
       log.info(schema === "current" ? "schema is current" : "schema migrated", {
         version: SCHEMA_VERSION,
       });
@@ -175,7 +185,7 @@ export async function main(
     },
   };
   const stopRetention = startRetention({
-    sql,
+    run: (statement) => pool.run("reject retention", statement),
     days: config.rejectRetentionDays,
     deleted: metrics.rejectsDeleted,
     log,
@@ -189,7 +199,7 @@ export async function main(
   try {
     await source?.stop();
     await stopRetention();
-    await sql.end({ timeout: 5 });
+    await pool.end({ timeout: 5 });
     await ops.close();
   } catch (error) {
     log.warn("error during shutdown", { error });

@@ -19,6 +19,7 @@ import type {
   StoredOffset,
 } from "./event_store.ts";
 import { CONFLICTING_DUPLICATE_SQLSTATE } from "./migrations.ts";
+import { DatabasePool } from "./database_pool.ts";
 
 /** The columns that make a reading: an id stored with others is a conflict, not a re-send. */
 const READING = [
@@ -59,12 +60,14 @@ const ROWS_OF_DOCUMENT = `r(id uuid, id_dispositivo text, "timestamp" text,
  * @param poolSize Most connections.
  * @param applicationName Shown in `pg_stat_activity`.
  * @param caPem PEM CA of the server's certificate (DATABASE_CA_FILE's content), if any.
+ * @param statementTimeoutMs The server cancels any statement running longer (none if omitted).
  */
 export function connectDatabase(
   url: string,
   poolSize: number,
   applicationName: string,
   caPem?: string,
+  statementTimeoutMs?: number,
 ): Sql {
   return postgres(url, {
     // With a CA: TLS, the certificate checked against it and the host name checked (verify-full).
@@ -83,18 +86,42 @@ export function connectDatabase(
     // loop already backs off, so reconnecting is kept prompt: at most 1 s.
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     idle_timeout: 60,
+    // TCP keepalive (postgres.js's default) only probes a silent connection. One waiting for a
+    // reply whose packets are dropped is left to retransmission, which Linux gives up after about
+    // 15 minutes; TCP_USER_TIMEOUT would bound it, but neither Deno's node:net nor Deno.connect
+    // can set it (Deno 2.9.6). DatabasePool (database_pool.ts) bounds every operation instead.
+    keep_alive: 60,
     onnotice: () => {},
-    connection: { application_name: applicationName },
+    connection: {
+      application_name: applicationName,
+      ...(statementTimeoutMs === undefined ? {} : {
+        statement_timeout: Math.round(statementTimeoutMs),
+      }),
+      // The server's side of a lost client: a backend whose client is gone (a pool reset behind a
+      // black hole cannot say goodbye) is closed within about two minutes, not the kernel's two
+      // hours, so resets do not pile up idle backends towards max_connections.
+      tcp_keepalives_idle: 60,
+      tcp_keepalives_interval: 10,
+      tcp_keepalives_count: 6,
+      tcp_user_timeout: 120_000,
+    },
   });
 }
 
 /** {@link EventStore} on PostgreSQL (see the module documentation). */
 export class PostgresStore implements EventStore {
-  readonly #sql: Sql;
+  readonly #pool: () => Sql;
 
-  /** @param sql Connection pool ({@link connectDatabase}). */
-  constructor(sql: Sql) {
-    this.#sql = sql;
+  /**
+   * @param sql Connection pool ({@link connectDatabase}), or a {@link DatabasePool}, whose current
+   *   pool is used at each query.
+   */
+  constructor(sql: Sql | DatabasePool) {
+    this.#pool = sql instanceof DatabasePool ? () => sql.sql : () => sql;
+  }
+
+  get #sql(): Sql {
+    return this.#pool();
   }
 
   /**

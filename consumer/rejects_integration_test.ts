@@ -133,8 +133,20 @@ Deno.test("[integration] startRetention() purges the backlog at start in batches
     await oldRejects(sql, 2500, 40);
     await oldRejects(sql, 3, 1, 10_000);
     const stops = [
-      startRetention({ sql, days: 30, deleted, log, intervalMs: 3_600_000 }),
-      startRetention({ sql, days: 30, deleted, log, intervalMs: 3_600_000 }),
+      startRetention({
+        run: (statement) => statement(sql),
+        days: 30,
+        deleted,
+        log,
+        intervalMs: 3_600_000,
+      }),
+      startRetention({
+        run: (statement) => statement(sql),
+        days: 30,
+        deleted,
+        log,
+        intervalMs: 3_600_000,
+      }),
     ];
     const deadline = Date.now() + 30_000;
     while ((await deleted.get()).values[0].value < 2500 && Date.now() < deadline) {
@@ -157,7 +169,7 @@ Deno.test("[integration] startRetention() with REJECT_RETENTION_DAYS=0 deletes n
   const deleted = new Counter({ name: "deleted", help: "-", registers: [] });
   try {
     await oldRejects(sql, 3, 3650);
-    await startRetention({ sql, days: 0, deleted, log: quiet })();
+    await startRetention({ run: (statement) => statement(sql), days: 0, deleted, log: quiet })();
     const [{ n }] = await sql<{ n: number }[]>`
       SELECT count(*)::int AS n FROM tb_sensor_evento_rejeitado`;
     assert.equal(n, 3);

@@ -62,7 +62,7 @@ export async function deleteOldRejects(
  * `stopping()` says so. Returns the rows deleted.
  */
 export async function purgeOldRejects(
-  sql: Sql,
+  run: RunStatement,
   days: number,
   onBatch: (deleted: number) => void,
   stopping: () => boolean = () => false,
@@ -70,7 +70,7 @@ export async function purgeOldRejects(
 ): Promise<number> {
   let total = 0;
   while (!stopping()) {
-    const { held, deleted } = await deleteOldRejects(sql, days, limit);
+    const { held, deleted } = await run((sql) => deleteOldRejects(sql, days, limit));
     total += deleted;
     if (deleted > 0) onBatch(deleted);
     if (!held || deleted < limit) break;
@@ -78,10 +78,16 @@ export async function purgeOldRejects(
   return total;
 }
 
+/**
+ * Runs one statement on the database: the consumer's bounded pool (database_pool.ts), which
+ * replaces a stuck connection, or a plain pool in tests.
+ */
+export type RunStatement = <T>(statement: (sql: Sql) => Promise<T>) => Promise<T>;
+
 /** What the retention job needs. */
 export interface RetentionOptions {
-  /** Connection pool. */
-  sql: Sql;
+  /** How each statement reaches the database. */
+  run: RunStatement;
   /** REJECT_RETENTION_DAYS; 0 keeps rejects forever (the job does not start). */
   days: number;
   /** `iot_consumer_rejects_deleted_total`. */
@@ -100,7 +106,7 @@ export interface RetentionOptions {
  * the next interval. Returns a function that stops it and waits for a run in progress to end.
  */
 export function startRetention(options: RetentionOptions): () => Promise<void> {
-  const { sql, days, deleted, log, intervalMs = RETENTION_INTERVAL_MS } = options;
+  const { run: runStatement, days, deleted, log, intervalMs = RETENTION_INTERVAL_MS } = options;
   if (days === 0) {
     log.info("rejects are kept forever (REJECT_RETENTION_DAYS=0)");
     return () => Promise.resolve();
@@ -109,7 +115,12 @@ export function startRetention(options: RetentionOptions): () => Promise<void> {
   let running: Promise<void> | undefined;
   const run = async () => {
     try {
-      const total = await purgeOldRejects(sql, days, (n) => deleted.inc(n), () => stopped);
+      const total = await purgeOldRejects(
+        runStatement,
+        days,
+        (n) => deleted.inc(n),
+        () => stopped,
+      );
       if (total > 0) log.info("old rejects deleted", { rows: total, olderThanDays: days });
     } catch (error) {
       log.warn("deleting old rejects failed; trying again later", {
