@@ -132,7 +132,8 @@ export async function main(
   });
 
   const stopped = exitCode.promise;
-  await retryUntilStopped({ what: "database migration", log, stopped }, async () => {
+  const isStopped = () => stopping;
+  await retryUntilStopped({ what: "database migration", log, stopped, isStopped }, async () => {
     try {
       const schema = await pool.run("migration", (sql) => migrate(sql));
       log.info(schema === "current" ? "schema is current" : "schema migrated", {
@@ -149,7 +150,7 @@ export async function main(
     return kafkaSettingFailure;
   };
   const joinGroup = () =>
-    retryUntilStopped({ what: "kafka connection", log, stopped, explain }, async () => {
+    retryUntilStopped({ what: "kafka connection", log, stopped, isStopped, explain }, async () => {
       // A new client per attempt: it reads the password file again, so a rotated one is used.
       const kafka = createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity);
       source = await startSource(kafka, sourceOptions, handler, log);

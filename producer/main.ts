@@ -80,7 +80,13 @@ async function main(): Promise<number> {
     seed: config.seed,
   });
   await retryUntilStopped(
-    { what: "kafka connection", log, stopped: stop.promise, explain },
+    {
+      what: "kafka connection",
+      log,
+      stopped: stop.promise,
+      isStopped: () => stop.stopped,
+      explain,
+    },
     async () => {
       // A new client per attempt: it reads the password file again, so a rotated one is used.
       const kafka = createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity);

@@ -21,6 +21,11 @@ export interface RetryOptions {
   log: Logger;
   /** Settles when the service is stopping: the loop ends, and a wait is cut short. */
   stopped: Promise<unknown>;
+  /**
+   * Whether the service is stopping, read before each attempt. A promise's settling is seen only a
+   * turn later, and an attempt started in between (a Kafka connection) can take many seconds.
+   */
+  isStopped?: () => boolean;
   /** Recognises a failure caused by a setting (wrong password, missing ACL, untrusted CA). */
   explain?: (error: unknown) => KafkaSettingFailure | undefined;
   /** Delays of other failures; {@linkcode CONNECT_BACKOFF} by default. */
@@ -43,7 +48,8 @@ export async function retryUntilStopped(
   const { log, stopped, explain = () => undefined } = options;
   let stopping = false;
   stopped.then(() => stopping = true, () => stopping = true);
-  for (let attempt = 1; !stopping; attempt++) {
+  const stoppingNow = () => stopping || (options.isStopped?.() ?? false);
+  for (let attempt = 1; !stoppingNow(); attempt++) {
     try {
       await action();
       return true;

@@ -59,3 +59,13 @@ Deno.test("retryUntilStopped() gives up at once when the service stops during a 
   assert.equal(done, false);
   assert.ok(performance.now() - started < 5_000, "the minute-long backoff was cut short");
 });
+
+Deno.test("retryUntilStopped() makes no attempt once isStopped() says the service is stopping", async () => {
+  const { log } = recorder();
+  let calls = 0;
+  const done = await retryUntilStopped(
+    { what: "kafka connection", log, stopped: new Promise(() => {}), isStopped: () => true },
+    () => (calls++, Promise.resolve()),
+  );
+  assert.deepEqual([done, calls], [false, 0]);
+});
