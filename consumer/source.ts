@@ -92,10 +92,12 @@ export async function startSource(
     rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs),
     // Bounds what one fetch holds in memory: kafkajs decodes a whole fetch response before the
     // batches run, and the defaults (1 MiB per partition, 10 MiB per fetch) made a consumer peak
-    // near 300 MB RSS. These limits keep it near half that with the same drain rate (bench/README.md).
+    // near 300 MB RSS. The bound is on compressed bytes: with batches compressed 5-9 times (zstd,
+    // gzip), 3 MiB per fetch decoded into about 100k messages at once and a consumer catching up
+    // peaked at 433 MB (chaos suite, every codec). 1 MiB keeps that within the memory request.
     // A record batch larger than these is still returned whole by the broker (KIP-74).
-    maxBytesPerPartition: 512 * 1024,
-    maxBytes: 3 * 1024 * 1024,
+    maxBytesPerPartition: 256 * 1024,
+    maxBytes: 1024 * 1024,
     // Keep going after retriable errors; a CRASH with restart=false ends the process.
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
