@@ -76,6 +76,24 @@ export const FIELD_CLASSES: CorpusClass[] = [
       expect: rejected("invalid_type"),
     }],
   },
+  {
+    name: "number-underflow",
+    spec: "accepted (1e-400 parses as 0, as any decimal is rounded to the nearest double)",
+    make: ({ base }) => [{
+      value: utf8(rawJson({ ...base }, { UMIDADE: "1e-400" })),
+      expect: accepted(base, { umidade: 0 }),
+    }],
+  },
+  {
+    name: "duplicate-id-keys-disagreeing",
+    spec: "rejected: conflicting_alias (JSON.parse keeps the last ID, other readers the first)",
+    make: ({ base }) => [{
+      value: utf8(
+        rawJson({ ...base }).slice(0, -1) + ',"ID":"00000000-0000-4000-8000-0000000000ff"}',
+      ),
+      expect: rejected("conflicting_alias"),
+    }],
+  },
   // Every required field missing in turn; ID is optional.
   ...REQUIRED.map((field) => refuse(`missing-${field}`, "missing_field", { [field]: undefined })),
   {

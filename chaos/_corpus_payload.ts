@@ -96,6 +96,28 @@ export const PAYLOAD_CLASSES: CorpusClass[] = [
     }],
   },
   {
+    name: "one-mib-key-on-invalid-message",
+    spec:
+      "rejected: not_json (the key is kept as its first REJECT_MAX_STORED_BYTES, length, SHA-256)",
+    make:
+      () => [{ key: "k".repeat(1 << 20), value: utf8("not json"), expect: rejected("not_json") }],
+  },
+  {
+    name: "one-mib-value",
+    spec: "rejected: payload_too_large (the topic's max.message.bytes raised to 12 MiB)",
+    make: (
+      { base },
+    ) => [{ value: padded({ ...base }, 1 << 20), expect: rejected("payload_too_large") }],
+  },
+  {
+    name: "ten-mib-value",
+    spec: "rejected: payload_too_large (the topic's max.message.bytes raised to 12 MiB)",
+    make: ({ base }) => [{
+      value: padded({ ...base }, 10 << 20),
+      expect: rejected("payload_too_large"),
+    }],
+  },
+  {
     name: "deep-nesting-only",
     spec: "rejected: missing_field",
     make: () => [{

@@ -25,6 +25,14 @@ export const CORPUS: readonly CorpusClass[] = Object.freeze([
   ...TIME_CLASSES,
 ]);
 
+/**
+ * Topic settings the corpus needs: messages of 1 and 10 MiB (Kafka's default max.message.bytes is
+ * about 1 MiB), sent as gateways with a raised limit send them.
+ */
+export const CORPUS_TOPIC_CONFIG: Readonly<Record<string, string>> = Object.freeze({
+  "max.message.bytes": String(12 << 20),
+});
+
 const STATUSES = ["OK", "OK", "OK", "WARN", "ERROR"] as const;
 
 /**

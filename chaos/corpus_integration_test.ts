@@ -18,7 +18,7 @@ import {
   uniqueName,
 } from "../testing/services.ts";
 import { check, type LogMessage } from "./checker.ts";
-import { CORPUS, randomReading } from "./corpus.ts";
+import { CORPUS, CORPUS_TOPIC_CONFIG, randomReading } from "./corpus.ts";
 import { digestOf, Ledger } from "./ledger.ts";
 import { Rng } from "./rng.ts";
 import { prepareDatabase, readDatabase, storedOffsets } from "./stack.ts";
@@ -29,7 +29,7 @@ const PARTITIONS = 3;
 async function setUp(prefix: string) {
   const { kafkaBrokers } = await startServices();
   const topic = uniqueName(prefix);
-  await createTopic(topic, PARTITIONS);
+  await createTopic(topic, PARTITIONS, CORPUS_TOPIC_CONFIG);
   const databaseUrl = await freshDatabase(topic);
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
   const producer = (await kafkaClient("chaos-corpus")).producer();

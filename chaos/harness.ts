@@ -9,6 +9,7 @@
 import type { Kafka } from "kafkajs";
 import type postgres from "postgres";
 import type { RunOptions } from "./options.ts";
+import { CORPUS_TOPIC_CONFIG } from "./corpus.ts";
 import { TcpProxy } from "./proxy.ts";
 import type { LocalStack } from "../scripts/services/stack.ts";
 import * as stack from "./stack.ts";
@@ -72,7 +73,7 @@ export async function setUp(options: RunOptions, services: LocalStack): Promise<
   const { kafkaBrokers, databaseUrl: baseUrl } = await services.ensure();
   await stack.assertOwnServers(services);
   const kafka = stack.kafkaClient(kafkaBrokers, "chaos-harness");
-  await stack.createTopic(kafka, runId, PARTITIONS);
+  await stack.createTopic(kafka, runId, PARTITIONS, CORPUS_TOPIC_CONFIG);
   const databaseUrl = await stack.freshDatabase(baseUrl, runId);
   const sql = stack.harnessSql(databaseUrl);
   await stack.prepareDatabase(sql);

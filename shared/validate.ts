@@ -12,6 +12,7 @@
 
 import { FIELDS, type FieldSpec, MAX_KEYS, MAX_PAYLOAD_BYTES, type Status } from "./event.ts";
 import { checkField } from "./field_rules.ts";
+import { repeatedKeys } from "./repeated_keys.ts";
 import { kind, type NormalizedTimestamp } from "./timestamp.ts";
 
 /** Machine-readable reason codes, stable across releases (dashboards and tests count on them). */
@@ -98,13 +99,38 @@ export function validateEvent(
 ): ValidationResult {
   const parsed = parsePayload(payload);
   if (!parsed.ok) return parsed;
-  return validateObject(parsed.value, nowMs);
+  const result = validateObject(parsed.value, nowMs);
+  const repeated = repeatedIdentity(parsed.text);
+  if (repeated.length === 0) return result;
+  return { ok: false, reasons: [...repeated, ...(result.ok ? [] : result.reasons)] };
+}
+
+/** The spellings of the fields that name the event and the device. */
+const IDENTITY_KEYS = FIELDS.filter((f) => f.rule.type === "uuid" || f.rule.type === "device_id")
+  .flatMap((f) => [f.key, ...f.aliases]);
+
+/**
+ * An identity key given twice with different values: `JSON.parse` keeps the last one, another
+ * reader may keep the first, so the event is refused rather than stored under one of them.
+ */
+function repeatedIdentity(text: string): Reason[] {
+  const reasons: Reason[] = [];
+  for (const [key, values] of repeatedKeys(text, IDENTITY_KEYS)) {
+    if (new Set(values.map((v) => JSON.stringify(v))).size < 2) continue;
+    const field = FIELDS.find((f) => f.key === key || f.aliases.includes(key))!;
+    reasons.push({
+      field: field.key,
+      code: "conflicting_alias",
+      message: `${key} is given ${values.length} times with different values`,
+    });
+  }
+  return reasons;
 }
 
 /** Decodes and parses a payload into a JSON object, or says why it cannot be. */
 export function parsePayload(
   payload: Uint8Array | string | null,
-): { ok: true; value: Record<string, unknown> } | { ok: false; reasons: Reason[] } {
+): { ok: true; value: Record<string, unknown>; text: string } | { ok: false; reasons: Reason[] } {
   if (payload === null || payload.length === 0) {
     return refuse("payload", "payload_empty", "payload is empty (a JSON object was expected)");
   }
@@ -134,7 +160,7 @@ export function parsePayload(
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return refuse("payload", "not_object", `payload must be a JSON object: got ${kind(value)}`);
   }
-  return { ok: true, value: value as Record<string, unknown> };
+  return { ok: true, value: value as Record<string, unknown>, text };
 }
 
 /**

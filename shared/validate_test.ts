@@ -681,9 +681,31 @@ Deno.test("validateEvent() reports each field's timestamp error code as the fiel
 });
 
 Deno.test("parsePayload() returns the decoded object or the payload-level reason", () => {
-  assert.deepEqual(parsePayload('{"a":1}'), { ok: true, value: { a: 1 } });
-  assert.deepEqual(parsePayload(encoder.encode('{"a":"ü"}')), { ok: true, value: { a: "ü" } });
+  assert.deepEqual(parsePayload('{"a":1}'), { ok: true, value: { a: 1 }, text: '{"a":1}' });
+  assert.deepEqual(parsePayload(encoder.encode('{"a":"ü"}')), {
+    ok: true,
+    value: { a: "ü" },
+    text: '{"a":"ü"}',
+  });
   const result = parsePayload("[1]");
   assert.equal(result.ok, false);
   assert.deepEqual(!result.ok && result.reasons.map((r) => r.code), ["not_object"]);
+});
+
+Deno.test("validateEvent() refuses an identity key given twice with different values", () => {
+  const text = JSON.stringify(CANONICAL).slice(0, -1) +
+    ',"ID":"0b6f3a52-3f5e-4c8e-9d6a-2f1e0c9b8a7e"}';
+  const result = validateEvent(text, NOW);
+  assert.equal(result.ok, false);
+  assert.deepEqual(!result.ok && result.reasons.map((r) => [r.field, r.code, r.message]), [
+    ["ID", "conflicting_alias", "ID is given 2 times with different values"],
+  ]);
+  // The same value twice is one identity: accepted, as any repeated key is.
+  const same = JSON.stringify(CANONICAL).slice(0, -1) + `,"ID":${JSON.stringify(CANONICAL.ID)}}`;
+  assert.equal(validateEvent(same, NOW).ok, true);
+  // A measurement repeated keeps the last value (JSON.parse), as before.
+  assert.equal(
+    validateEvent(JSON.stringify(CANONICAL).slice(0, -1) + ',"UMIDADE":77}', NOW).ok,
+    true,
+  );
 });

@@ -84,10 +84,14 @@ export async function kafkaClient(
  * until every partition has a leader, because the broker has auto-creation off. Idempotent
  * when the topic already exists with that partition count; throws when the count differs.
  */
-export async function createTopic(name: string, partitions = 6): Promise<void> {
+export async function createTopic(
+  name: string,
+  partitions = 6,
+  config: Readonly<Record<string, string>> = {},
+): Promise<void> {
   // Silent: "topic already exists" is an expected answer here, not an error to log.
   const kafka = await kafkaClient("iot-test-admin", logLevel.NOTHING);
-  const topic = await admin.createTopic(kafka, name, partitions);
+  const topic = await admin.createTopic(kafka, name, partitions, config);
   if (topic.partitions !== partitions) {
     throw new Error(
       `topic ${name} already exists with ${topic.partitions} partitions, not ${partitions}`,

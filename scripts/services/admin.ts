@@ -67,11 +67,16 @@ export async function createTopic(
   kafka: Kafka,
   name: string,
   partitions: number,
+  config: Readonly<Record<string, string>> = {},
 ): Promise<TopicState> {
   if (!/^[a-zA-Z0-9._-]{1,249}$/.test(name)) throw new Error(`invalid topic name ${name}`);
   return await withAdmin(kafka, async (admin) => {
     const created = await admin.createTopics({
-      topics: [{ topic: name, numPartitions: partitions }],
+      topics: [{
+        topic: name,
+        numPartitions: partitions,
+        configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
+      }],
       waitForLeaders: true,
     });
     if (created) return { created, partitions };
