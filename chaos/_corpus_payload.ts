@@ -15,6 +15,30 @@ function padded(fields: Record<string, unknown>, bytes: number): Uint8Array {
   return utf8(rawJson({ ...fields, PAD: "x".repeat(Math.max(0, bytes - bare.length)) }));
 }
 
+/**
+ * `length` characters of seeded noise (letters and digits): junk as large messages carry it (blobs,
+ * dumps), which compression barely shrinks. A run of one letter would compress a thousandfold and
+ * make these classes decompression bombs instead, a different fault (see the issue's notes).
+ */
+function noise(seed: number, length: number): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  const chars = new Uint8Array(length);
+  let x = (seed | 0) || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    chars[i] = alphabet.charCodeAt((x >>> 0) % alphabet.length);
+  }
+  return new TextDecoder().decode(chars);
+}
+
+/** A valid reading padded with `bytes` of noise in an unknown field. */
+function paddedWithNoise(fields: Record<string, unknown>, bytes: number, seed: number): Uint8Array {
+  const bare = rawJson({ ...fields, PAD: "" });
+  return utf8(rawJson({ ...fields, PAD: noise(seed, Math.max(0, bytes - bare.length)) }));
+}
+
 /** Message-level classes. */
 export const PAYLOAD_CLASSES: CorpusClass[] = [
   {
@@ -99,21 +123,25 @@ export const PAYLOAD_CLASSES: CorpusClass[] = [
     name: "one-mib-key-on-invalid-message",
     spec:
       "rejected: not_json (the key is kept as its first REJECT_MAX_STORED_BYTES, length, SHA-256)",
-    make:
-      () => [{ key: "k".repeat(1 << 20), value: utf8("not json"), expect: rejected("not_json") }],
+    make: ({ rng }) => [{
+      key: noise(rng.int(1, 2 ** 30), 1 << 20),
+      value: utf8("not json"),
+      expect: rejected("not_json"),
+    }],
   },
   {
     name: "one-mib-value",
     spec: "rejected: payload_too_large (the topic's max.message.bytes raised to 12 MiB)",
-    make: (
-      { base },
-    ) => [{ value: padded({ ...base }, 1 << 20), expect: rejected("payload_too_large") }],
+    make: ({ base, rng }) => [{
+      value: paddedWithNoise({ ...base }, 1 << 20, rng.int(1, 2 ** 30)),
+      expect: rejected("payload_too_large"),
+    }],
   },
   {
     name: "ten-mib-value",
     spec: "rejected: payload_too_large (the topic's max.message.bytes raised to 12 MiB)",
-    make: ({ base }) => [{
-      value: padded({ ...base }, 10 << 20),
+    make: ({ base, rng }) => [{
+      value: paddedWithNoise({ ...base }, 10 << 20, rng.int(1, 2 ** 30)),
       expect: rejected("payload_too_large"),
     }],
   },
