@@ -135,6 +135,7 @@ Deno.test("Pipeline on a bounded store: a lost reply is reported, then the batch
       value: new TextEncoder().encode(
         JSON.stringify({ ...SAMPLE_EVENT, ID: `00000000-0000-4000-8000-00000000000${offset}` }),
       ),
+      timestampMs: RECEIVED_AT,
     })),
     highWatermark: "2",
     resolveOffset: (offset) => asked.push(`resolve ${offset}`),

@@ -17,13 +17,23 @@ const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")
 
 function record(offset: number): KafkaRecord {
   const value = JSON.stringify({ ...SAMPLE_EVENT, ID: id(offset) });
-  return { offset: String(offset), key: null, value: encoder.encode(value) };
+  return {
+    offset: String(offset),
+    key: null,
+    value: encoder.encode(value),
+    timestampMs: RECEIVED_AT,
+  };
 }
 
 /** The same reading without ID: its id is derived from the topic ID, partition and offset. */
 function idless(offset: number): KafkaRecord {
   const value = JSON.stringify({ ...SAMPLE_EVENT, ID: undefined });
-  return { offset: String(offset), key: null, value: encoder.encode(value) };
+  return {
+    offset: String(offset),
+    key: null,
+    value: encoder.encode(value),
+    timestampMs: RECEIVED_AT,
+  };
 }
 
 /** A batch of partition 0 that records what the pipeline asked of Kafka. */

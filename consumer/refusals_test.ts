@@ -4,7 +4,7 @@ import type { Fence } from "./event_store.ts";
 import { type Retry, storeBatch, type Stored } from "./refusals.ts";
 import { type KafkaRecord, planBatch } from "./transform.ts";
 import { MemoryStore } from "./testing/memory_store.ts";
-import { SAMPLE_EVENT } from "../testing/payloads.ts";
+import { RECEIVED_AT, SAMPLE_EVENT } from "../testing/payloads.ts";
 
 const TOPIC_ID = "5bdfec01-1a90-4b30-8c2f-7fe3937582ee";
 const FENCE: Fence = {
@@ -27,7 +27,12 @@ function message(offset: number, n: number | null, temperature = 20): KafkaRecor
     ID: id(n),
     TEMPERATURA: temperature,
   });
-  return { offset: String(offset), key: null, value: encoder.encode(value) };
+  return {
+    offset: String(offset),
+    key: null,
+    value: encoder.encode(value),
+    timestampMs: RECEIVED_AT,
+  };
 }
 
 async function store(target: MemoryStore, records: KafkaRecord[]): Promise<Stored | undefined> {

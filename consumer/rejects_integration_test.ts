@@ -49,8 +49,8 @@ Deno.test("[integration] PostgresStore stores a 1 MiB refused message as its fir
       { idKey: "test", topicId },
       0,
       [
-        { offset: "0", key: longKey, value: junk },
-        { offset: "1", key: null, value: small },
+        { offset: "0", key: longKey, value: junk, timestampMs: Date.now() },
+        { offset: "1", key: null, value: small, timestampMs: Date.now() },
       ],
       DEFAULT_ALERT_RULE,
       Date.now(),

@@ -160,7 +160,12 @@ export async function startSource(
       await handler.onBatch({
         topic: batch.topic,
         partition: batch.partition,
-        records: batch.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value })),
+        records: batch.messages.map((m) => ({
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+          timestampMs: Number(m.timestamp),
+        })),
         highWatermark: batch.highWatermark,
         resolveOffset: payload.resolveOffset,
         commit: () => payload.commitOffsetsIfNecessary(),

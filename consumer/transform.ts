@@ -22,6 +22,11 @@ export interface KafkaRecord {
   key: Uint8Array | null;
   /** Message value bytes, exactly as received. */
   value: Uint8Array | null;
+  /**
+   * The record's timestamp in epoch ms, as Kafka keeps it: the producer's CreateTime, or the
+   * broker's LogAppendTime on a topic configured so; negative or NaN when the record has none.
+   */
+  timestampMs: number;
 }
 
 /**
@@ -102,7 +107,8 @@ export interface BatchPlan {
  * @param partition Partition number.
  * @param records Messages in offset order.
  * @param rule Alert thresholds.
- * @param nowMs The receiving clock, for the timestamp's future bound.
+ * @param clockMs The consumer's clock, used only for a record without a timestamp: the future bound
+ *   of a reading's timestamp counts from its record's timestamp ({@linkcode referenceInstant}).
  * @param rejectMaxStoredBytes Most bytes of a refused message's value (and key) stored
  *   (REJECT_MAX_STORED_BYTES; see {@linkcode rejectOf}).
  */
@@ -111,7 +117,7 @@ export function planBatch(
   partition: number,
   records: readonly KafkaRecord[],
   rule: AlertRule,
-  nowMs: number,
+  clockMs: number,
   rejectMaxStoredBytes: number,
 ): BatchPlan {
   const rows: PlannedRow[] = [];
@@ -119,7 +125,7 @@ export function planBatch(
   const byId = new Map<string, PlannedRow>();
   let duplicates = 0;
   for (const record of records) {
-    const result = validateEvent(record.value, nowMs);
+    const result = validateEvent(record.value, referenceInstant(record, clockMs));
     if (!result.ok) {
       rejects.push(rejectOf(record, result.reasons, rejectMaxStoredBytes));
       continue;
@@ -143,6 +149,18 @@ export function planBatch(
     }
   }
   return { rows, rejects, duplicates, rejectMaxStoredBytes };
+}
+
+/**
+ * The instant a reading's future bound counts from: its Kafka record's timestamp, which travels
+ * with the message, so the verdict is the same on every read (a replay, another member, a pod whose
+ * clock is wrong). Only a record without one (older message formats) falls back to the clock.
+ *
+ * @param record The message.
+ * @param clockMs The consumer's clock.
+ */
+export function referenceInstant(record: KafkaRecord, clockMs: number): number {
+  return record.timestampMs >= 0 ? record.timestampMs : clockMs;
 }
 
 /** The reason given to an event whose id is taken by a different reading. */

@@ -31,6 +31,7 @@ function record(offset: number, value: unknown, key: string | null = "sensor-000
       : value instanceof Uint8Array
       ? value
       : encoder.encode(typeof value === "string" ? value : JSON.stringify(value)),
+    timestampMs: NOW,
   };
 }
 
@@ -134,6 +135,7 @@ Deno.test("planBatch() derives the id of an event without ID from the topic ID, 
     offset: "9223372036854775806",
     key: null,
     value: encoder.encode(JSON.stringify(LEGACY)),
+    timestampMs: NOW,
   };
   assert.equal(
     plan([big]).rows[0].row.id,
@@ -259,7 +261,7 @@ Deno.test("planBatch() stores a value or key longer than the bound as its first 
   const junk = new Uint8Array(1024 * 1024).map((_, i) => (i * 7919) % 251);
   const longKey = new Uint8Array(BOUND + 1).fill(0x6b);
   await t.step("a 1 MiB value and a key one byte over the bound", () => {
-    const [reject] = plan([{ offset: "3", key: longKey, value: junk }]).rejects;
+    const [reject] = plan([{ offset: "3", key: longKey, value: junk, timestampMs: NOW }]).rejects;
     assert.deepEqual(reject.reasons.map((r) => r.code), ["payload_too_large"]);
     assert.equal(reject.payload.byteLength, BOUND);
     assert.deepEqual(reject.payload, junk.subarray(0, BOUND), "the first bytes, as received");
@@ -272,7 +274,7 @@ Deno.test("planBatch() stores a value or key longer than the bound as its first 
   await t.step("exactly at the bound: stored whole", () => {
     const value = junk.subarray(0, BOUND);
     const key = longKey.subarray(0, BOUND);
-    const [reject] = plan([{ offset: "4", key, value }]).rejects;
+    const [reject] = plan([{ offset: "4", key, value, timestampMs: NOW }]).rejects;
     assert.deepEqual([reject.payload, reject.payloadBytes], [value, BOUND]);
     assert.deepEqual([reject.key, reject.keyBytes], [key, BOUND]);
   });
@@ -321,21 +323,6 @@ Deno.test("planBatch() computes alerta with the rule it is given", () => {
   assert.deepEqual(plan(records, never).rows.map((r) => r.row.alerta), [false, false, false]);
 });
 
-Deno.test("planBatch() uses the clock it is given for the future bound", () => {
-  const future = record(0, { ...EVENT, TIMESTAMP: "2026-12-01T00:00:00Z" });
-  assert.deepEqual(
-    planBatch(TOPIC, PARTITION, [future], DEFAULT_ALERT_RULE, NOW, BOUND).rejects[0].reasons.map((
-      r,
-    ) => r.code),
-    ["out_of_range"],
-  );
-  assert.equal(
-    planBatch(TOPIC, PARTITION, [future], DEFAULT_ALERT_RULE, Date.UTC(2026, 11, 1), BOUND).rows
-      .length,
-    1,
-  );
-});
-
 Deno.test("planBatch() of an empty batch plans nothing", () => {
   assert.deepEqual(plan([]), { rows: [], rejects: [], duplicates: 0, rejectMaxStoredBytes: BOUND });
 });
@@ -380,4 +367,42 @@ Deno.test("planBatch() keeps later different readings of an id as the row's riva
   assert.deepEqual(rivals.map((r) => [r.offset, r.row.temperatura]), [["1", 20], ["2", 21]]);
   assert.deepEqual(rivals[0].twins?.map((t) => t.offset), ["3"]);
   assert.equal(rivals[1].twins, undefined);
+});
+
+Deno.test("planBatch() bounds a reading's timestamp by its Kafka record's timestamp, not the consumer's clock", async (t) => {
+  const hour = 60 * 60 * 1000;
+  const at = (offset: number, eventMs: number, recordMs: number): KafkaRecord => ({
+    ...record(offset, { ...EVENT, TIMESTAMP: new Date(eventMs).toISOString() }),
+    timestampMs: recordMs,
+  });
+  const verdicts = (records: KafkaRecord[], clockMs: number) =>
+    planBatch(TOPIC, PARTITION, records, DEFAULT_ALERT_RULE, clockMs, BOUND).rejects
+      .map((r) => [r.offset, r.reasons.map((x) => x.code)]);
+  await t.step(
+    "a consumer whose clock is 2 h behind accepts a reading 23 h ahead of its record",
+    () => {
+      assert.deepEqual(verdicts([at(1, NOW + 23 * hour, NOW)], NOW - 2 * hour), []);
+    },
+  );
+  await t.step(
+    "read again two days later, a reading 25 h ahead of its record is still refused",
+    () => {
+      assert.deepEqual(verdicts([at(2, NOW + 25 * hour, NOW)], NOW + 48 * hour), [
+        ["2", ["out_of_range"]],
+      ]);
+    },
+  );
+  await t.step("the same verdicts whatever the consumer's clock", () => {
+    const batch = [at(3, NOW + 23 * hour, NOW), at(4, NOW + 25 * hour, NOW)];
+    const expected = [["4", ["out_of_range"]]];
+    for (const skew of [-72, -2, 0, 2, 72]) {
+      assert.deepEqual(verdicts(batch, NOW + skew * hour), expected, `clock ${skew} h off`);
+    }
+  });
+  await t.step("a record without a timestamp (older formats: -1) counts from the clock", () => {
+    assert.deepEqual(verdicts([at(5, NOW + 23 * hour, -1)], NOW - 2 * hour), [
+      ["5", ["out_of_range"]],
+    ]);
+    assert.deepEqual(verdicts([at(6, NOW + 23 * hour, -1)], NOW), []);
+  });
 });

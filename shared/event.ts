@@ -102,7 +102,7 @@ export const FIELDS: readonly FieldSpec[] = [
     required: true,
     rule: { type: "timestamp" },
     description:
-      "RFC 3339 date-time (no zone means UTC) or integer epoch milliseconds; 2000-01-01 to now + 24 h.",
+      "RFC 3339 date-time (no zone means UTC) or integer epoch milliseconds; 2000-01-01 to 24 h after the Kafka record's timestamp.",
   },
   {
     key: "TEMPERATURA",

@@ -14,7 +14,7 @@ import { SAMPLE_EVENT } from "../testing/payloads.ts";
 
 const CANONICAL: Readonly<Record<string, unknown>> = SAMPLE_EVENT;
 
-/** The receiving clock: 2026-11-27T00:00:00Z. */
+/** The Kafka record timestamp the future bound counts from: 2026-11-27T00:00:00Z. */
 const NOW = Date.UTC(2026, 10, 27);
 
 function compileSchema() {

@@ -21,7 +21,7 @@ export function checkField(
   field: FieldSpec,
   value: unknown,
   sentAs: string,
-  nowMs: number,
+  referenceMs: number,
   reasons: Reason[],
 ): unknown {
   const name = sentAs === field.key ? field.key : `${field.key} (sent as ${sentAs})`;
@@ -85,7 +85,7 @@ export function checkField(
       return id;
     }
     case "timestamp": {
-      const result = normalizeTimestamp(value, nowMs);
+      const result = normalizeTimestamp(value, referenceMs);
       if (!result.ok) return refuseField(result.code, result.message);
       return result.value;
     }

@@ -20,7 +20,11 @@
 /** Earliest instant accepted: devices of this fleet did not exist before. */
 export const EARLIEST_TIMESTAMP_MS: number = Date.UTC(2000, 0, 1);
 
-/** How far ahead of the receiving clock a device clock may run before its reading is refused. */
+/**
+ * How far a reading's timestamp may run ahead of its Kafka record's timestamp before it is refused
+ * (a device clock set wrong). Measured from the record, not the consumer's clock, so the verdict
+ * does not change with the consumer's clock or when the message is read again.
+ */
 export const MAX_CLOCK_SKEW_MS: number = 24 * 60 * 60 * 1000;
 
 /** A timestamp converted to UTC. */
@@ -52,7 +56,7 @@ const MAX_TIMESTAMP_TEXT = 40;
  * Converts a raw `TIMESTAMP` value to UTC.
  *
  * @param raw The value as found in the event (string or number; anything else is refused).
- * @param nowMs The receiving clock, used only for the future bound.
+ * @param referenceMs The instant the future bound counts from: the Kafka record's timestamp.
  * @returns The UTC instant, or the reason the value is refused.
  *
  * @example
@@ -63,8 +67,8 @@ const MAX_TIMESTAMP_TEXT = 40;
  * assert.ok(r.ok && r.value.iso === "2026-11-26T13:15:30.000000Z");
  * ```
  */
-export function normalizeTimestamp(raw: unknown, nowMs: number): TimestampResult {
-  if (typeof raw === "number") return fromEpochMillis(raw, nowMs);
+export function normalizeTimestamp(raw: unknown, referenceMs: number): TimestampResult {
+  if (typeof raw === "number") return fromEpochMillis(raw, referenceMs);
   if (typeof raw !== "string") {
     return fail(
       "invalid_type",
@@ -119,7 +123,7 @@ export function normalizeTimestamp(raw: unknown, nowMs: number): TimestampResult
     );
   }
   const epochMs = wholeSecondsMs + Math.floor(micros / 1000);
-  const range = checkRange(epochMs, nowMs, raw);
+  const range = checkRange(epochMs, referenceMs, raw);
   if (range !== undefined) return range;
   // Already UTC (what devices send): the fields are the answer. This is the hot path of the
   // consumer, and formatting through a Date cost a tenth of its CPU.
@@ -139,7 +143,7 @@ function endsUtcMonth(ms: number): boolean {
     next.getUTCSeconds() === 0;
 }
 
-function fromEpochMillis(raw: number, nowMs: number): TimestampResult {
+function fromEpochMillis(raw: number, referenceMs: number): TimestampResult {
   if (!Number.isFinite(raw)) {
     return fail("invalid_type", "must be a finite number of epoch milliseconds");
   }
@@ -153,7 +157,7 @@ function fromEpochMillis(raw: number, nowMs: number): TimestampResult {
       `${raw} looks like epoch seconds; send epoch milliseconds (${raw * 1000}) or RFC 3339`,
     );
   }
-  const range = checkRange(raw, nowMs, String(raw));
+  const range = checkRange(raw, referenceMs, String(raw));
   if (range !== undefined) return range;
   const wholeSecondsMs = Math.floor(raw / 1000) * 1000;
   return {
@@ -162,16 +166,20 @@ function fromEpochMillis(raw: number, nowMs: number): TimestampResult {
   };
 }
 
-function checkRange(epochMs: number, nowMs: number, shown: string): TimestampResult | undefined {
+function checkRange(
+  epochMs: number,
+  referenceMs: number,
+  shown: string,
+): TimestampResult | undefined {
   if (epochMs < EARLIEST_TIMESTAMP_MS) {
     return fail("out_of_range", `is before 2000-01-01T00:00:00Z: got ${quote(shown)}`);
   }
-  if (epochMs > nowMs + MAX_CLOCK_SKEW_MS) {
+  if (epochMs > referenceMs + MAX_CLOCK_SKEW_MS) {
     return fail(
       "out_of_range",
-      `is more than 24 hours ahead of the receiving clock (${new Date(nowMs).toISOString()}): got ${
-        quote(shown)
-      }`,
+      `is more than 24 hours ahead of its Kafka record's timestamp (${
+        new Date(referenceMs).toISOString()
+      }): got ${quote(shown)}`,
     );
   }
   return undefined;

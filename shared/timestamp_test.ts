@@ -8,7 +8,7 @@ import {
   type TimestampResult,
 } from "./timestamp.ts";
 
-/** The receiving clock of every test: 2026-11-27T00:00:00Z. */
+/** The Kafka record timestamp of every test (the future bound counts from it): 2026-11-27T00:00:00Z. */
 const NOW = Date.UTC(2026, 10, 27);
 
 function accepted(raw: unknown, nowMs = NOW): { epochMs: number; iso: string } {
@@ -207,7 +207,7 @@ Deno.test("normalizeTimestamp() refuses instants before 2000-01-01 with out_of_r
   });
 });
 
-Deno.test("normalizeTimestamp() refuses instants more than 24 h after the receiving clock", async (t) => {
+Deno.test("normalizeTimestamp() refuses instants more than 24 h after the record timestamp", async (t) => {
   const limit = NOW + MAX_CLOCK_SKEW_MS; // 2026-11-28T00:00:00Z
   await t.step("exactly now + 24 h is accepted", () => {
     assert.equal(accepted("2026-11-28T00:00:00Z").epochMs, limit);
@@ -216,7 +216,8 @@ Deno.test("normalizeTimestamp() refuses instants more than 24 h after the receiv
   await t.step("one millisecond later is refused", () => {
     assert.deepEqual(refused("2026-11-28T00:00:00.001Z"), {
       code: "out_of_range",
-      message: "is more than 24 hours ahead of the receiving clock (2026-11-27T00:00:00.000Z): " +
+      message:
+        "is more than 24 hours ahead of its Kafka record's timestamp (2026-11-27T00:00:00.000Z): " +
         'got "2026-11-28T00:00:00.001Z"',
     });
     assert.equal(refused(limit + 1).code, "out_of_range");

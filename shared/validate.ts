@@ -82,7 +82,8 @@ const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * Validates a raw message value (bytes as received from Kafka, or text).
  *
  * @param payload The message value; `null` (a Kafka tombstone) is refused as empty.
- * @param nowMs The receiving clock, for the timestamp's future bound.
+ * @param referenceMs The instant the timestamp's future bound counts from: the Kafka record's
+ *   timestamp (see consumer/transform.ts), so a replay judges an event as the first read did.
  * @returns The normalized event or every reason it is refused.
  *
  * @example
@@ -95,11 +96,11 @@ const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  */
 export function validateEvent(
   payload: Uint8Array | string | null,
-  nowMs: number,
+  referenceMs: number,
 ): ValidationResult {
   const parsed = parsePayload(payload);
   if (!parsed.ok) return parsed;
-  const result = validateObject(parsed.value, nowMs);
+  const result = validateObject(parsed.value, referenceMs);
   const repeated = repeatedIdentity(parsed.text);
   if (repeated.length === 0) return result;
   return { ok: false, reasons: [...repeated, ...(result.ok ? [] : result.reasons)] };
@@ -167,9 +168,13 @@ export function parsePayload(
  * Validates an already parsed JSON object, collecting every reason it fails.
  *
  * @param object The decoded payload.
- * @param nowMs The receiving clock, for the timestamp's future bound.
+ * @param referenceMs The instant the timestamp's future bound counts from: the Kafka record's
+ *   timestamp (see consumer/transform.ts), so a replay judges an event as the first read did.
  */
-export function validateObject(object: Record<string, unknown>, nowMs: number): ValidationResult {
+export function validateObject(
+  object: Record<string, unknown>,
+  referenceMs: number,
+): ValidationResult {
   const reasons: Reason[] = [];
   const keyCount = Object.keys(object).length;
   if (keyCount > MAX_KEYS) {
@@ -183,7 +188,7 @@ export function validateObject(object: Record<string, unknown>, nowMs: number): 
   for (const field of FIELDS) {
     const found = lookUp(object, field, reasons);
     if (found === undefined) continue;
-    const checked = checkField(field, found.value, found.sentAs, nowMs, reasons);
+    const checked = checkField(field, found.value, found.sentAs, referenceMs, reasons);
     if (checked !== undefined) values.set(field.key, checked);
   }
   if (reasons.length > 0) return { ok: false, reasons };

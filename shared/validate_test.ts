@@ -11,7 +11,7 @@ import { SAMPLE_EVENT } from "../testing/payloads.ts";
 
 const CANONICAL: Readonly<Record<string, unknown>> = SAMPLE_EVENT;
 
-/** The receiving clock of every test: 2026-11-27T00:00:00Z. */
+/** The Kafka record timestamp of every test (the future bound counts from it): 2026-11-27T00:00:00Z. */
 const NOW = Date.UTC(2026, 10, 27);
 
 const EXPECTED_EVENT: SensorEvent = {

@@ -5,7 +5,7 @@
  * @module
  */
 
-/** The receiving clock of the tests: 2026-11-27T00:00:00Z. */
+/** The Kafka record timestamp of the tests (the future bound counts from it): 2026-11-27T00:00:00Z. */
 export const RECEIVED_AT: number = Date.UTC(2026, 10, 27);
 
 /** A valid canonical payload: an alert (36.2 °C), with an offset timestamp. */
