@@ -24,6 +24,7 @@ export const FAULT_KINDS = [
   "pg-connection-drop",
   "pg-latency",
   "postgres-blackhole",
+  "clock-skew",
 ] as const;
 
 /** A fault kind. */
@@ -39,7 +40,7 @@ export interface PlannedFault {
   holdMs: number;
   /** Which base member it hits (index, modulo their number). */
   target: number;
-  /** Kind-specific: latency in ms for pg-latency. */
+  /** Kind-specific: latency in ms for pg-latency, the clock's error in hours for clock-skew. */
   param: number;
 }
 
@@ -56,6 +57,7 @@ const OVERHEAD_MS: Record<FaultKind, number> = {
   "pg-connection-drop": 500,
   "pg-latency": 500,
   "postgres-blackhole": 3000,
+  "clock-skew": 12_000,
 };
 
 /**
@@ -87,13 +89,19 @@ export function planFaults(
       "pg-latency": () => rng.int(5000, 12_000),
       // Longer than the members' DATABASE_QUERY_TIMEOUT_S (phases.ts), so their bound fires.
       "postgres-blackhole": () => rng.int(8000, 15_000),
+      "clock-skew": () => rng.int(8000, 20_000),
+    };
+    const param: Partial<Record<FaultKind, () => number>> = {
+      "pg-latency": () => rng.int(20, 200),
+      // Hours either way, past the 24 h future bound at the far end.
+      "clock-skew": () => (rng.int(0, 1) === 0 ? -1 : 1) * rng.int(2, 72),
     };
     return {
       kind,
       quietBeforeMs: quiet(),
       holdMs: hold[kind](),
       target: rng.int(0, 1),
-      param: kind === "pg-latency" ? rng.int(20, 200) : 0,
+      param: param[kind]?.() ?? 0,
     };
   };
   const plan = rng.shuffle(opts.kinds).map(make);
@@ -223,6 +231,22 @@ export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string
       await sleep(f.holdMs);
       ctx.proxy.setLatency(0);
       return `${f.param} ms`;
+    }
+    case "clock-skew": {
+      // A pod whose wall clock is hours off, then stepped back to the true time while it runs (an
+      // NTP correction): verdicts must not change, and the step must not cost the member its
+      // partitions for good (kafkajs times heartbeats with the wall clock).
+      await member.stop();
+      member.start({
+        preload: "chaos/clock_skew.ts",
+        env: { CHAOS_CLOCK_SKEW_MS: String(f.param * 3_600_000) },
+      });
+      await member.joined(60_000).catch((e) =>
+        ctx.note("skewed member did not join", { error: String(e) })
+      );
+      await sleep(f.holdMs);
+      member.signal("SIGUSR2");
+      return `${member.name} ${f.param > 0 ? "+" : ""}${f.param} h`;
     }
     case "postgres-blackhole": {
       // Packets dropped, not refused: no answer and no error until it heals.

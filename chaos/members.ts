@@ -35,6 +35,7 @@ export class Member {
   /** Incarnation number (client id suffix). */
   incarnation = 0;
   #child: Deno.ChildProcess | undefined;
+  #exited: Promise<Deno.CommandStatus> | undefined;
   #expectExit = false;
   #paused = false;
   #restarts = 0;
@@ -78,8 +79,14 @@ export class Member {
     return this.#memory;
   }
 
-  /** Starts a new incarnation (no-op when one runs). */
-  start(): void {
+  /**
+   * Starts a new incarnation (no-op when one runs).
+   *
+   * @param variant For this incarnation only: a module loaded before the consumer (`--preload`,
+   *   e.g. chaos/clock_skew.ts) and variables added to its environment. A restart after a crash
+   *   starts the plain consumer.
+   */
+  start(variant: { preload?: string; env?: Record<string, string> } = {}): void {
     this.wanted = true;
     if (this.#child !== undefined) return;
     this.incarnation++;
@@ -96,8 +103,10 @@ export class Member {
       create: true,
       append: true,
     });
+    const args = serviceRunArgs(this.settings.entry);
+    if (variant.preload !== undefined) args.splice(-1, 0, "--preload", variant.preload);
     const child = new Deno.Command(Deno.execPath(), {
-      args: serviceRunArgs(this.settings.entry),
+      args,
       cwd: ROOT,
       clearEnv: true,
       env: {
@@ -106,6 +115,7 @@ export class Member {
         HTTP_PORT: "0",
         SUMMARY_INTERVAL_S: "0",
         ...this.settings.env,
+        ...variant.env,
         KAFKA_CLIENT_ID: `chaos-${this.name}`,
       },
       stdin: "null",
@@ -116,9 +126,10 @@ export class Member {
     this.#memory.push({ member: this.name, samples: [] });
     this.settings.note("member started", { member: this.name, pid: child.pid });
     const pumps = [this.#pump(child.stdout), this.#pump(child.stderr)];
-    child.status.then(async (status) => {
+    this.#exited = child.status.then(async (status) => {
       await Promise.allSettled(pumps);
       this.#onExit(child, status);
+      return status;
     });
   }
 
@@ -141,7 +152,8 @@ export class Member {
     if (this.#paused) this.signal("SIGCONT");
     this.signal("SIGTERM");
     const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
-    const status = await child.status;
+    // Its exit recorded, not only the process gone: a start() right after must start a new one.
+    const status = await this.#exited!;
     clearTimeout(timer);
     return status.signal === null ? status.code : null;
   }
