@@ -81,9 +81,16 @@ export async function publish(run: Run, report: Report, outcome: Outcome): Promi
   console.log(markdown(report));
 }
 
-/** `chaos/reports/<mode>[-<bug>].{json,md}`, as `deno fmt --check` (CI) wants them. */
+/**
+ * `chaos/reports/<mode>[-seed-<seed>][-<bug>].{json,md}`, as `deno fmt --check` (CI) wants them: a
+ * long run of the product consumer is named by its seed, so the runs of several seeds are kept side
+ * by side; a short run (CI's) and a planted bug's run replace the previous one.
+ */
 async function publishEvidence(report: Report, json: string): Promise<void> {
-  const name = `${report.run.mode}${report.run.plant ? `-${report.run.plant}` : ""}`;
+  const { mode, seed, plant } = report.run;
+  const name = `${mode}${mode === "long" && !plant ? `-seed-${seed}` : ""}${
+    plant ? `-${plant}` : ""
+  }`;
   await Deno.mkdir(`${stack.ROOT}/chaos/reports`, { recursive: true });
   await Deno.writeTextFile(`${stack.ROOT}/chaos/reports/${name}.json`, json);
   await Deno.writeTextFile(`${stack.ROOT}/chaos/reports/${name}.md`, markdown(report));

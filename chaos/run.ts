@@ -11,7 +11,7 @@
  *     deno run -A chaos/run.ts status   # exit 0 when they answer, 3 otherwise
  *
  * Runs on its own Kafka and PostgreSQL (.cache/services-chaos, ports 29092/29093/25432), never
- * on the developer stack. Reports: chaos/reports/<mode>[-<bug>].{json,md} and, with the members'
+ * on the developer stack. Reports: chaos/reports/<mode>[-seed-<seed>][-<bug>].{json,md} and, with the members'
  * logs and the ledger, .cache/chaos/<run id>/.
  *
  * This file only wires: the command line (options.ts), the run's environment (harness.ts), the
