@@ -6,6 +6,7 @@
 
 import type { Kafka } from "kafkajs";
 import type postgres from "postgres";
+import { replaceTopic, type TopicFaultContext } from "./_faults_topic.ts";
 import type { Member } from "./members.ts";
 import type { TcpProxy } from "./proxy.ts";
 import { Rng } from "./rng.ts";
@@ -24,6 +25,8 @@ export const FAULT_KINDS = [
   "pg-connection-drop",
   "pg-latency",
   "postgres-blackhole",
+  "topic-recreated",
+  "kafka-data-wiped",
 ] as const;
 
 /** A fault kind. */
@@ -56,6 +59,9 @@ const OVERHEAD_MS: Record<FaultKind, number> = {
   "pg-connection-drop": 500,
   "pg-latency": 500,
   "postgres-blackhole": 3000,
+  // Waiting for the old log to be stored, reading it back, re-creating (a broker start).
+  "topic-recreated": 15_000,
+  "kafka-data-wiped": 30_000,
 };
 
 /**
@@ -87,6 +93,9 @@ export function planFaults(
       "pg-latency": () => rng.int(5000, 12_000),
       // Longer than the members' DATABASE_QUERY_TIMEOUT_S (phases.ts), so their bound fires.
       "postgres-blackhole": () => rng.int(8000, 15_000),
+      // Short: the new log must grow while the consumers may still trust the old topic ID.
+      "topic-recreated": () => rng.int(0, 2000),
+      "kafka-data-wiped": () => rng.int(1000, 4000),
     };
     return {
       kind,
@@ -109,7 +118,7 @@ export function planFaults(
 }
 
 /** What the injectors act on. */
-export interface FaultContext {
+export interface FaultContext extends TopicFaultContext {
   /** The group's base members. */
   members: Member[];
   /** An extra member that joins and leaves for rebalances. */
@@ -231,6 +240,9 @@ export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string
       ctx.proxy.setBlackHole(false);
       return "proxy";
     }
+    case "topic-recreated":
+    case "kafka-data-wiped":
+      return await replaceTopic(f.kind, f.holdMs, ctx);
   }
 }
 
