@@ -318,7 +318,7 @@ export class Sender {
   async #sendOne(failuresInRow: number): Promise<number> {
     // The oldest messages of one partition: order within a partition is never changed.
     const partition = this.#queue[0].partition;
-    const batch = this.#queue.filter((m) => m.partition === partition).slice(0, 300);
+    const batch = batchOf(this.#queue.filter((m) => m.partition === partition));
     // Every codec Kafka has, in turn: the consumer must read batches from any producer.
     const codec = CODECS[this.#sends % CODECS.length];
     try {
@@ -377,6 +377,25 @@ export class Sender {
     await withTimeout(producer.connect(), 10_000);
     return producer;
   }
+}
+
+/**
+ * The first messages of a partition's queue that go in one batch: at most 300, and at most 1 MiB
+ * of values unless the first alone is larger (it then goes alone). A backlog (the sender paused,
+ * the broker down) otherwise makes batches of the 10 MiB corpus value and hundreds more, and the
+ * broker refused such an lz4 batch it could not decode ("Error decoding offset 10514094 of input
+ * buffer", UNKNOWN_SERVER_ERROR on every retry).
+ */
+function batchOf(queue: Outgoing[]): Outgoing[] {
+  let bytes = 0;
+  const batch: Outgoing[] = [];
+  for (const m of queue) {
+    const size = m.value?.length ?? 0;
+    if (batch.length === 300 || (batch.length > 0 && bytes + size > 1 << 20)) break;
+    batch.push(m);
+    bytes += size;
+  }
+  return batch;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
