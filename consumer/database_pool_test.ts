@@ -137,6 +137,7 @@ Deno.test("Pipeline on a bounded store: a lost reply is reported, then the batch
       ),
     })),
     highWatermark: "2",
+    fetchedAt: performance.now(),
     resolveOffset: (offset) => asked.push(`resolve ${offset}`),
     commit: () => Promise.resolve(),
     seek: (offset) => asked.push(`seek ${offset}`),

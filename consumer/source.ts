@@ -24,6 +24,8 @@ export interface PartitionBatch {
   records: KafkaRecord[];
   /** The partition's end offset when the batch was fetched. */
   highWatermark: string;
+  /** When the fetch that brought the batch had its response (`performance.now()`) or later. */
+  fetchedAt: number;
   /** Marks offsets up to `offset` as done (Kafka commits them soon after). */
   resolveOffset(offset: string): void;
   /** Commits resolved offsets to Kafka now (for lag tools; PostgreSQL holds the truth). */
@@ -114,6 +116,13 @@ export async function startSource(
     });
     handler.onAssignment(partitions);
   });
+  // Emitted once a fetch response is in, before its batches run (kafkajs runner.js): a batch's
+  // topic is judged by a topic ID asked after this (log_guard.ts). With fetches from several
+  // brokers the latest is taken, which is later than the batch's own: safe, maybe one more ask.
+  let fetchedAt = performance.now();
+  consumer.on(consumer.events.FETCH, () => {
+    fetchedAt = performance.now();
+  });
   consumer.on(consumer.events.DISCONNECT, () => {
     connected = false;
   });
@@ -162,6 +171,7 @@ export async function startSource(
         partition: batch.partition,
         records: batch.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value })),
         highWatermark: batch.highWatermark,
+        fetchedAt,
         resolveOffset: payload.resolveOffset,
         commit: () => payload.commitOffsetsIfNecessary(),
         seek: (offset) => consumer.seek({ topic: batch.topic, partition: batch.partition, offset }),
@@ -199,7 +209,7 @@ export function decompressionCause(error: unknown): KafkaDecompressionError | un
 
 /**
  * {@link TopicLog} on Kafka: a new client per question (`kafka` makes it), so a rotated password
- * is used; the questions are rare (see log_guard.ts).
+ * is used; one question per fetch (see log_guard.ts).
  */
 export function kafkaTopicLog(kafka: () => Kafka): TopicLog {
   return {
