@@ -10,7 +10,7 @@
 
 import type { Consumer, Kafka } from "kafkajs";
 import type { Logger } from "@iot/shared/runtime";
-import { fetchTopicId, KafkaDecompressionError } from "@iot/shared/kafka";
+import { KafkaDecompressionError, TopicIdClient } from "@iot/shared/kafka";
 import type { TopicLog } from "./log_guard.ts";
 import type { KafkaRecord } from "./transform.ts";
 
@@ -208,12 +208,15 @@ export function decompressionCause(error: unknown): KafkaDecompressionError | un
 }
 
 /**
- * {@link TopicLog} on Kafka: a new client per question (`kafka` makes it), so a rotated password
- * is used; one question per fetch (see log_guard.ts).
+ * {@link TopicLog} on Kafka, with `close()`. Topic IDs are asked once per fetch (see
+ * log_guard.ts) over a connection kept open, made again from `kafka()` after a failure (so a
+ * rotated password is used); log starts, rarely, over a new client each time.
  */
-export function kafkaTopicLog(kafka: () => Kafka): TopicLog {
+export function kafkaTopicLog(kafka: () => Kafka): TopicLog & { close(): Promise<void> } {
+  const ids = new TopicIdClient(kafka);
   return {
-    topicId: (topic) => fetchTopicId(kafka(), topic),
+    topicId: (topic) => ids.topicId(topic),
+    close: () => ids.close(),
     logStart: async (topic, partition) => {
       const admin = kafka().admin();
       await admin.connect();
