@@ -381,10 +381,10 @@ export class Sender {
 
 /**
  * The first messages of a partition's queue that go in one batch: at most 300, and at most 1 MiB
- * of values unless the first alone is larger (it then goes alone). A backlog (the sender paused,
- * the broker down) otherwise makes batches of the 10 MiB corpus value and hundreds more, and the
- * broker refused such an lz4 batch it could not decode ("Error decoding offset 10514094 of input
- * buffer", UNKNOWN_SERVER_ERROR on every retry).
+ * of values unless the first alone is larger (it then goes alone), so a backlog (the sender paused,
+ * the broker down) sends batches the size of ordinary ones, not the 10 MiB corpus value with
+ * hundreds more. (The broker's refusals of lz4 batches first blamed on their size came from the
+ * lz4 encoder: shared/lz4_frame.ts.)
  */
 function batchOf(queue: Outgoing[]): Outgoing[] {
   let bytes = 0;
