@@ -6,7 +6,7 @@
 
 import type { Kafka } from "kafkajs";
 import type postgres from "postgres";
-import { replaceTopic, type TopicFaultContext } from "./_faults_topic.ts";
+import type { TopicFaultContext } from "./_faults_topic.ts";
 import type { Member } from "./members.ts";
 import type { TcpProxy } from "./proxy.ts";
 import { Rng } from "./rng.ts";
@@ -241,8 +241,11 @@ export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string
       return "proxy";
     }
     case "topic-recreated":
-    case "kafka-data-wiped":
+    case "kafka-data-wiped": {
+      // Loaded here: it brings kafkajs, and the schedule (planFaults) must load without it.
+      const { replaceTopic } = await import("./_faults_topic.ts");
       return await replaceTopic(f.kind, f.holdMs, ctx);
+    }
   }
 }
 
