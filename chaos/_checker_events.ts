@@ -39,9 +39,7 @@ export function logMatchesLedger(input: CheckInput): Finding {
     if (sentAs(input, m) !== undefined) return undefined;
     const e = entryOf(input, m);
     return {
-      message: `${coord(m.partition, m.offset)}: ${
-        e ? "bytes differ from" : "not in"
-      } the ledger (seq ${m.seq})`,
+      message: `${coord(m)}: ${e ? "bytes differ from" : "not in"} the ledger (seq ${m.seq})`,
       ...at(e),
     };
   });
@@ -139,13 +137,11 @@ export function payloadKept(input: CheckInput, expected: Expected): Finding {
 export function noValidRejected(input: CheckInput, expected: Expected): Finding {
   const wronglyRejected = unexpectedRejects(input, expected)
     .flatMap((r) => {
-      const e = expected.noReject.get(coord(r.partition, r.offset));
+      const e = expected.noReject.get(coord(r));
       return e === undefined ? [] : [{ r, e }];
     });
   const found = judgeEach("no-valid-rejected", wronglyRejected, ({ r, e }) => ({
-    message: `${coord(r.partition, r.offset)} (seq ${e.seq}, ${e.class}) rejected as ${
-      r.codes.join(",")
-    }`,
+    message: `${coord(r)} (seq ${e.seq}, ${e.class}) rejected as ${r.codes.join(",")}`,
     tally: "misRejected",
     ...at(e),
   }));
@@ -155,10 +151,10 @@ export function noValidRejected(input: CheckInput, expected: Expected): Finding 
 /** `no-extra-rows`: no reject and no row that no message explains. Checked: every row. */
 export function noExtraRows(input: CheckInput, expected: Expected): Finding {
   const strayRejects = unexpectedRejects(input, expected)
-    .filter((r) => !expected.noReject.has(coord(r.partition, r.offset)))
+    .filter((r) => !expected.noReject.has(coord(r)))
     .map((r) => ({
       invariant: "no-extra-rows" as const,
-      message: `reject at ${coord(r.partition, r.offset)} explained by no message`,
+      message: `reject at ${coord(r)} explained by no message`,
     }));
   const ids = new Set(expected.groups.map((g) => g.id));
   const rows = judgeEach("no-extra-rows", input.rows, (r) => {
@@ -174,12 +170,11 @@ export function noExtraRows(input: CheckInput, expected: Expected): Finding {
   return { checked: rows.checked, violations: [...strayRejects, ...rows.violations] };
 }
 
-const rejectsByCoord = (input: CheckInput) =>
-  new Map(input.rejects.map((r) => [coord(r.partition, r.offset), r]));
+const rejectsByCoord = (input: CheckInput) => new Map(input.rejects.map((r) => [coord(r), r]));
 
 /** Rejects at coordinates where none was expected. */
 const unexpectedRejects = (input: CheckInput, expected: Expected) =>
-  input.rejects.filter((r) => !expected.rejects.has(coord(r.partition, r.offset)));
+  input.rejects.filter((r) => !expected.rejects.has(coord(r)));
 
 /**
  * The same set of reason codes: none missing, none extra. A code may stand more than once (one

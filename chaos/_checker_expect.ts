@@ -81,8 +81,25 @@ export const readingOf = (r: Omit<ExpectedRow, "id">): string =>
     r.bateria,
   ]);
 
-/** A Kafka coordinate as one key. */
-export const coord = (partition: number, offset: string): string => `${partition}/${offset}`;
+/** Where a message is: its topic generation (absent: 0), partition and offset. */
+export interface Position {
+  generation?: number;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * A message's position as one key: `partition/offset`, prefixed `g<generation>:` past the first
+ * generation (a re-created topic's offsets start again at 0).
+ */
+export const coord = (p: Position): string =>
+  `${p.generation ? `g${p.generation}:` : ""}${p.partition}/${p.offset}`;
+
+/** Whether `a` came before `b` in the topic's history (both on one partition). */
+const before = (a: Position, b: Position): boolean =>
+  (a.generation ?? 0) !== (b.generation ?? 0)
+    ? (a.generation ?? 0) < (b.generation ?? 0)
+    : BigInt(a.offset) < BigInt(b.offset);
 
 /** The ledger entry a message names by its seq header, if any. */
 export const entryOf = (input: CheckInput, m: LogMessage): LedgerEntry | undefined =>
@@ -102,10 +119,11 @@ export function expect(input: CheckInput): Expected {
     const e = sentAs(input, m);
     if (e === undefined) continue;
     if (e.expect.outcome === "rejected") {
-      rejects.set(coord(m.partition, m.offset), { e, codes: e.expect.codes, m });
+      rejects.set(coord(m), { e, codes: e.expect.codes, m });
       continue;
     }
-    const id = e.expect.row.id ?? derivedId(input.idKey, input.topicId, m.partition, m.offset);
+    const topicId = input.topicIds[m.generation ?? 0];
+    const id = e.expect.row.id ?? derivedId(input.idKey, topicId, m.partition, m.offset);
     const list = byId.get(id) ?? [];
     list.push({ m, e, row: { ...e.expect.row, id } });
     byId.set(id, list);
@@ -115,7 +133,7 @@ export function expect(input: CheckInput): Expected {
   const noReject = new Map<string, LedgerEntry>();
   for (const { members, winner } of groups) {
     for (const x of members) {
-      const key = coord(x.m.partition, x.m.offset);
+      const key = coord(x.m);
       if (readingOf(x.row) === readingOf(winner.row)) noReject.set(key, x.e);
       else rejects.set(key, { e: x.e, codes: ["duplicate_id_conflict"], m: x.m });
     }
@@ -129,13 +147,14 @@ export function expect(input: CheckInput): Expected {
 }
 
 /**
- * Which message must win an id: on one partition the first (the consumer sees them in order);
- * across partitions whichever is stored, as long as it is one of them.
+ * Which message must win an id: on one partition the first (the consumer sees them in order, and
+ * a generation of the topic whole before the next); across partitions whichever is stored, as
+ * long as it is one of them.
  */
 function group(id: string, members: RowMessage[], stored: StoredRow | undefined): IdGroup {
   let winner: RowMessage | undefined;
   if (new Set(members.map((x) => x.m.partition)).size === 1) {
-    winner = members.reduce((a, b) => (BigInt(b.m.offset) < BigInt(a.m.offset) ? b : a));
+    winner = members.reduce((a, b) => (before(b.m, a.m) ? b : a));
   } else if (stored !== undefined) {
     winner = members.find((x) => readingOf(x.row) === readingOf(stored));
   }

@@ -46,7 +46,7 @@ function history(messages: [number, Expectation][], rows: StoredRow[] = []): Che
   });
   return {
     topic: TOPIC,
-    topicId: TOPIC_ID,
+    topicIds: [TOPIC_ID],
     idKey: ID_KEY,
     ledger,
     acked: new Set(),
@@ -54,6 +54,7 @@ function history(messages: [number, Expectation][], rows: StoredRow[] = []): Che
     rows,
     rejects: [],
     storedOffsets: {},
+    storedTopicIds: {},
     endOffsets: {},
     transitions: [],
     faults: [],

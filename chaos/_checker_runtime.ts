@@ -16,6 +16,10 @@ export interface OffsetTransition {
   from: string | null;
   /** Offset after. */
   to: string;
+  /** The row's topic ID before (`null` when the row was created, or had none). */
+  fromTopicId: string | null;
+  /** The row's topic ID after. */
+  toTopicId: string | null;
   /** When (ms since the run started). */
   atMs: number;
   /** PostgreSQL application_name of the writer (the consumer's client id). */
@@ -72,12 +76,21 @@ export interface CheckLimits {
 
 /** The run's timeline and the stored offsets. */
 export interface RuntimeInput {
+  /**
+   * Kafka's ID of each generation of the topic, in order (see `LogMessage.generation`); the last
+   * is the topic now. Derived ids and stored offsets name the generation by it.
+   */
+  topicIds: readonly string[];
   /** Offsets in tb_kafka_offset by partition. */
   storedOffsets: Readonly<Record<number, string>>;
-  /** The first offset the topic holds, by partition (absent: 0). */
-  logStart?: Readonly<Record<number, string>>;
-  /** The topic's end offsets by partition. */
+  /** The topic ID stored with each partition's offset (`tb_kafka_offset.topic_id`). */
+  storedTopicIds: Readonly<Record<number, string | null>>;
+  /** The first offset each generation of the topic held, by partition (absent: 0). */
+  logStart?: readonly Readonly<Record<number, string>>[];
+  /** The topic's end offsets by partition (its last generation). */
   endOffsets: Readonly<Record<number, string>>;
+  /** The end offsets of each generation before the last, as they were when it was deleted. */
+  earlierEnds?: readonly Readonly<Record<number, string>>[];
   /** Offset history, from the audit trigger. */
   transitions: readonly OffsetTransition[];
   /** Injected faults. */
@@ -95,36 +108,83 @@ export interface RuntimeInput {
 const MIN_LIFE_MS = 60_000;
 const GROWTH_SLACK = 64 * 1024 * 1024;
 
-/** `offsets-at-end`: every partition's stored offset is its end offset. */
+/**
+ * `offsets-at-end`: every partition's stored offset is the end of the generation its topic ID
+ * names, and no later generation holds anything on that partition: the last generation's end
+ * under its topic ID, unless the partition stayed empty since (an offset of the old log that
+ * happens to equal the new one's end proves nothing).
+ */
 export function offsetsAtEnd(input: RuntimeInput): Finding {
+  const ends = [...(input.earlierEnds ?? []), input.endOffsets];
   const partitions = new Set([
-    ...Object.keys(input.endOffsets),
+    ...ends.flatMap((e) => Object.keys(e)),
     ...Object.keys(input.storedOffsets),
   ]);
-  return judgeEach("offsets-at-end", partitions, (p) => {
-    const end = input.endOffsets[Number(p)] ?? "0";
-    const stored = input.storedOffsets[Number(p)] ?? "0";
-    return end === stored ? undefined : { message: `partition ${p}: stored ${stored}, end ${end}` };
+  return judgeEach("offsets-at-end", partitions, (key) => {
+    const p = Number(key);
+    const stored = input.storedOffsets[p];
+    const storedId = input.storedTopicIds[p] ?? null;
+    const generation = stored === undefined ? -1 : input.topicIds.indexOf(storedId ?? "");
+    if (stored !== undefined && generation < 0) {
+      return {
+        message: `partition ${p}: stored ${stored} of topic ID ${storedId}, never the topic's`,
+      };
+    }
+    const storedEnd = generation < 0 ? "0" : ends[generation][p] ?? "0";
+    if ((stored ?? "0") !== storedEnd) {
+      return {
+        message: `partition ${p}: stored ${stored}, end ${storedEnd} (generation ${generation})`,
+      };
+    }
+    const later = ends.findIndex((e, g) => g > generation && (e[p] ?? "0") !== "0");
+    return later < 0 ? undefined : {
+      message: `partition ${p}: stored ${stored ?? "nothing"} of generation ${generation}, ` +
+        `generation ${later} ends at ${ends[later][p]}`,
+    };
   });
 }
 
-/** `offsets-only-forward`: no stored offset ever moved back or stood still. */
+/**
+ * `offsets-only-forward`: no stored offset ever moved back or stood still, and every offset row
+ * was created at its log's start; except, once per partition and generation, the move to a later
+ * generation's start together with its topic ID (a re-created topic read from its beginning).
+ */
 export function offsetsOnlyForward(input: RuntimeInput): Finding {
+  const generationOf = (id: string | null) => id === null ? -1 : input.topicIds.indexOf(id);
+  const startOf = (generation: number, partition: number) =>
+    input.logStart?.[generation]?.[partition] ?? "0";
+  const moved = new Set<string>();
   return judgeEach("offsets-only-forward", input.transitions, (t) => {
+    const where = `partition ${t.partition}: ${t.writer}`;
     if (t.from === null) {
       // A claim creates the row where Kafka first delivered: on the run's fresh topic, the log's
       // start. A row created further on would skip every message before it.
-      const start = input.logStart?.[t.partition] ?? "0";
+      const start = startOf(Math.max(0, generationOf(t.toTopicId)), t.partition);
       return BigInt(t.to) <= BigInt(start) ? undefined : {
-        message: `partition ${t.partition}: ${t.writer} created the offset row at ${t.to}, ` +
-          `past the log's start ${start}`,
+        message: `${where} created the offset row at ${t.to}, past the log's start ${start}`,
         atMs: t.atMs,
       };
     }
-    return BigInt(t.to) > BigInt(t.from) ? undefined : {
-      message: `partition ${t.partition}: ${t.writer} moved the offset from ${t.from} to ${t.to}`,
-      atMs: t.atMs,
-    };
+    if (t.fromTopicId === t.toTopicId) {
+      return BigInt(t.to) > BigInt(t.from) ? undefined : {
+        message: `${where} moved the offset from ${t.from} to ${t.to}`,
+        atMs: t.atMs,
+      };
+    }
+    const from = generationOf(t.fromTopicId);
+    const to = generationOf(t.toTopicId);
+    const once = `${t.partition}/${to}`;
+    const start = startOf(to, t.partition);
+    if (from < 0 || to <= from || moved.has(once) || BigInt(t.to) > BigInt(start)) {
+      return {
+        message: `${where} moved the offset from ${t.from} (topic ID ${t.fromTopicId}) to ` +
+          `${t.to} (topic ID ${t.toTopicId}): not a later generation's start ${start}` +
+          (moved.has(once) ? ", or not the first time" : ""),
+        atMs: t.atMs,
+      };
+    }
+    moved.add(once);
+    return undefined;
   });
 }
 

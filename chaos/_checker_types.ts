@@ -19,6 +19,12 @@ export interface LogMessage {
   seq?: number;
   /** SHA-256 of the value (see `digestOf`). */
   digest: string;
+  /**
+   * Which incarnation of the topic held it: 0 for the one the run created, one more for each
+   * time it was deleted and created again (or wiped with the broker's data). Absent: 0. A
+   * message's position is (generation, partition, offset).
+   */
+  generation?: number;
 }
 
 /** A row of `tb_sensor_evento` as read back (timestamp_ts as `…ffffffZ` text). */
@@ -41,14 +47,17 @@ export interface StoredReject {
   bytes: number;
   /** What `payload` holds: the whole payload, or its first bytes when over the bound. */
   stored: { bytes: number; digest: string };
+  /**
+   * The topic generation its `topic_id` names (see {@linkcode LogMessage.generation}); absent: 0;
+   * -1 for a topic ID the run never had.
+   */
+  generation?: number;
 }
 
 /** Everything the checker looks at. */
 export interface CheckInput extends RuntimeInput {
   /** Topic of the run. */
   topic: string;
-  /** Kafka's ID of the topic, as Kafka reports it (derived ids depend on it). */
-  topicId: string;
   /** The database's derivation key, `tb_derived_id_key` (derived ids depend on it). */
   idKey: string;
   /** Every entry, index = seq. */

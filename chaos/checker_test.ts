@@ -154,7 +154,7 @@ function scenario(): Scenario {
   return {
     planned,
     topic: TOPIC,
-    topicId: TOPIC_ID,
+    topicIds: [TOPIC_ID],
     idKey: ID_KEY,
     ledger,
     acked: new Set(ledger.map((e) => e.seq)),
@@ -162,10 +162,27 @@ function scenario(): Scenario {
     rows: [...rows.values()],
     rejects,
     storedOffsets: { ...end },
+    storedTopicIds: Object.fromEntries(Object.keys(end).map((p) => [p, TOPIC_ID])),
     endOffsets: end,
     transitions: [
-      { partition: 0, from: "0", to: "3", atMs: 100, writer: "chaos-c1.1" },
-      { partition: 0, from: "3", to: "4", atMs: 200, writer: "chaos-c2.1" },
+      {
+        partition: 0,
+        from: "0",
+        to: "3",
+        atMs: 100,
+        writer: "chaos-c1.1",
+        fromTopicId: TOPIC_ID,
+        toTopicId: TOPIC_ID,
+      },
+      {
+        partition: 0,
+        from: "3",
+        to: "4",
+        atMs: 200,
+        writer: "chaos-c2.1",
+        fromTopicId: TOPIC_ID,
+        toTopicId: TOPIC_ID,
+      },
     ],
     faults: [{
       kind: "consumer-kill",
@@ -243,7 +260,15 @@ Deno.test("check() fails each invariant on the history of the bug it guards agai
       { lost: 1 },
     ],
     ["an offset moved back by a member that lost its partition (no fence)", (s) => {
-      s.transitions.push({ partition: 0, from: "4", to: "3", atMs: 300, writer: "chaos-c1.1" });
+      s.transitions.push({
+        partition: 0,
+        from: "4",
+        to: "3",
+        atMs: 300,
+        writer: "chaos-c1.1",
+        fromTopicId: TOPIC_ID,
+        toTopicId: TOPIC_ID,
+      });
     }, ["offsets-only-forward"]],
     [
       "a wrong alerta",
@@ -351,7 +376,15 @@ Deno.test("check() fails each invariant on the history of the bug it guards agai
       { misRejected: 1 },
     ],
     ["an offset row created past the log's start (a claim that skips)", (s) => {
-      s.transitions.unshift({ partition: 1, from: null, to: "1", atMs: 50, writer: "chaos-c2.1" });
+      s.transitions.unshift({
+        partition: 1,
+        from: null,
+        to: "1",
+        atMs: 50,
+        writer: "chaos-c2.1",
+        fromTopicId: null,
+        toTopicId: TOPIC_ID,
+      });
     }, ["offsets-only-forward"]],
     ["a check that saw nothing (no fault was recovered from, none declared absent)", (s) => {
       s.faults = [];
@@ -437,7 +470,15 @@ Deno.test("check() ignores a short life and warm-up when judging memory", () => 
 
 Deno.test("check() accepts a claim at the log's start and reports a declared empty check as n/a", () => {
   const s = scenario();
-  s.transitions.unshift({ partition: 1, from: null, to: "0", atMs: 50, writer: "chaos-c2.1" });
+  s.transitions.unshift({
+    partition: 1,
+    from: null,
+    to: "0",
+    atMs: 50,
+    writer: "chaos-c2.1",
+    fromTopicId: null,
+    toTopicId: TOPIC_ID,
+  });
   s.faults = [];
   s.notApplicable = ["recovered"];
   const result = check(s);
@@ -454,3 +495,149 @@ Deno.test("check() judges memory growth on a one-minute life (short runs too)", 
   }];
   assert.deepEqual(failed(check(s)), ["memory-stable"]);
 });
+
+const TOPIC_ID_2 = "9a0c3d52-5e1b-4f7a-b0c4-21d8e6f4a901";
+
+/**
+ * The base scenario after its topic was deleted and created again (generation 1) and partition 0
+ * received four more messages there, as a correct consumer leaves it: the stored offset moved back
+ * to the new log's start with the new topic ID, every new message stored or rejected. The new log
+ * reuses offsets the old one had (a reject at 0/1 in both).
+ */
+function recreated() {
+  const s = scenario();
+  const oldEnd = { ...s.endOffsets };
+  const { ID: _, ...legacy } = reading(12);
+  const ledger = [...s.ledger];
+  const acked = new Set(s.acked);
+  const planned: Planned[] = [
+    { partition: 0, value: JSON.stringify(reading(10)), expect: accepted(reading(10)) },
+    { partition: 0, value: "{not json", expect: rejected("not_json"), cls: "not-json" },
+    { partition: 0, value: JSON.stringify(reading(11)), expect: accepted(reading(11)) },
+    {
+      partition: 0,
+      value: JSON.stringify(legacy),
+      expect: accepted(reading(12), { id: undefined }),
+    },
+  ];
+  planned.forEach((p, i) => {
+    const seq = ledger.length;
+    const digest = digestOf(enc.encode(p.value));
+    ledger.push({
+      seq,
+      key: null,
+      digest,
+      size: p.value.length,
+      class: p.cls ?? "reading",
+      intent: "valid",
+      expect: p.expect,
+      sentAt: seq * 1000,
+    });
+    acked.add(seq);
+    const offset = String(i);
+    s.log.push({ partition: 0, offset, seq, digest, generation: 1 });
+    if (p.expect.outcome === "rejected") {
+      s.rejects.push({
+        partition: 0,
+        offset,
+        codes: [...p.expect.codes],
+        generation: 1,
+        ...kept(p.value),
+      });
+    } else {
+      const id = p.expect.row.id ?? derivedId(ID_KEY, TOPIC_ID_2, 0, offset);
+      s.rows.push({ ...p.expect.row, id });
+    }
+  });
+  s.ledger = ledger;
+  s.acked = acked;
+  s.topicIds = [TOPIC_ID, TOPIC_ID_2];
+  s.earlierEnds = [oldEnd];
+  s.endOffsets = { 0: "4" };
+  s.storedOffsets = { ...s.storedOffsets, 0: "4" };
+  s.storedTopicIds = { ...s.storedTopicIds, 0: TOPIC_ID_2 };
+  s.transitions.push(
+    move(0, "4", "0", TOPIC_ID, TOPIC_ID_2),
+    move(0, "0", "4", TOPIC_ID_2, TOPIC_ID_2),
+  );
+  return s;
+}
+
+function move(partition: number, from: string, to: string, fromTopicId: string, toId: string) {
+  return { partition, from, to, atMs: 400, writer: "chaos-c1.2", fromTopicId, toTopicId: toId };
+}
+
+Deno.test("check() passes a correct history across a re-created topic", () => {
+  const s = recreated();
+  const result = check(s);
+  assert.deepEqual(failed(result), [], JSON.stringify(result.violations, null, 1));
+  assert.equal(result.figures.expectedRows, 7);
+  assert.equal(result.figures.expectedRejects, 5);
+  const forward = result.verdicts.find((v) => v.invariant === "offsets-only-forward")!;
+  assert.equal(forward.checked, 4);
+});
+
+Deno.test("check() fails the history of a consumer that kept the old offset on a re-created topic", async (t) => {
+  await t.step("new log's messages below the old offset skipped", () => {
+    // The old offset 4 stood; the new log's offsets 0-3 counted as stored already.
+    const s = recreated();
+    s.rows = s.rows.slice(0, -3);
+    s.rejects = s.rejects.filter((r) => r.generation !== 1);
+    s.storedTopicIds = { ...s.storedTopicIds, 0: TOPIC_ID };
+    s.transitions = s.transitions.slice(0, -2);
+    const result = check(s);
+    assert.deepEqual(failed(result), [
+      "valid-stored-once",
+      "invalid-rejected-once",
+      "offsets-at-end",
+    ]);
+    assert.equal(result.figures.lost, 4);
+  });
+  await t.step("new log's messages past the old offset stored under the old topic ID", () => {
+    const s = recreated();
+    s.log.push({ ...s.log.at(-1)!, offset: "4" }); // a re-send of the legacy event, past 4
+    s.storedOffsets = { ...s.storedOffsets, 0: "5" };
+    s.endOffsets = { 0: "5" };
+    s.rows = s.rows.slice(0, -3);
+    s.rejects = s.rejects.filter((r) => r.generation !== 1);
+    s.rows.push({ ...s.rows[0], id: derivedId(ID_KEY, TOPIC_ID, 0, "4"), ...legacyRow() });
+    s.storedTopicIds = { ...s.storedTopicIds, 0: TOPIC_ID };
+    s.transitions = [...s.transitions.slice(0, -2), move(0, "4", "5", TOPIC_ID, TOPIC_ID)];
+    const result = check(s);
+    assert.deepEqual(failed(result), [
+      "valid-stored-once",
+      "invalid-rejected-once",
+      "no-extra-rows",
+      "offsets-at-end",
+    ]);
+  });
+  await t.step("offset moved back without a new topic ID", () => {
+    const s = recreated();
+    s.transitions[s.transitions.length - 2] = move(0, "4", "0", TOPIC_ID, TOPIC_ID);
+    assert.deepEqual(failed(check(s)), ["offsets-only-forward"]);
+  });
+  await t.step("moved back to the new topic twice", () => {
+    const s = recreated();
+    s.transitions.push(move(0, "4", "0", TOPIC_ID, TOPIC_ID_2));
+    assert.deepEqual(failed(check(s)), ["offsets-only-forward"]);
+  });
+  await t.step("moved to the new topic past its start", () => {
+    const s = recreated();
+    s.transitions[s.transitions.length - 2] = move(0, "4", "2", TOPIC_ID, TOPIC_ID_2);
+    assert.deepEqual(failed(check(s)), ["offsets-only-forward"]);
+  });
+  await t.step(
+    "a reject of the new log stored as the old log's (same partition and offset)",
+    () => {
+      const s = recreated();
+      s.rejects = s.rejects.filter((r) => r.generation !== 1);
+      assert.deepEqual(failed(check(s)), ["invalid-rejected-once"]);
+    },
+  );
+});
+
+/** The values of the legacy reading of {@linkcode recreated}. */
+function legacyRow() {
+  const { id: _, ...row } = (accepted(reading(12), { id: undefined }) as { row: StoredRow }).row;
+  return row;
+}

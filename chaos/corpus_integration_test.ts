@@ -21,7 +21,7 @@ import { check, type LogMessage } from "./checker.ts";
 import { CORPUS, CORPUS_TOPIC_CONFIG, randomReading } from "./corpus.ts";
 import { digestOf, Ledger } from "./ledger.ts";
 import { Rng } from "./rng.ts";
-import { prepareDatabase, readDatabase, storedOffsets } from "./stack.ts";
+import { prepareDatabase, readDatabase, storedOffsets, storedTopicIds } from "./stack.ts";
 
 const GROUP = "iot-consumer";
 const PARTITIONS = 3;
@@ -86,7 +86,8 @@ Deno.test({
         }
       }
       await waitForDrain(it.sql, GROUP, it.topic);
-      const db = await readDatabase(it.sql, it.topic, 0);
+      const topicId = await fetchTopicId(await kafkaClient(), it.topic);
+      const db = await readDatabase(it.sql, it.topic, 0, [topicId]);
       const end = Object.fromEntries(
         [...Map.groupBy(log, (m) => m.partition)].map((
           [p, ms],
@@ -94,7 +95,7 @@ Deno.test({
       );
       const result = check({
         topic: it.topic,
-        topicId: await fetchTopicId(await kafkaClient(), it.topic),
+        topicIds: [topicId],
         idKey: db.idKey,
         ledger: ledger.entries,
         acked: ledger.acked,
@@ -102,6 +103,7 @@ Deno.test({
         rows: db.rows,
         rejects: db.rejects,
         storedOffsets: await storedOffsets(it.sql, GROUP, it.topic),
+        storedTopicIds: await storedTopicIds(it.sql, GROUP, it.topic),
         endOffsets: end,
         transitions: db.transitions,
         faults: [],

@@ -6,6 +6,7 @@
 
 import type { Kafka } from "kafkajs";
 import type postgres from "postgres";
+import type { TopicFaultContext } from "./_faults_topic.ts";
 import type { Member } from "./members.ts";
 import type { TcpProxy } from "./proxy.ts";
 import { Rng } from "./rng.ts";
@@ -25,6 +26,8 @@ export const FAULT_KINDS = [
   "pg-latency",
   "postgres-blackhole",
   "clock-skew",
+  "topic-recreated",
+  "kafka-data-wiped",
 ] as const;
 
 /** A fault kind. */
@@ -58,6 +61,9 @@ const OVERHEAD_MS: Record<FaultKind, number> = {
   "pg-latency": 500,
   "postgres-blackhole": 3000,
   "clock-skew": 12_000,
+  // Waiting for the old log to be stored, reading it back, re-creating (a broker start).
+  "topic-recreated": 15_000,
+  "kafka-data-wiped": 30_000,
 };
 
 /**
@@ -90,6 +96,9 @@ export function planFaults(
       // Longer than the members' DATABASE_QUERY_TIMEOUT_S (phases.ts), so their bound fires.
       "postgres-blackhole": () => rng.int(8000, 15_000),
       "clock-skew": () => rng.int(8000, 20_000),
+      // Short: the new log must grow while the consumers may still trust the old topic ID.
+      "topic-recreated": () => rng.int(0, 2000),
+      "kafka-data-wiped": () => rng.int(1000, 4000),
     };
     const param: Partial<Record<FaultKind, () => number>> = {
       "pg-latency": () => rng.int(20, 200),
@@ -117,7 +126,7 @@ export function planFaults(
 }
 
 /** What the injectors act on. */
-export interface FaultContext {
+export interface FaultContext extends TopicFaultContext {
   /** The group's base members. */
   members: Member[];
   /** An extra member that joins and leaves for rebalances. */
@@ -254,6 +263,12 @@ export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string
       await sleep(f.holdMs);
       ctx.proxy.setBlackHole(false);
       return "proxy";
+    }
+    case "topic-recreated":
+    case "kafka-data-wiped": {
+      // Loaded here: it brings kafkajs, and the schedule (planFaults) must load without it.
+      const { replaceTopic } = await import("./_faults_topic.ts");
+      return await replaceTopic(f.kind, f.holdMs, ctx);
     }
   }
 }

@@ -10,6 +10,7 @@ import type { Kafka } from "kafkajs";
 import type postgres from "postgres";
 import type { RunOptions } from "./options.ts";
 import { CORPUS_TOPIC_CONFIG } from "./corpus.ts";
+import { Generations } from "./generations.ts";
 import { TcpProxy } from "./proxy.ts";
 import type { LocalStack } from "../scripts/services/stack.ts";
 import * as stack from "./stack.ts";
@@ -46,6 +47,8 @@ export interface Run {
   baseUrl: string;
   /** Admin client of the chaos broker. */
   kafka: Kafka;
+  /** The run topic's generations (faults delete and create it again). */
+  generations: Generations;
   /** The harness's pool on the run's database. */
   sql: postgres.Sql;
   /** The proxy between the consumers and PostgreSQL (connection drops, latency). */
@@ -96,6 +99,7 @@ export async function setUp(options: RunOptions, services: LocalStack): Promise<
     kafkaBrokers,
     baseUrl,
     kafka,
+    generations: new Generations(kafka, runId),
     sql,
     proxy,
     proxiedUrl,

@@ -9,7 +9,8 @@ import type { Kafka } from "kafkajs";
 import type postgres from "postgres";
 import type { FaultRecord } from "./_checker_runtime.ts";
 import type { Member } from "./members.ts";
-import { endOffsets, storedOffsets } from "./stack.ts";
+import type { Generations } from "./generations.ts";
+import { endOffsets, storedOffsets, storedTopicIds } from "./stack.ts";
 
 /** Recovery tracking and memory sampling. */
 export class Monitor {
@@ -24,6 +25,7 @@ export class Monitor {
     readonly topic: string,
     readonly clock: () => number,
     members: () => Member[],
+    readonly generations: Generations,
   ) {
     this.#memoryTimer = setInterval(() => members().forEach((m) => m.sampleMemory()), 2000);
   }
@@ -51,7 +53,7 @@ export class Monitor {
     while (Date.now() < deadline) {
       const [end, stored] = await Promise.all([
         endOffsets(this.kafka, this.topic),
-        storedOffsets(this.sql, this.group, this.topic),
+        this.#stored(),
       ]).catch(() => [undefined, undefined]);
       if (end !== undefined && stored !== undefined && reached(stored, end, true)) return true;
       await new Promise((r) => setTimeout(r, 250));
@@ -65,6 +67,21 @@ export class Monitor {
     clearInterval(this.#memoryTimer);
   }
 
+  /**
+   * The stored offsets that belong to the topic now: an offset stored with an earlier
+   * generation's topic ID counts as nothing of the current log stored yet.
+   */
+  async #stored(): Promise<Record<number, string>> {
+    const [offsets, ids, current] = await Promise.all([
+      storedOffsets(this.sql, this.group, this.topic),
+      storedTopicIds(this.sql, this.group, this.topic),
+      this.generations.current(),
+    ]);
+    return Object.fromEntries(
+      Object.entries(offsets).map(([p, o]) => [p, ids[Number(p)] === current ? o : "0"]),
+    );
+  }
+
   async #measure(record: FaultRecord): Promise<void> {
     let target: Record<number, string> | undefined;
     while (target === undefined && !this.#closed) {
@@ -72,7 +89,7 @@ export class Monitor {
       if (target === undefined) await new Promise((r) => setTimeout(r, 250));
     }
     while (!this.#closed) {
-      const stored = await storedOffsets(this.sql, this.group, this.topic).catch(() => undefined);
+      const stored = await this.#stored().catch(() => undefined);
       if (stored !== undefined && reached(stored, target!, false)) {
         record.recoveredMs = this.clock();
         return;

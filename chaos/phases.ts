@@ -7,7 +7,6 @@
  */
 
 import { parse } from "yaml";
-import { fetchTopicId } from "../shared/kafka.ts";
 import type { CheckInput, ExitRecord, FaultRecord } from "./checker.ts";
 import { type FaultContext, inject, planFaults, type PlannedFault } from "./faults.ts";
 import { PARTITIONS, type Run, SESSION_TIMEOUT_MS } from "./harness.ts";
@@ -63,6 +62,9 @@ export async function formGroup(run: Run): Promise<Group> {
       // Short, so a postgres-blackhole fault outlasts them within a short run.
       DATABASE_STATEMENT_TIMEOUT_S: "3",
       DATABASE_QUERY_TIMEOUT_S: "5",
+      // topic-recreated and kafka-data-wiped give the topic a new ID: read the new log from its
+      // start (the default policy would stop the partitions until an operator fixed the offsets).
+      OFFSET_MISMATCH_POLICY: "restart-from-beginning",
       LOG_LEVEL: "debug",
       ...(plant ? { CHAOS_PLANTED_BUG: plant } : {}),
     },
@@ -138,6 +140,9 @@ export async function injectFaults(
     topic: run.runId,
     group: run.group,
     note,
+    sender: production.sender,
+    generations: run.generations,
+    drained: (timeoutMs) => monitor.drained(timeoutMs),
   };
   const faults: FaultRecord[] = [];
   for (const planned of plan) {
@@ -224,13 +229,19 @@ export async function readBack(
   const { kafka, sql, runId, group: groupId, clock } = run;
   const { group, production, faults, drain } = timeline;
   run.note("reading back the topic and the database");
-  const log = await stack.readLog(kafka, runId);
+  const { past } = run.generations;
+  const current = past.length;
+  const log = [
+    ...past.flatMap((g) => g.log),
+    ...(await stack.readLog(kafka, runId)).map((m) => ({ ...m, generation: current })),
+  ];
   const end = await stack.endOffsets(kafka, runId);
   const stored = await stack.storedOffsets(sql, groupId, runId);
-  const db = await stack.readDatabase(sql, runId, Date.now() - clock());
+  const topicIds = [...past.map((g) => g.topicId), await run.generations.current()];
+  const db = await stack.readDatabase(sql, runId, Date.now() - clock(), topicIds);
   return {
     topic: runId,
-    topicId: await fetchTopicId(kafka, runId),
+    topicIds,
     idKey: db.idKey,
     ledger: production.ledger.entries,
     acked: production.ledger.acked,
@@ -238,9 +249,11 @@ export async function readBack(
     rows: db.rows,
     rejects: db.rejects,
     storedOffsets: stored,
+    storedTopicIds: await stack.storedTopicIds(sql, groupId, runId),
     endOffsets: end,
+    earlierEnds: past.map((g) => g.end),
     transitions: db.transitions.filter((t) => t.writer !== stack.HARNESS_APP),
-    logStart: logStartOf(log),
+    logStart: topicIds.map((_, g) => logStartOf(log.filter((m) => (m.generation ?? 0) === g))),
     notApplicable: faults.length === 0 ? ["recovered"] : [],
     faults,
     exits: group.exits,

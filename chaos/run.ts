@@ -50,7 +50,15 @@ if (cli.refused.length > 0) {
 const run = await setUp(cli.options, services);
 const group = await formGroup(run);
 const production = startProducing(run);
-const monitor = new Monitor(run.kafka, run.sql, run.group, run.runId, run.clock, group.everyone);
+const monitor = new Monitor(
+  run.kafka,
+  run.sql,
+  run.group,
+  run.runId,
+  run.clock,
+  group.everyone,
+  run.generations,
+);
 const faults = await injectFaults(run, group, production, monitor);
 const drain = await healAndDrain(run, group, production, monitor);
 await stopGroup(group, run.clock);

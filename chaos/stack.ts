@@ -124,16 +124,22 @@ export async function prepareDatabase(sql: postgres.Sql): Promise<void> {
   await sql.unsafe(`
     CREATE TABLE IF NOT EXISTS chaos_offset_audit (
       id bigserial PRIMARY KEY, partition integer NOT NULL, old_offset bigint,
-      new_offset bigint NOT NULL, writer text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
+      new_offset bigint NOT NULL, old_topic_id uuid, new_topic_id uuid, writer text NOT NULL,
+      at timestamptz NOT NULL DEFAULT clock_timestamp());
     CREATE OR REPLACE FUNCTION chaos_audit_offset() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      INSERT INTO chaos_offset_audit (partition, old_offset, new_offset, writer)
-      VALUES (NEW.partition, OLD.next_offset, NEW.next_offset, current_setting('application_name'));
+      INSERT INTO chaos_offset_audit
+        (partition, old_offset, new_offset, old_topic_id, new_topic_id, writer)
+      VALUES (NEW.partition, OLD.next_offset, NEW.next_offset, OLD.topic_id, NEW.topic_id,
+        current_setting('application_name'));
       RETURN NEW;
     END $$;
     DROP TRIGGER IF EXISTS chaos_audit_offset ON tb_kafka_offset;
+    -- The topic ID too: a move back is right only onto a re-created topic's start, with its ID.
     CREATE TRIGGER chaos_audit_offset AFTER UPDATE ON tb_kafka_offset FOR EACH ROW
-      WHEN (OLD.next_offset IS DISTINCT FROM NEW.next_offset) EXECUTE FUNCTION chaos_audit_offset();
+      WHEN (OLD.next_offset IS DISTINCT FROM NEW.next_offset
+        OR OLD.topic_id IS DISTINCT FROM NEW.topic_id)
+      EXECUTE FUNCTION chaos_audit_offset();
     -- Claims too: a row created past the log's start would skip what comes before it.
     DROP TRIGGER IF EXISTS chaos_audit_offset_claim ON tb_kafka_offset;
     CREATE TRIGGER chaos_audit_offset_claim AFTER INSERT ON tb_kafka_offset FOR EACH ROW
@@ -153,15 +159,35 @@ export async function storedOffsets(
   return Object.fromEntries(rows.map((r) => [r.partition, r.next_offset]));
 }
 
-/** Everything the consumers stored, in the checker's shapes. */
-export async function readDatabase(sql: postgres.Sql, topic: string, startedAt: number) {
+/** The topic ID stored with each partition's offset. */
+export async function storedTopicIds(
+  sql: postgres.Sql,
+  group: string,
+  topic: string,
+): Promise<Record<number, string | null>> {
+  const rows = await sql<{ partition: number; topic_id: string | null }[]>`
+    SELECT partition, topic_id::text FROM tb_kafka_offset
+    WHERE group_id = ${group} AND topic = ${topic}`;
+  return Object.fromEntries(rows.map((r) => [r.partition, r.topic_id]));
+}
+
+/**
+ * Everything the consumers stored, in the checker's shapes; a reject's `topic_id` names its
+ * generation in `topicIds` (-1: none of them).
+ */
+export async function readDatabase(
+  sql: postgres.Sql,
+  topic: string,
+  startedAt: number,
+  topicIds: readonly string[],
+) {
   const rows = await sql<StoredRow[]>`
     SELECT id::text, id_dispositivo, "timestamp",
       to_char(timestamp_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS timestamp_ts,
       temperatura, umidade, latitude, longitude, status, bateria, alerta
     FROM tb_sensor_evento`;
-  const rejects = await sql<StoredReject[]>`
-    SELECT particao AS partition, offset_kafka::text AS offset,
+  const rejects = await sql<(StoredReject & { topic_id: string | null })[]>`
+    SELECT topic_id::text, particao AS partition, offset_kafka::text AS offset,
       ARRAY(SELECT jsonb_array_elements(motivos) ->> 'code') AS codes,
       encode(coalesce(payload_sha256, sha256(payload)), 'hex') AS digest,
       coalesce(payload_bytes, octet_length(payload)) AS bytes,
@@ -169,19 +195,34 @@ export async function readDatabase(sql: postgres.Sql, topic: string, startedAt: 
         AS stored
     FROM tb_sensor_evento_rejeitado WHERE topico = ${topic}`;
   const audit = await sql<
-    { partition: number; old: string | null; new: string; at: Date; writer: string }[]
+    {
+      partition: number;
+      old: string | null;
+      new: string;
+      old_topic_id: string | null;
+      new_topic_id: string | null;
+      at: Date;
+      writer: string;
+    }[]
   >`
-    SELECT partition, old_offset::text AS old, new_offset::text AS new, at, writer
+    SELECT partition, old_offset::text AS old, new_offset::text AS new, old_topic_id::text,
+      new_topic_id::text, at, writer
     FROM chaos_offset_audit ORDER BY id`;
   const transitions: OffsetTransition[] = audit.map((a) => ({
     partition: a.partition,
     from: a.old,
     to: a.new,
+    fromTopicId: a.old_topic_id,
+    toTopicId: a.new_topic_id,
     atMs: a.at.getTime() - startedAt,
     writer: a.writer,
   }));
   const [{ key: idKey }] = await sql<{ key: string }[]>`SELECT key FROM tb_derived_id_key`;
-  return { rows: [...rows], rejects: [...rejects], transitions, idKey };
+  const stored: StoredReject[] = rejects.map(({ topic_id, ...r }) => ({
+    ...r,
+    generation: topicIds.indexOf(topic_id ?? ""),
+  }));
+  return { rows: [...rows], rejects: stored, transitions, idKey };
 }
 
 /** Reads the whole topic back (a throw-away group, from the beginning up to the end offsets). */

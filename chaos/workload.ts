@@ -225,12 +225,18 @@ const CODECS: readonly [string, CompressionTypes][] = [
   ["zstd", CompressionTypes.ZSTD],
 ];
 
+/** kafkajs's words for a broker that does not know (or no longer accepts) a producer's state. */
+const PRODUCER_STATE_LOST = /producer ?id|sequence number|producer.*epoch|UNKNOWN_PRODUCER/i;
+
 /** Gets messages into Kafka in order per partition, retrying through outages. */
 export class Sender {
   readonly #queue: Outgoing[] = [];
   #producer: Producer | undefined;
   #stopping = false;
   #done: Promise<void> | undefined;
+  #paused: PromiseWithResolvers<void> | undefined;
+  #idle = Promise.resolve();
+  #renew = false;
   /** Failed send attempts (each retried). */
   failures = 0;
   /** Batches Kafka acknowledged, by compression codec. */
@@ -259,9 +265,29 @@ export class Sender {
     this.#done = this.#loop();
   }
 
+  /**
+   * Stops taking batches (messages keep queuing) and resolves once the send in flight, if any,
+   * has finished: everything Kafka acknowledged is then in the topic.
+   */
+  async pause(): Promise<void> {
+    this.#paused ??= Promise.withResolvers();
+    await this.#idle;
+  }
+
+  /**
+   * Sends again. With `renew`, through a new producer: after the topic was re-created or the
+   * broker's data wiped, the old producer's ID and sequence numbers mean nothing to Kafka.
+   */
+  resume(opts: { renew?: boolean } = {}): void {
+    if (opts.renew) this.#renew = true;
+    this.#paused?.resolve();
+    this.#paused = undefined;
+  }
+
   /** Sends what is queued, then stops. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.resume();
     await this.#done;
     await this.#producer?.disconnect().catch(() => {});
   }
@@ -269,54 +295,77 @@ export class Sender {
   async #loop(): Promise<void> {
     let failuresInRow = 0;
     while (!this.#stopping || this.#queue.length > 0) {
+      if (this.#paused !== undefined) await this.#paused.promise;
+      if (this.#renew) {
+        this.#renew = false;
+        await this.#drop();
+      }
       if (this.#queue.length === 0) {
         await new Promise((r) => setTimeout(r, 20));
         continue;
       }
-      // The oldest messages of one partition: order within a partition is never changed.
-      const partition = this.#queue[0].partition;
-      const batch = this.#queue.filter((m) => m.partition === partition).slice(0, 300);
-      // Every codec Kafka has, in turn: the consumer must read batches from any producer.
-      const codec = CODECS[this.#sends % CODECS.length];
+      const sent = Promise.withResolvers<void>();
+      this.#idle = sent.promise;
       try {
-        this.#producer ??= await this.#connect();
-        await withTimeout(
-          this.#producer.send({
-            topic: this.topic,
-            acks: -1,
-            compression: codec[1],
-            messages: batch.map((m) => ({
-              partition,
-              key: m.entry.key,
-              value: m.value === null ? null : Buffer.from(m.value),
-              headers: { [SEQ_HEADER]: String(m.entry.seq) },
-            })),
-          }),
-          15_000,
-        );
-        for (const m of batch) this.ledger.acked.add(m.entry.seq);
-        this.#sends++;
-        this.batchesByCodec[codec[0]] = (this.batchesByCodec[codec[0]] ?? 0) + 1;
-        const sent = new Set(batch);
-        const rest = this.#queue.filter((m) => !sent.has(m));
-        this.#queue.length = 0;
-        this.#queue.push(...rest);
-        failuresInRow = 0;
-      } catch (error) {
-        this.failures++;
-        failuresInRow++;
-        if (failuresInRow === 1 || failuresInRow % 10 === 0) {
-          this.note("send failed; retrying", { failuresInRow, error: String(error) });
-        }
-        if (failuresInRow % 5 === 0) {
-          // A producer that lived through a broker crash can stay wedged; start a new one.
-          const old = this.#producer;
-          this.#producer = undefined;
-          await old?.disconnect().catch(() => {});
-        }
-        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * failuresInRow)));
+        failuresInRow = await this.#sendOne(failuresInRow);
+      } finally {
+        sent.resolve();
       }
     }
+  }
+
+  /** Sends the oldest batch of one partition once; returns the failures in a row after it. */
+  async #sendOne(failuresInRow: number): Promise<number> {
+    // The oldest messages of one partition: order within a partition is never changed.
+    const partition = this.#queue[0].partition;
+    const batch = batchOf(this.#queue.filter((m) => m.partition === partition));
+    // Every codec Kafka has, in turn: the consumer must read batches from any producer.
+    const codec = CODECS[this.#sends % CODECS.length];
+    try {
+      this.#producer ??= await this.#connect();
+      await withTimeout(
+        this.#producer.send({
+          topic: this.topic,
+          acks: -1,
+          compression: codec[1],
+          messages: batch.map((m) => ({
+            partition,
+            key: m.entry.key,
+            value: m.value === null ? null : Buffer.from(m.value),
+            headers: { [SEQ_HEADER]: String(m.entry.seq) },
+          })),
+        }),
+        15_000,
+      );
+      for (const m of batch) this.ledger.acked.add(m.entry.seq);
+      this.#sends++;
+      this.batchesByCodec[codec[0]] = (this.batchesByCodec[codec[0]] ?? 0) + 1;
+      const sent = new Set(batch);
+      const rest = this.#queue.filter((m) => !sent.has(m));
+      this.#queue.length = 0;
+      this.#queue.push(...rest);
+      return 0;
+    } catch (error) {
+      this.failures++;
+      failuresInRow++;
+      if (failuresInRow === 1 || failuresInRow % 10 === 0) {
+        this.note("send failed; retrying", { failuresInRow, error: String(error) });
+      }
+      // A broker that does not know the producer's ID (its data wiped, the partition new)
+      // refuses every later batch of it: start a new producer at once. One that lived through
+      // a broker crash can stay wedged too. The failed batch stays first in its partition's
+      // queue, and one batch is in flight at a time, so the order is kept.
+      if (failuresInRow % 5 === 0 || PRODUCER_STATE_LOST.test(String(error))) await this.#drop();
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * failuresInRow)));
+      return failuresInRow;
+    }
+  }
+
+  /** Disconnects the producer; the next send connects a new one (a new producer ID). */
+  async #drop(): Promise<void> {
+    const old = this.#producer;
+    this.#producer = undefined;
+    await old?.disconnect().catch(() => {});
   }
 
   async #connect(): Promise<Producer> {
@@ -328,6 +377,25 @@ export class Sender {
     await withTimeout(producer.connect(), 10_000);
     return producer;
   }
+}
+
+/**
+ * The first messages of a partition's queue that go in one batch: at most 300, and at most 1 MiB
+ * of values unless the first alone is larger (it then goes alone), so a backlog (the sender paused,
+ * the broker down) sends batches the size of ordinary ones, not the 10 MiB corpus value with
+ * hundreds more. (The broker's refusals of lz4 batches first blamed on their size came from the
+ * lz4 encoder: shared/lz4_frame.ts.)
+ */
+function batchOf(queue: Outgoing[]): Outgoing[] {
+  let bytes = 0;
+  const batch: Outgoing[] = [];
+  for (const m of queue) {
+    const size = m.value?.length ?? 0;
+    if (batch.length === 300 || (batch.length > 0 && bytes + size > 1 << 20)) break;
+    batch.push(m);
+    bytes += size;
+  }
+  return batch;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -138,6 +138,7 @@ Deno.test("Pipeline on a bounded store: a lost reply is reported, then the batch
       timestampMs: RECEIVED_AT,
     })),
     highWatermark: "2",
+    fetchedAt: performance.now(),
     resolveOffset: (offset) => asked.push(`resolve ${offset}`),
     commit: () => Promise.resolve(),
     seek: (offset) => asked.push(`seek ${offset}`),

@@ -7,9 +7,13 @@
  * - the stored offset is past the log's end with the same topic ID: Kafka lost data or was
  *   restored from a backup.
  *
- * The guard keeps the topic's current ID (asked again at most every {@linkcode TOPIC_ID_MAX_AGE_MS}
- * or when a batch looks suspicious), tells the pipeline what to do, and keeps the blocked
- * partitions for `/readyz` and the `iot_consumer_partition_blocked` metric.
+ * The guard asks Kafka the topic's ID once per fetch: a batch is judged by an answer to a question
+ * asked after the batch was fetched (batches of one fetch share it), so a topic re-created between
+ * two fetches is always seen, even when its new log has grown past the stored offset and the batch
+ * looks like the next one of the old log. (A cache trusted for 15 s missed exactly that: the new
+ * log's records below the old offset were skipped, those above stored under the old ID.) It tells
+ * the pipeline what to do, and keeps the blocked partitions for `/readyz` and the
+ * `iot_consumer_partition_blocked` metric.
  *
  * @module
  */
@@ -54,9 +58,6 @@ export interface Mismatch {
   /** The partition's log end (high watermark) now. */
   logEndOffset: string;
 }
-
-/** How old a topic ID may be before a batch asks Kafka again. */
-export const TOPIC_ID_MAX_AGE_MS = 15_000;
 
 /** How long a blocked partition stays paused before its stored offset is read again. */
 export const BLOCKED_RECHECK_MS = 10_000;
@@ -119,6 +120,7 @@ export class LogGuard {
   readonly #topicLog: TopicLog;
   readonly #metrics: ConsumerMetrics;
   readonly #log: Logger;
+  /** The last question per topic, and when it was asked (`performance.now()`). */
   readonly #ids = new Map<string, { id: Promise<string>; at: number }>();
   readonly #blocked = new Map<number, Mismatch>();
 
@@ -167,11 +169,18 @@ export class LogGuard {
     if (batch.isCurrent()) batch.seek(start);
   }
 
-  /** Kafka's topic ID, cached; asked again when `fresh` or older than the max age. */
-  topicId(topic: string, fresh: boolean): Promise<string> {
+  /**
+   * Kafka's topic ID as it was at `fetchedAt` or later: the last answer when its question was
+   * asked at or after `fetchedAt` (possibly still in flight), else a new question. IDs never come
+   * back, so an answer asked after a batch was fetched names that batch's topic or a later one.
+   *
+   * @param topic Topic.
+   * @param fetchedAt When the batch's fetch response arrived (`performance.now()`).
+   */
+  topicId(topic: string, fetchedAt: number): Promise<string> {
     const known = this.#ids.get(topic);
+    if (known !== undefined && known.at >= fetchedAt) return known.id;
     const now = performance.now();
-    if (known !== undefined && !fresh && now - known.at < TOPIC_ID_MAX_AGE_MS) return known.id;
     const id = this.#topicLog.topicId(topic);
     this.#ids.set(topic, { id, at: now });
     id.catch(() => this.#ids.delete(topic));

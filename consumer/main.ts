@@ -67,6 +67,9 @@ export async function main(
     config.databaseQueryTimeoutS * 1000,
     log,
   );
+  const topicLog = kafkaTopicLog(() =>
+    createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity)
+  );
   const pipeline = new Pipeline({
     store: wrapStore(boundedStore(new PostgresStore(pool), pool)),
     groupId: config.groupId,
@@ -74,9 +77,7 @@ export async function main(
     rejectMaxStoredBytes: config.rejectMaxStoredBytes,
     metrics,
     log,
-    topicLog: kafkaTopicLog(() =>
-      createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity)
-    ),
+    topicLog,
     offsetMismatch: config.offsetMismatchPolicy,
   });
   let source: Source | undefined;
@@ -199,6 +200,7 @@ export async function main(
   stopSummary();
   try {
     await source?.stop();
+    await topicLog.close();
     await stopRetention();
     await pool.end({ timeout: 5 });
     await ops.close();

@@ -102,6 +102,17 @@ COMMENT ON COLUMN tb_sensor_evento_rejeitado.chave_sha256 IS 'SHA-256 of the who
 -- Rows stored before this column are given the current ID on their next claim.
 ALTER TABLE tb_kafka_offset ADD COLUMN IF NOT EXISTS topic_id uuid;
 
+-- A refused message's position includes the topic's ID: a topic deleted and created again under
+-- its name reuses offsets, and its refused messages must not be taken for the old ones' (the
+-- insert's ON CONFLICT would drop them). Rows stored before this column keep NULL, still unique.
+ALTER TABLE tb_sensor_evento_rejeitado ADD COLUMN IF NOT EXISTS topic_id uuid;
+CREATE UNIQUE INDEX IF NOT EXISTS ux_sensor_evento_rejeitado_posicao
+  ON tb_sensor_evento_rejeitado (topico, topic_id, particao, offset_kafka) NULLS NOT DISTINCT;
+ALTER TABLE tb_sensor_evento_rejeitado
+  DROP CONSTRAINT IF EXISTS tb_sensor_evento_rejeitado_topico_particao_offset_kafka_key;
+COMMENT ON COLUMN tb_sensor_evento_rejeitado.topic_id IS
+  'Kafka''s ID of the topic the message was read from (NULL: stored before this column)';
+
 -- The secret key of derived event ids (shared/row.ts, deriveEventId): one row, made once, so every
 -- replica and every restart derives the same ids. Keep it with the data: a new key gives the
 -- events without ID that are read again other ids.

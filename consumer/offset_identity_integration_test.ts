@@ -38,8 +38,8 @@ function legacy(count: number, label: string) {
   }));
 }
 
-/** A topic of one partition holding 10 stored events, then deleted and created again. */
-async function recreated(prefix: string, newEvents: number) {
+/** A topic of one partition holding 10 events, all stored by a consumer that has stopped. */
+async function stored(prefix: string) {
   const { kafkaBrokers } = await startServices();
   const topic = uniqueName(prefix);
   await createTopic(topic, 1);
@@ -55,40 +55,44 @@ async function recreated(prefix: string, newEvents: number) {
   first.signal("SIGTERM");
   assert.equal((await first.exited()).code, 0);
   const oldTopicId = await fetchTopicId(kafka, topic);
+  const rows = async (device?: string) =>
+    (await sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM tb_sensor_evento
+    WHERE ${device ?? null}::text IS NULL OR id_dispositivo = ${device ?? null}`)[0].n;
+  return { topic, sql, kafka, producer, env, oldTopicId, rows };
+}
 
-  const admin = kafka.admin();
+/** Deletes the topic and creates it again under its name; returns Kafka's committed offset. */
+async function recreate(it: Awaited<ReturnType<typeof stored>>) {
+  const admin = it.kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [topic], timeout: 30_000 });
+  await admin.deleteTopics({ topics: [it.topic], timeout: 30_000 });
   await eventually(
-    async () => !(await admin.listTopics()).includes(topic),
+    async () => !(await admin.listTopics()).includes(it.topic),
     "the topic deleted",
   );
   await eventually(async () => {
     try {
-      await createTopic(topic, 1);
+      await createTopic(it.topic, 1);
       return true;
     } catch {
       return false; // still being deleted
     }
   }, "the topic created again");
-  const [committed] = await admin.fetchOffsets({ groupId: GROUP, topics: [topic] });
+  const [committed] = await admin.fetchOffsets({ groupId: GROUP, topics: [it.topic] });
   await admin.disconnect();
-  const newTopicId = await fetchTopicId(kafka, topic);
-  assert.notEqual(newTopicId, oldTopicId, "Kafka gave the new topic another ID");
-  await producer.send({ topic, acks: -1, messages: legacy(newEvents, "new") });
-  await producer.disconnect();
-  const rows = async () =>
-    (await sql<{ n: number }[]>`
-    SELECT count(*)::int AS n FROM tb_sensor_evento`)[0].n;
-  return {
-    topic,
-    sql,
-    env,
-    oldTopicId,
-    newTopicId,
-    committedAfterDelete: committed.partitions[0].offset,
-    rows,
-  };
+  const newTopicId = await fetchTopicId(it.kafka, it.topic);
+  assert.notEqual(newTopicId, it.oldTopicId, "Kafka gave the new topic another ID");
+  return { newTopicId, committedAfterDelete: committed.partitions[0].offset };
+}
+
+/** A topic of one partition holding 10 stored events, then deleted and created again. */
+async function recreated(prefix: string, newEvents: number) {
+  const it = await stored(prefix);
+  const { newTopicId, committedAfterDelete } = await recreate(it);
+  await it.producer.send({ topic: it.topic, acks: -1, messages: legacy(newEvents, "new") });
+  await it.producer.disconnect();
+  return { ...it, newTopicId, committedAfterDelete };
 }
 
 /** The value of `iot_consumer_partition_blocked{partition="0",reason=...}`, or undefined. */
@@ -179,6 +183,70 @@ Deno.test({
       assert.equal(warned.nextOffset, "0");
       assert.equal((await consumer.get("/readyz")).status, 200);
     } finally {
+      consumer.signal("SIGTERM");
+      assert.equal((await consumer.exited()).code, 0);
+      await it.sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "[integration] a topic re-created and grown past the stored offset while a member holds a batch is read from its start, every event once",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // The member is running and has just asked Kafka the topic's ID; the topic is deleted,
+    // created again and filled past the old offset before it fetches again. Its next fetch, at
+    // the old offset, returns the new log's records from there: nothing in the batch looks like
+    // a re-created topic, only its ID tells.
+    const it = await stored("it_recreated_running");
+    await it.producer.send({ topic: it.topic, acks: -1, messages: legacy(1, "old") });
+    const clientId = `it-running-${it.topic.slice(-8)}`;
+    const held = Promise.withResolvers<void>();
+    const locked = Promise.withResolvers<void>();
+    // Holds the offset row, so the member's write of that one event waits with its batch in hand.
+    const lock = it.sql.begin(async (tx) => {
+      await tx`SELECT 1 FROM tb_kafka_offset WHERE topic = ${it.topic} FOR UPDATE`;
+      locked.resolve();
+      await held.promise;
+    });
+    await locked.promise;
+    const consumer = await startConsumer({
+      ...it.env,
+      KAFKA_CLIENT_ID: clientId,
+      OFFSET_MISMATCH_POLICY: "restart-from-beginning",
+    });
+    try {
+      await eventually(async () => {
+        const [w] = await it.sql<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE application_name = ${clientId} AND wait_event_type = 'Lock'`;
+        return w.n > 0;
+      }, "the member waiting on the offset row");
+      const started = performance.now();
+      const { newTopicId } = await recreate(it);
+      await it.producer.send({ topic: it.topic, acks: -1, messages: legacy(15, "new") });
+      const tookMs = performance.now() - started;
+      held.resolve();
+      await lock;
+      // Within the 15 s the member used to trust a topic ID it had asked for.
+      assert.ok(tookMs < 15_000, `re-created and filled in ${tookMs} ms: too slow to prove it`);
+      await eventually(async () => {
+        const [row] = await it.sql<{ next_offset: string; topic_id: string }[]>`
+          SELECT next_offset::text, topic_id::text FROM tb_kafka_offset`;
+        return row.next_offset === "15";
+      }, "the stored offset at the new log's end");
+      const [census] = await it.sql<{ rows: number; ids: number; new: number }[]>`
+        SELECT count(*)::int AS rows, count(DISTINCT id)::int AS ids,
+          count(*) FILTER (WHERE id_dispositivo = 'new')::int AS new FROM tb_sensor_evento`;
+      assert.deepEqual(census, { rows: 26, ids: 26, new: 15 });
+      const [row] = await it.sql`SELECT next_offset::int, topic_id::text FROM tb_kafka_offset`;
+      assert.deepEqual({ ...row }, { next_offset: 15, topic_id: newTopicId });
+    } finally {
+      held.resolve();
+      await lock.catch(() => {});
+      await it.producer.disconnect();
       consumer.signal("SIGTERM");
       assert.equal((await consumer.exited()).code, 0);
       await it.sql.end();

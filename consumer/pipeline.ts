@@ -159,15 +159,15 @@ export class Pipeline {
 
   /**
    * This member's view of the partition's stored offset, read once per generation, and checked
-   * against the log on every batch: Kafka's topic ID (cached; asked again when the batch holds
-   * records below the stored offset or its log end is below it, the marks of a re-created or
-   * truncated log) and the log end. `undefined` when the batch must not be processed.
+   * against the log on every batch: Kafka's topic ID, asked after the batch was fetched (once per
+   * fetch, log_guard.ts), and the log end. `undefined` when the batch must not be processed.
    */
   async #ownership(batch: PartitionBatch, key: PartitionKey): Promise<Ownership | undefined> {
     let owned = this.#owned.get(batch.partition);
-    const suspicious = owned === undefined || BigInt(batch.records[0].offset) < owned.next ||
-      BigInt(batch.highWatermark) < owned.next;
-    const topicId = await this.#retry(batch, () => this.#guard.topicId(batch.topic, suspicious));
+    const topicId = await this.#retry(
+      batch,
+      () => this.#guard.topicId(batch.topic, batch.fetchedAt),
+    );
     if (topicId === undefined) return undefined;
     if (owned === undefined) {
       const initial = { nextOffset: batch.records[0].offset, topicId };

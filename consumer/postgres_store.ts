@@ -226,16 +226,17 @@ export class PostgresStore implements EventStore {
           ${this.#sql.unsafe(ON_CONFLICT_REFUSE_CHANGES)}
           RETURNING 1
         ), new_rejects AS (
-          INSERT INTO tb_sensor_evento_rejeitado (topico, particao, offset_kafka, chave,
-            chave_bytes, chave_sha256, payload, payload_bytes, payload_sha256, motivos)
-          SELECT ${batch.topic}, ${batch.partition}, r.offset_kafka, decode(r.chave, 'hex'),
+          INSERT INTO tb_sensor_evento_rejeitado (topico, topic_id, particao, offset_kafka,
+            chave, chave_bytes, chave_sha256, payload, payload_bytes, payload_sha256, motivos)
+          SELECT ${batch.topic}, ${batch.topicId}::uuid, ${batch.partition}, r.offset_kafka,
+            decode(r.chave, 'hex'),
             r.chave_bytes, decode(r.chave_sha256, 'hex'), decode(r.payload, 'hex'),
             r.payload_bytes, decode(r.payload_sha256, 'hex'), r.motivos
           FROM json_to_recordset(${rejects}::text::json)
             AS r(offset_kafka bigint, chave text, chave_bytes integer, chave_sha256 text,
               payload text, payload_bytes integer, payload_sha256 text, motivos jsonb)
           WHERE EXISTS (SELECT 1 FROM fence)
-          ON CONFLICT (topico, particao, offset_kafka) DO NOTHING
+          ON CONFLICT (topico, topic_id, particao, offset_kafka) DO NOTHING
           RETURNING 1
         )
         SELECT (SELECT count(*) FROM fence)::int AS fenced,

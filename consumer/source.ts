@@ -10,7 +10,7 @@
 
 import type { Consumer, Kafka } from "kafkajs";
 import type { Logger } from "@iot/shared/runtime";
-import { fetchTopicId, KafkaDecompressionError } from "@iot/shared/kafka";
+import { KafkaDecompressionError, TopicIdClient } from "@iot/shared/kafka";
 import type { TopicLog } from "./log_guard.ts";
 import type { KafkaRecord } from "./transform.ts";
 
@@ -24,6 +24,8 @@ export interface PartitionBatch {
   records: KafkaRecord[];
   /** The partition's end offset when the batch was fetched. */
   highWatermark: string;
+  /** When the fetch that brought the batch had its response (`performance.now()`) or later. */
+  fetchedAt: number;
   /** Marks offsets up to `offset` as done (Kafka commits them soon after). */
   resolveOffset(offset: string): void;
   /** Commits resolved offsets to Kafka now (for lag tools; PostgreSQL holds the truth). */
@@ -114,6 +116,13 @@ export async function startSource(
     });
     handler.onAssignment(partitions);
   });
+  // Emitted once a fetch response is in, before its batches run (kafkajs runner.js): a batch's
+  // topic is judged by a topic ID asked after this (log_guard.ts). With fetches from several
+  // brokers the latest is taken, which is later than the batch's own: safe, maybe one more ask.
+  let fetchedAt = performance.now();
+  consumer.on(consumer.events.FETCH, () => {
+    fetchedAt = performance.now();
+  });
   consumer.on(consumer.events.DISCONNECT, () => {
     connected = false;
   });
@@ -167,6 +176,7 @@ export async function startSource(
           timestampMs: Number(m.timestamp),
         })),
         highWatermark: batch.highWatermark,
+        fetchedAt,
         resolveOffset: payload.resolveOffset,
         commit: () => payload.commitOffsetsIfNecessary(),
         seek: (offset) => consumer.seek({ topic: batch.topic, partition: batch.partition, offset }),
@@ -203,12 +213,15 @@ export function decompressionCause(error: unknown): KafkaDecompressionError | un
 }
 
 /**
- * {@link TopicLog} on Kafka: a new client per question (`kafka` makes it), so a rotated password
- * is used; the questions are rare (see log_guard.ts).
+ * {@link TopicLog} on Kafka, with `close()`. Topic IDs are asked once per fetch (see
+ * log_guard.ts) over a connection kept open, made again from `kafka()` after a failure (so a
+ * rotated password is used); log starts, rarely, over a new client each time.
  */
-export function kafkaTopicLog(kafka: () => Kafka): TopicLog {
+export function kafkaTopicLog(kafka: () => Kafka): TopicLog & { close(): Promise<void> } {
+  const ids = new TopicIdClient(kafka);
   return {
-    topicId: (topic) => fetchTopicId(kafka(), topic),
+    topicId: (topic) => ids.topicId(topic),
+    close: () => ids.close(),
     logStart: async (topic, partition) => {
       const admin = kafka().admin();
       await admin.connect();

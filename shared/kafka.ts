@@ -15,7 +15,7 @@ import {
 } from "./kafka_codecs.ts";
 import type { Logger } from "./log.ts";
 export { KafkaDecompressionError } from "./kafka_codecs.ts";
-export { fetchTopicId } from "./kafka_topic_id.ts";
+export { fetchTopicId, TopicIdClient } from "./kafka_topic_id.ts";
 import { kafkaConnectionOptions, type KafkaSecurity } from "./kafka_security.ts";
 
 /**

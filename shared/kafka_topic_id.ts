@@ -107,23 +107,77 @@ export async function fetchTopicId(kafka: Kafka, topic: string): Promise<string>
   const cluster = privateCluster(kafka);
   await cluster.connect();
   try {
-    const body = Buffer.from(metadataRequest(topic));
-    return await cluster.brokerPool.seedBroker.connectionPool.send({
-      request: {
-        apiKey: METADATA_API_KEY,
-        apiVersion: METADATA_VERSION,
-        apiName: "Metadata",
-        // kafkajs accepts any object with the bytes as `buf` and `buffer` (its Encoder's shape).
-        encode: () => Promise.resolve({ buf: body, buffer: body }),
-      },
-      response: {
-        decode: (payload: Buffer) => Promise.resolve(topicIdOf(payload, topic)),
-        parse: (id: string) => Promise.resolve(id),
-      },
-    });
+    return await askOver(cluster, topic);
   } finally {
     await cluster.disconnect().catch(() => {});
   }
+}
+
+/**
+ * Asks topic IDs over one connection kept open between questions, for a caller that asks often
+ * (the consumer, once per fetch). After any failure the connection is dropped and the question
+ * asked once more over a new one made from `kafka()`, so a rotated password is used from the next
+ * connection on (an authenticated connection stays valid).
+ */
+export class TopicIdClient {
+  readonly #kafka: () => Kafka;
+  #cluster: Promise<PrivateCluster> | undefined;
+
+  /** @param kafka Makes a kafkajs 2.2.4 client with the current settings. */
+  constructor(kafka: () => Kafka) {
+    this.#kafka = kafka;
+  }
+
+  /**
+   * Kafka's ID of `topic` now.
+   *
+   * @param topic Topic name.
+   * @returns The topic ID as a lower-case UUID.
+   */
+  async topicId(topic: string): Promise<string> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await askOver(await this.#connected(), topic);
+      } catch (error) {
+        await this.close();
+        if (attempt > 0) throw error;
+      }
+    }
+  }
+
+  /** Closes the kept connection, if any. */
+  async close(): Promise<void> {
+    const cluster = this.#cluster;
+    this.#cluster = undefined;
+    await cluster?.then((c) => c.disconnect()).catch(() => {});
+  }
+
+  #connected(): Promise<PrivateCluster> {
+    this.#cluster ??= (async () => {
+      const cluster = privateCluster(this.#kafka());
+      await cluster.connect();
+      return cluster;
+    })();
+    return this.#cluster;
+  }
+}
+
+/** One Metadata v12 question over `cluster`'s seed broker. */
+function askOver(cluster: PrivateCluster, topic: string): Promise<string> {
+  const body = Buffer.from(metadataRequest(topic));
+  return cluster.brokerPool.seedBroker.connectionPool.send({
+    request: {
+      apiKey: METADATA_API_KEY,
+      apiVersion: METADATA_VERSION,
+      apiName: "Metadata",
+      // kafkajs accepts any object with the bytes as `buf` and `buffer` (its Encoder's shape).
+      encode: () => Promise.resolve({ buf: body, buffer: body }),
+    },
+    response: {
+      decode: (payload: Buffer) => Promise.resolve(topicIdOf(payload, topic)),
+      parse: (id: string) => Promise.resolve(id),
+    },
+  });
 }
 
 /** The parts of kafkajs's internal cluster used here. */

@@ -138,12 +138,47 @@ export function lz4FrameEncode(input: Uint8Array): Buffer {
     const block = input.subarray(at, at + ENCODE_BLOCK_BYTES);
     table.fill(0);
     const size: number = lz4.compressBlock(block, scratch, 0, block.length, table);
-    const stored = size === 0 || size >= block.length;
+    // lz4js starts matches up to 10 bytes before a block's end; the format wants 12 (MFLIMIT),
+    // and Kafka's decoder refuses such a block ("Error decoding offset ..."): store it instead.
+    const stored = size === 0 || size >= block.length ||
+      !lz4BlockEndRulesHold(scratch.subarray(0, size), block.length);
     parts.push(u32le(stored ? (block.length | UNCOMPRESSED_BIT) >>> 0 : size));
     parts.push(stored ? block : scratch.slice(0, size));
   }
   parts.push(u32le(0));
   return Buffer.concat(parts);
+}
+
+/**
+ * Whether a compressed LZ4 block keeps the format's end-of-block rules, which the reference
+ * decoder (and Kafka's, lz4-java) enforce: the last sequence is literals only, no match starts
+ * within the last 12 bytes of the output (MFLIMIT), and the last 5 bytes are literals.
+ *
+ * @param block The compressed block.
+ * @param outputLength The length it decodes to.
+ */
+export function lz4BlockEndRulesHold(block: Uint8Array, outputLength: number): boolean {
+  let i = 0;
+  let out = 0;
+  const length = (nibble: number) => {
+    let n = nibble;
+    if (nibble === 15) {
+      for (let b = 255; b === 255 && i < block.length; n += b) b = block[i++];
+    }
+    return n;
+  };
+  while (i < block.length) {
+    const token = block[i++];
+    const literals = length(token >> 4);
+    i += literals;
+    out += literals;
+    if (i >= block.length) return i === block.length && out === outputLength;
+    if (out > outputLength - 12) return false;
+    i += 2;
+    out += length(token & 15) + 4;
+    if (out > outputLength - 5) return false;
+  }
+  return false;
 }
 
 /**

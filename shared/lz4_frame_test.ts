@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import lz4 from "lz4js";
 import xxh32 from "lz4js/xxh32.js";
-import { lz4FrameDecode, lz4FrameEncode } from "./lz4_frame.ts";
+import { lz4BlockEndRulesHold, lz4FrameDecode, lz4FrameEncode } from "./lz4_frame.ts";
 
 const input = new Uint8Array(150_000).map((_, i) => (i % 3 === 0 ? (i * 7919) >>> 5 : i % 13));
 
@@ -101,4 +101,33 @@ Deno.test("lz4FrameDecode() names what is wrong with a bad frame", () => {
   for (const [bytes, message] of cases) {
     assert.throws(() => lz4FrameDecode(bytes), new SyntaxError(message));
   }
+});
+
+Deno.test("lz4FrameEncode() stores a block whose lz4js encoding breaks the end-of-block rules", () => {
+  // Compressible text, then 20 bytes without repeats, their first 8 again (a match 10 bytes
+  // before the end) and 2 more: lz4js starts that match inside the last 12 bytes, and Kafka's
+  // decoder refused such a batch ("LZ4Exception: Error decoding offset ...", the chaos sender's
+  // batches stuck).
+  const tail = new Uint8Array(30);
+  for (let i = 0; i < 20; i++) tail[i] = (i * 197 + 89) % 251;
+  tail.set(tail.subarray(0, 8), 20);
+  tail.set([7, 9], 28);
+  const input = new Uint8Array([...new TextEncoder().encode("temperature ".repeat(10)), ...tail]);
+  const raw = new Uint8Array(lz4.compressBound(input.length));
+  const size = lz4.compressBlock(input, raw, 0, input.length, new Uint32Array(1 << 16));
+  assert.ok(size > 0 && size < input.length, "lz4js compresses it");
+  assert.equal(lz4BlockEndRulesHold(raw.subarray(0, size), input.length), false);
+
+  const frame = lz4FrameEncode(input);
+  const blockSize = new DataView(frame.buffer, frame.byteOffset + 7, 4).getUint32(0, true);
+  assert.equal(blockSize, (input.length | 0x80000000) >>> 0, "stored uncompressed");
+  assert.deepEqual(new Uint8Array(lz4FrameDecode(frame)), input);
+});
+
+Deno.test("lz4BlockEndRulesHold() accepts what lz4js makes of ordinary text", () => {
+  const input = new TextEncoder().encode('{"ID_DISPOSITIVO":"dev-0001","STATUS":"OK"}'.repeat(50));
+  const raw = new Uint8Array(lz4.compressBound(input.length));
+  const size = lz4.compressBlock(input, raw, 0, input.length, new Uint32Array(1 << 16));
+  assert.ok(size < input.length / 5);
+  assert.equal(lz4BlockEndRulesHold(raw.subarray(0, size), input.length), true);
 });

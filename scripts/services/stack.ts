@@ -249,6 +249,26 @@ export class LocalStack {
     });
   }
 
+  /**
+   * Fault injection: deletes the stopped broker's whole data folder, the KRaft metadata log with
+   * it (ephemeral storage lost with its pod). The next `restartKafka()` or `ensure()` formats new
+   * storage under a new cluster ID: every topic, committed offset and SCRAM user is gone. Stop the
+   * broker first (`killKafka()`); a running one is refused.
+   */
+  wipeKafkaData(): Promise<void> {
+    return this.#locked(async () => {
+      const pid = this.kafkaPid();
+      if (pid !== undefined) {
+        throw new Error(
+          `refusing to wipe the data of a running broker (pid ${pid}): stop it first`,
+        );
+      }
+      await Deno.remove(this.paths.kafkaData, { recursive: true }).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+    });
+  }
+
   /** Stops the stack's PostgreSQL (`pg_ctl stop -m <mode>`); false when it was not running. */
   stopPostgres(mode: PostgresStopMode = "fast"): Promise<boolean> {
     return stopPostgres(this.config, mode);
