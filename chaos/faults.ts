@@ -8,6 +8,7 @@ import type { Kafka } from "kafkajs";
 import type postgres from "postgres";
 import type { Member } from "./members.ts";
 import type { TcpProxy } from "./proxy.ts";
+import { fillVolume } from "./disk_full.ts";
 import { Rng } from "./rng.ts";
 import type { LocalStack } from "../scripts/services/stack.ts";
 
@@ -24,6 +25,7 @@ export const FAULT_KINDS = [
   "pg-connection-drop",
   "pg-latency",
   "postgres-blackhole",
+  "postgres-disk-full",
 ] as const;
 
 /** A fault kind. */
@@ -56,6 +58,7 @@ const OVERHEAD_MS: Record<FaultKind, number> = {
   "pg-connection-drop": 500,
   "pg-latency": 500,
   "postgres-blackhole": 3000,
+  "postgres-disk-full": 5000,
 };
 
 /**
@@ -87,6 +90,8 @@ export function planFaults(
       "pg-latency": () => rng.int(5000, 12_000),
       // Longer than the members' DATABASE_QUERY_TIMEOUT_S (phases.ts), so their bound fires.
       "postgres-blackhole": () => rng.int(8000, 15_000),
+      // Counted from the first member that names the full disk (fillVolume).
+      "postgres-disk-full": () => rng.int(3000, 8000),
     };
     return {
       kind,
@@ -231,6 +236,8 @@ export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string
       ctx.proxy.setBlackHole(false);
       return "proxy";
     }
+    case "postgres-disk-full":
+      return await fillVolume(ctx.stack, ctx.members, f.holdMs, ctx.note);
   }
 }
 

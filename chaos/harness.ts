@@ -13,6 +13,14 @@ import { CORPUS_TOPIC_CONFIG } from "./corpus.ts";
 import { TcpProxy } from "./proxy.ts";
 import type { LocalStack } from "../scripts/services/stack.ts";
 import * as stack from "./stack.ts";
+import {
+  dropTablespace,
+  moveTablesHome,
+  moveTablesToVolume,
+  openRunVolume,
+  readFrom,
+} from "./disk_full.ts";
+import { fileSize } from "../scripts/services/util.ts";
 
 /** Partitions of the run's topic. */
 export const PARTITIONS = 6;
@@ -52,6 +60,10 @@ export interface Run {
   proxy: TcpProxy;
   /** The run's database, through the proxy: what the consumers are given. */
   proxiedUrl: URL;
+  /** The tablespace on the private volume holding the event tables (postgres-disk-full only). */
+  tablespace: string | undefined;
+  /** Size of the chaos PostgreSQL's log when the run started (what is after it is this run's). */
+  postgresLogFrom: number;
   /** Closes the run log. */
   closeLog: () => void;
 }
@@ -70,6 +82,10 @@ export async function setUp(options: RunOptions, services: LocalStack): Promise<
 
   await stack.lockPorts(services, note);
   const wasUp = await services.status().catch(() => false);
+  // Before the servers start, so PostgreSQL starts inside the volume.
+  const diskFull = kinds.includes("postgres-disk-full");
+  if (diskFull) await openRunVolume(services);
+  const postgresLogFrom = fileSize(services.paths.postgresLog);
   const { kafkaBrokers, databaseUrl: baseUrl } = await services.ensure();
   await stack.assertOwnServers(services);
   const kafka = stack.kafkaClient(kafkaBrokers, "chaos-harness");
@@ -77,6 +93,8 @@ export async function setUp(options: RunOptions, services: LocalStack): Promise<
   const databaseUrl = await stack.freshDatabase(baseUrl, runId);
   const sql = stack.harnessSql(databaseUrl);
   await stack.prepareDatabase(sql);
+  const tablespace = diskFull ? runId : undefined;
+  if (tablespace) await moveTablesToVolume(services, sql, tablespace, note);
   const proxy = new TcpProxy(Number(new URL(baseUrl).port));
   const proxiedUrl = new URL(databaseUrl);
   proxiedUrl.port = String(proxy.port);
@@ -99,9 +117,14 @@ export async function setUp(options: RunOptions, services: LocalStack): Promise<
     sql,
     proxy,
     proxiedUrl,
+    tablespace,
+    postgresLogFrom,
     closeLog,
   };
 }
+
+const reportError = (run: Run, what: string) => (error: unknown) =>
+  run.note(`tear-down: ${what} failed`, { error: String(error) });
 
 async function openRunLog(runDir: string) {
   const runLog = await Deno.open(`${runDir}/run.log`, { create: true, append: true });
@@ -124,13 +147,24 @@ async function openRunLog(runDir: string) {
  * `--keep-data`), the servers stopped when this run started them (unless `--keep-services`).
  */
 export async function tearDown(run: Run, ok: boolean): Promise<void> {
-  const { proxy, sql, kafka, runId, baseUrl, services, wasUp, options } = run;
+  const { proxy, sql, kafka, runId, baseUrl, services, wasUp, options, tablespace } = run;
   proxy.close();
+  const dropped = ok && !options.keepData;
+  // A kept database gets its tables back from the volume, which goes with the stack.
+  if (tablespace && !dropped) await moveTablesHome(sql).catch(reportError(run, "moving home"));
   await sql.end({ timeout: 5 });
-  if (ok && !options.keepData) {
+  if (dropped) {
     await stack.deleteTopics(kafka, [runId]).catch(() => {});
     await stack.dropDatabases(baseUrl, [runId]).catch(() => {});
   }
+  if (tablespace) {
+    await dropTablespace(services, tablespace).catch(reportError(run, "dropping the tablespace"));
+  }
+  const pgLog = await readFrom(services.paths.postgresLog, run.postgresLogFrom);
+  run.note("postgres log", {
+    panics: pgLog.match(/\bPANIC:/g)?.length ?? 0,
+    diskFull: pgLog.match(/No space left on device/g)?.length ?? 0,
+  });
   if (!wasUp && !options.keepServices) await services.stop();
   run.note(`verdict ${ok ? "PASS" : "FAIL"}`, { runDir: run.runDir });
   run.closeLog();
