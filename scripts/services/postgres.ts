@@ -17,8 +17,8 @@ import {
 import {
   ensureRoleAndDb,
   initCluster,
-  owner,
   type Owner,
+  owner,
   pgBin,
   pgRun,
   running,
