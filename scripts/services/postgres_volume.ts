@@ -69,10 +69,12 @@ export async function openVolume(
   const options = `size=${sizeBytes},mode=0700,uid=${owner.uid},gid=${owner.gid}`;
   // setsid: Ctrl-C aimed at the harness must not end the volume under a running server.
   const holder = new Deno.Command("setsid", {
+    // Every step execs the next: the pid stays the holder's. Its stderr (why it failed) to a file.
     args: [
-      ...["unshare", "--mount", "--propagation", "private", "--", "sh", "-c"],
-      'mount -t tmpfs -o "$1" iot-pg-volume "$2" 2>"$3" && exec sleep infinity',
-      ...["sh", options, v.mountPoint, v.errFile],
+      ...["sh", "-c", 'exec 2>"$1"; shift; exec unshare --mount --propagation private -- "$@"'],
+      ...["sh", v.errFile, "sh", "-c"],
+      'mount -t tmpfs -o "$1" iot-pg-volume "$2" && exec sleep infinity',
+      ...["sh", options, v.mountPoint],
     ],
     stdin: "null",
     stdout: "null",
@@ -86,7 +88,7 @@ export async function openVolume(
       if (isAlive(holder.pid)) Deno.kill(holder.pid, "SIGKILL");
       throw new Error(
         `cannot make PostgreSQL's private volume (a tmpfs in a mount namespace, which needs ` +
-          `root): ${why.trim() || "unshare failed"}`,
+          `root): ${why.trim() || "its holder exited"}`,
       );
     }
     await sleep(50);
