@@ -1,7 +1,9 @@
 /**
  * Where a fault-injection run happens and how it is recorded: its run directory and log, the chaos
  * servers (locked, this checkout's own), its topic, database and consumer group, and the TCP proxy
- * the consumers reach PostgreSQL through; and all of that taken down again at the end.
+ * the consumers reach PostgreSQL through; for `postgres-disk-full`, the private volume and the
+ * run's tablespace on it (disk_full.ts); and all of that taken down again at the end, with a
+ * count of the PANICs in PostgreSQL's log during the run.
  *
  * @module
  */
