@@ -9,6 +9,7 @@ import type postgres from "postgres";
 import type { TopicFaultContext } from "./_faults_topic.ts";
 import type { Member } from "./members.ts";
 import type { TcpProxy } from "./proxy.ts";
+import { fillVolume } from "./disk_full.ts";
 import { Rng } from "./rng.ts";
 import type { LocalStack } from "../scripts/services/stack.ts";
 
@@ -28,6 +29,7 @@ export const FAULT_KINDS = [
   "clock-skew",
   "topic-recreated",
   "kafka-data-wiped",
+  "postgres-disk-full",
 ] as const;
 
 /** A fault kind. */
@@ -64,6 +66,7 @@ const OVERHEAD_MS: Record<FaultKind, number> = {
   // Waiting for the old log to be stored, reading it back, re-creating (a broker start).
   "topic-recreated": 15_000,
   "kafka-data-wiped": 30_000,
+  "postgres-disk-full": 5000,
 };
 
 /**
@@ -99,6 +102,8 @@ export function planFaults(
       // Short: the new log must grow while the consumers may still trust the old topic ID.
       "topic-recreated": () => rng.int(0, 2000),
       "kafka-data-wiped": () => rng.int(1000, 4000),
+      // Counted from the first member that names the full disk (fillVolume).
+      "postgres-disk-full": () => rng.int(3000, 8000),
     };
     const param: Partial<Record<FaultKind, () => number>> = {
       "pg-latency": () => rng.int(20, 200),
@@ -270,6 +275,8 @@ export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string
       const { replaceTopic } = await import("./_faults_topic.ts");
       return await replaceTopic(f.kind, f.holdMs, ctx);
     }
+    case "postgres-disk-full":
+      return await fillVolume(ctx.stack, ctx.members, f.holdMs, ctx.note);
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * Where a fault-injection run happens and how it is recorded: its run directory and log, the chaos
  * servers (locked, this checkout's own), its topic, database and consumer group, and the TCP proxy
- * the consumers reach PostgreSQL through; and all of that taken down again at the end.
+ * the consumers reach PostgreSQL through; for `postgres-disk-full`, the private volume and the
+ * run's tablespace on it (disk_full.ts); and all of that taken down again at the end, with a
+ * count of the PANICs in PostgreSQL's log during the run.
  *
  * @module
  */
@@ -14,6 +16,14 @@ import { Generations } from "./generations.ts";
 import { TcpProxy } from "./proxy.ts";
 import type { LocalStack } from "../scripts/services/stack.ts";
 import * as stack from "./stack.ts";
+import {
+  dropTablespace,
+  moveTablesHome,
+  moveTablesToVolume,
+  openRunVolume,
+  readFrom,
+} from "./disk_full.ts";
+import { fileSize } from "../scripts/services/util.ts";
 
 /** Partitions of the run's topic. */
 export const PARTITIONS = 6;
@@ -55,6 +65,10 @@ export interface Run {
   proxy: TcpProxy;
   /** The run's database, through the proxy: what the consumers are given. */
   proxiedUrl: URL;
+  /** The tablespace on the private volume holding the event tables (postgres-disk-full only). */
+  tablespace: string | undefined;
+  /** Size of the chaos PostgreSQL's log when the run started (what is after it is this run's). */
+  postgresLogFrom: number;
   /** Closes the run log. */
   closeLog: () => void;
 }
@@ -73,6 +87,10 @@ export async function setUp(options: RunOptions, services: LocalStack): Promise<
 
   await stack.lockPorts(services, note);
   const wasUp = await services.status().catch(() => false);
+  // Before the servers start, so PostgreSQL starts inside the volume.
+  const diskFull = kinds.includes("postgres-disk-full");
+  if (diskFull) await openRunVolume(services);
+  const postgresLogFrom = fileSize(services.paths.postgresLog);
   const { kafkaBrokers, databaseUrl: baseUrl } = await services.ensure();
   await stack.assertOwnServers(services);
   const kafka = stack.kafkaClient(kafkaBrokers, "chaos-harness");
@@ -80,6 +98,8 @@ export async function setUp(options: RunOptions, services: LocalStack): Promise<
   const databaseUrl = await stack.freshDatabase(baseUrl, runId);
   const sql = stack.harnessSql(databaseUrl);
   await stack.prepareDatabase(sql);
+  const tablespace = diskFull ? runId : undefined;
+  if (tablespace) await moveTablesToVolume(services, sql, tablespace, note);
   const proxy = new TcpProxy(Number(new URL(baseUrl).port));
   const proxiedUrl = new URL(databaseUrl);
   proxiedUrl.port = String(proxy.port);
@@ -103,9 +123,14 @@ export async function setUp(options: RunOptions, services: LocalStack): Promise<
     sql,
     proxy,
     proxiedUrl,
+    tablespace,
+    postgresLogFrom,
     closeLog,
   };
 }
+
+const reportError = (run: Run, what: string) => (error: unknown) =>
+  run.note(`tear-down: ${what} failed`, { error: String(error) });
 
 async function openRunLog(runDir: string) {
   const runLog = await Deno.open(`${runDir}/run.log`, { create: true, append: true });
@@ -128,13 +153,24 @@ async function openRunLog(runDir: string) {
  * `--keep-data`), the servers stopped when this run started them (unless `--keep-services`).
  */
 export async function tearDown(run: Run, ok: boolean): Promise<void> {
-  const { proxy, sql, kafka, runId, baseUrl, services, wasUp, options } = run;
+  const { proxy, sql, kafka, runId, baseUrl, services, wasUp, options, tablespace } = run;
   proxy.close();
+  const dropped = ok && !options.keepData;
+  // A kept database gets its tables back from the volume, which goes with the stack.
+  if (tablespace && !dropped) await moveTablesHome(sql).catch(reportError(run, "moving home"));
   await sql.end({ timeout: 5 });
-  if (ok && !options.keepData) {
+  if (dropped) {
     await stack.deleteTopics(kafka, [runId]).catch(() => {});
     await stack.dropDatabases(baseUrl, [runId]).catch(() => {});
   }
+  if (tablespace) {
+    await dropTablespace(services, tablespace).catch(reportError(run, "dropping the tablespace"));
+  }
+  const pgLog = await readFrom(services.paths.postgresLog, run.postgresLogFrom);
+  run.note("postgres log", {
+    panics: pgLog.match(/\bPANIC:/g)?.length ?? 0,
+    diskFull: pgLog.match(/No space left on device/g)?.length ?? 0,
+  });
   if (!wasUp && !options.keepServices) await services.stop();
   run.note(`verdict ${ok ? "PASS" : "FAIL"}`, { runDir: run.runDir });
   run.closeLog();

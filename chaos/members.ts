@@ -47,6 +47,8 @@ export class Member {
   readonly levels: Record<string, number> = {};
   /** Batches the fence refused to write (the stored offset had moved past them). */
   fenced = 0;
+  /** HTTP port of the running incarnation, once it has logged it. */
+  httpPort: number | undefined;
 
   /**
    * @param slot Slot name, e.g. `c1`.
@@ -94,6 +96,7 @@ export class Member {
     this.#paused = false;
     this.partitions = [];
     this.#joinedOnce = false;
+    this.httpPort = undefined;
     const env: Record<string, string> = {};
     for (const k of PASSED_ON) {
       const v = Deno.env.get(k);
@@ -185,6 +188,26 @@ export class Member {
     } catch { /* exited meanwhile */ }
   }
 
+  /**
+   * What the running incarnation says about itself: `/readyz` (ready or not) and the database
+   * condition its `iot_consumer_database_state` gauge marks; undefined when it does not answer.
+   */
+  async probe(): Promise<{ ready: boolean; database: string | undefined } | undefined> {
+    const port = this.httpPort;
+    if (port === undefined || this.#paused) return undefined;
+    const get = (path: string) =>
+      fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2000) });
+    try {
+      const readyz = await get("/readyz");
+      await readyz.body?.cancel();
+      const metrics = await (await get("/metrics")).text();
+      const database = /^iot_consumer_database_state\{state="(\w+)"\} 1$/m.exec(metrics)?.[1];
+      return { ready: readyz.status === 200, database };
+    } catch {
+      return undefined; // exited or restarting meanwhile
+    }
+  }
+
   #onExit(child: Deno.ChildProcess, status: Deno.CommandStatus): void {
     if (this.#child !== child) return;
     this.#child = undefined;
@@ -229,6 +252,7 @@ export class Member {
     const level = String(line.level);
     this.levels[level] = (this.levels[level] ?? 0) + 1;
     if (String(line.msg).startsWith("stored offset moved past")) this.fenced++;
+    if (line.msg === "http server listening") this.httpPort = Number(line.port);
     if (line.msg === "joined consumer group") {
       this.#joinedOnce = true;
       this.#restarts = 0; // healthy again: the next crash starts the back-off over

@@ -17,6 +17,7 @@ import {
 import {
   ensureRoleAndDb,
   initCluster,
+  type Owner,
   owner,
   pgBin,
   pgRun,
@@ -25,6 +26,16 @@ import {
   writeConf,
 } from "./postgres_cluster.ts";
 import { log, sleep, tail, withTimeout } from "./util.ts";
+import { run } from "../command.ts";
+import { inVolume } from "./postgres_volume.ts";
+
+/**
+ * Runs a command that starts the postmaster: as the owner, and inside the stack's private volume
+ * (postgres_volume.ts) when it has one, so a server started again after a crash still sees it.
+ */
+async function serverRun(pg: StackPaths, o: Owner, cmd: string[]) {
+  return await run(await inVolume(pg, o.wrap(cmd)), { cwd: pg.postgresDir });
+}
 
 /** Runs a real query; returns undefined on success, else the error (callers need the reason). */
 export async function postgresProbe(url: string, timeoutMs = 5000): Promise<Error | undefined> {
@@ -86,7 +97,7 @@ export async function startPostgres(stack: StackConfig): Promise<string> {
     "60",
     "start",
   ];
-  const res = await pgRun(pg, o, ["setsid", "-w", ...pgCtl]);
+  const res = await serverRun(pg, o, ["setsid", "-w", ...pgCtl]);
   if (res.code !== 0) {
     throw new Error(
       `PostgreSQL failed to start (${res.output}); see ${pg.postgresLog}:\n` +
@@ -208,8 +219,8 @@ export async function alterSystemAndRestart(
   ]);
   log("postgres", `restarting for ${name} = ${literal}`);
   const pgCtl = [`${bin}/pg_ctl`, "-D", pg.postgresData, "-l", pg.postgresLog];
-  await pgRun(pg, o, ["setsid", "-w", ...pgCtl, "-m", "fast", "-w", "-t", "60", "restart"], {
-    check: true,
-  });
+  const restart = ["setsid", "-w", ...pgCtl, "-m", "fast", "-w", "-t", "60", "restart"];
+  const res = await serverRun(pg, o, restart);
+  if (res.code !== 0) throw new Error(`PostgreSQL failed to restart: ${res.output}`);
   await waitForPostgres(pg, localDatabaseUrl(stack.ports));
 }

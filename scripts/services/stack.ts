@@ -38,6 +38,7 @@ import {
   stackPaths,
   type StackPorts,
 } from "./stack_config.ts";
+import { closeVolume } from "./postgres_volume.ts";
 import { ensureLocalTls, type LocalTls } from "./tls.ts";
 import { log, withLock } from "./util.ts";
 
@@ -180,6 +181,8 @@ export class LocalStack {
       );
       log("kafka", kafka ? "stopped" : "was not running (from this checkout)");
       log("postgres", pg ? "stopped" : "was not running (from this checkout)");
+      // After the server: its private volume (if the chaos suite made one) ends with it.
+      if (await closeVolume(this.paths)) log("postgres", "private volume released");
       await Deno.remove(this.paths.envFile).catch(() => {});
     });
   }
