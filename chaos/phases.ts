@@ -15,7 +15,8 @@ import { Ledger } from "./ledger.ts";
 import { Member } from "./members.ts";
 import type { Monitor } from "./monitor.ts";
 import * as stack from "./stack.ts";
-import { Sender, Workload } from "./workload.ts";
+import { Sender } from "./sender.ts";
+import { Workload } from "./workload.ts";
 
 /** The consumer group under test. */
 export interface Group {
@@ -138,6 +139,7 @@ export async function injectFaults(
     topic: run.runId,
     group: run.group,
     note,
+    grow: (partitions) => production.workload.grow(partitions),
   };
   const faults: FaultRecord[] = [];
   for (const planned of plan) {
