@@ -148,15 +148,24 @@ export function expect(input: CheckInput): Expected {
 
 /**
  * Which message must win an id: on one partition the first (the consumer sees them in order, and
- * a generation of the topic whole before the next); across partitions whichever is stored, as
- * long as it is one of them.
+ * a generation of the topic whole before the next); across partitions (a conflicting duplicate
+ * sent elsewhere, or a re-send after the topic grew) whichever is stored, as long as it is the
+ * first of the id on its own partition: the row is written by the first insert of the id, and each
+ * partition is read in order, so a later message of a partition can never be the first written.
  */
 function group(id: string, members: RowMessage[], stored: StoredRow | undefined): IdGroup {
+  const firsts = new Map<number, RowMessage>();
+  for (const x of members) {
+    const first = firsts.get(x.m.partition);
+    if (first === undefined || before(x.m, first.m)) {
+      firsts.set(x.m.partition, x);
+    }
+  }
   let winner: RowMessage | undefined;
-  if (new Set(members.map((x) => x.m.partition)).size === 1) {
-    winner = members.reduce((a, b) => (before(b.m, a.m) ? b : a));
+  if (firsts.size === 1) {
+    winner = [...firsts.values()][0];
   } else if (stored !== undefined) {
-    winner = members.find((x) => readingOf(x.row) === readingOf(stored));
+    winner = [...firsts.values()].find((x) => readingOf(x.row) === readingOf(stored));
   }
   return { id, members, winner: winner ?? members[0], stored };
 }

@@ -102,3 +102,21 @@ Deno.test("expect() lets the stored reading win an id sent on two partitions", (
   assert.equal(got.groups[0].winner.e.seq, 1);
   assert.deepEqual([...got.rejects.keys()], ["0/0"]);
 });
+
+Deno.test("expect() across partitions lets only a partition's first reading win", () => {
+  // Partition 0 holds 20 then 99; partition 1 holds 20. The row can only have been written by a
+  // first message of its partition: 99, second on partition 0, cannot have won.
+  const messages: [number, Expectation][] = [
+    [0, accepted(reading(ID, 20))],
+    [0, accepted(reading(ID, 99))],
+    [1, accepted(reading(ID, 20))],
+  ];
+  const wrong = { ...expectedRowOf(reading(ID, 99)), id: ID };
+  const out = expect(history(messages, [wrong]));
+  assert.equal(out.groups[0].winner.e.seq, 0, "falls back to the first message: values differ");
+  const right = { ...expectedRowOf(reading(ID, 20)), id: ID };
+  const ok = expect(history(messages, [right]));
+  assert.equal(ok.groups[0].winner.row.temperatura, 20);
+  assert.deepEqual([...ok.rejects.keys()], ["0/1"]);
+  assert.deepEqual([...ok.noReject.keys()], ["0/0", "1/0"]);
+});

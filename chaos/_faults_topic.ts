@@ -18,7 +18,7 @@ import { CORPUS_TOPIC_CONFIG } from "./corpus.ts";
 import type { Generations } from "./generations.ts";
 import { PARTITIONS } from "./harness.ts";
 import { createTopic, deleteTopics } from "./stack.ts";
-import type { Sender } from "./workload.ts";
+import type { Sender } from "./sender.ts";
 import type { LocalStack } from "../scripts/services/stack.ts";
 
 /** What these faults act on. */
@@ -75,10 +75,12 @@ export async function replaceTopic(
       await sleep(holdMs);
       await ctx.stack.restartKafka();
     }
+    // As many partitions as the old one had (it may have grown: partitions-added).
+    const partitions = Math.max(PARTITIONS, Object.keys(old.end).length);
     // Created again as an operator would; right after a deletion Kafka may still refuse the name.
     // (An attempt that timed out may have created it: then it is there with a new ID.)
     await until(async () => {
-      const state = await createTopic(ctx.kafka, ctx.topic, PARTITIONS, CORPUS_TOPIC_CONFIG);
+      const state = await createTopic(ctx.kafka, ctx.topic, partitions, CORPUS_TOPIC_CONFIG);
       return state.created || await fetchTopicId(ctx.kafka, ctx.topic) !== old.topicId;
     }, 60_000);
     ctx.generations.replaced();

@@ -460,6 +460,37 @@ Deno.test("check() keeps the first reading of an id within a partition", () => {
   ]);
 });
 
+Deno.test("check() keeps a partition's order for an id that is on two partitions (a topic grown)", () => {
+  // `a` re-sent after the topic grew lands on partition 5: the id spans two partitions, yet on
+  // partition 0 its twin (offset 3) still comes after `a` (offset 0) and cannot be the stored one.
+  const s = scenario();
+  const seq = s.ledger.length;
+  const digest = digestOf(enc.encode(s.planned[0].value));
+  s.ledger = [...s.ledger, { ...s.ledger[0], seq, digest, intent: "resend", of: 0 }];
+  s.acked = new Set([...s.acked, seq]);
+  s.log.push({ partition: 5, offset: "0", seq, digest });
+  s.endOffsets = { ...s.endOffsets, 5: "1" };
+  s.storedOffsets = { ...s.storedOffsets, 5: "1" };
+  s.storedTopicIds = { ...s.storedTopicIds, 5: TOPIC_ID };
+  assert.deepEqual(failed(check(s)), [], "a correct history still passes");
+  const a = s.rows.find((r) => r.id_dispositivo === "dev-1")!;
+  a.temperatura = 99; // partition 0 read out of order: the later twin won
+  s.rejects = s.rejects.filter((r) => !(r.partition === 0 && r.offset === "3"));
+  for (const [partition, offset] of [[0, "0"], [0, "2"], [5, "0"]] as const) {
+    s.rejects.push({
+      partition,
+      offset,
+      codes: ["duplicate_id_conflict"],
+      ...kept(s.planned[0].value),
+    });
+  }
+  assert.deepEqual(failed(check(s)), [
+    "values-correct",
+    "invalid-rejected-once",
+    "no-valid-rejected",
+  ]);
+});
+
 Deno.test("check() ignores a short life and warm-up when judging memory", () => {
   const s = scenario();
   s.memory = [{ member: "c1.1", samples: [[0, 50e6], [10_000, 200e6], [20_000, 300e6]] }];

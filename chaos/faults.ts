@@ -12,6 +12,7 @@ import type { TcpProxy } from "./proxy.ts";
 import { fillVolume } from "./disk_full.ts";
 import { Rng } from "./rng.ts";
 import type { LocalStack } from "../scripts/services/stack.ts";
+import { addPartitions, resetKafkaOffsets, retry, stopGroup, until } from "./faults_kafka.ts";
 
 /** Every kind of fault, in a stable order. */
 export const FAULT_KINDS = [
@@ -30,6 +31,7 @@ export const FAULT_KINDS = [
   "topic-recreated",
   "kafka-data-wiped",
   "postgres-disk-full",
+  "partitions-added",
 ] as const;
 
 /** A fault kind. */
@@ -45,7 +47,8 @@ export interface PlannedFault {
   holdMs: number;
   /** Which base member it hits (index, modulo their number). */
   target: number;
-  /** Kind-specific: latency in ms for pg-latency, the clock's error in hours for clock-skew. */
+  /** Kind-specific: latency in ms for pg-latency, the clock's error in hours for clock-skew,
+   * partitions to add for partitions-added. */
   param: number;
 }
 
@@ -67,6 +70,8 @@ const OVERHEAD_MS: Record<FaultKind, number> = {
   "topic-recreated": 15_000,
   "kafka-data-wiped": 30_000,
   "postgres-disk-full": 5000,
+  // The members notice new partitions within their KAFKA_METADATA_MAX_AGE_MS (30 s), then rejoin.
+  "partitions-added": 35_000,
 };
 
 /**
@@ -104,11 +109,15 @@ export function planFaults(
       "kafka-data-wiped": () => rng.int(1000, 4000),
       // Counted from the first member that names the full disk (fillVolume).
       "postgres-disk-full": () => rng.int(3000, 8000),
+      // Events flow to the new partitions this long before the heal: recovery is then the time
+      // until the group has found them and stored what they hold.
+      "partitions-added": () => rng.int(3000, 8000),
     };
     const param: Partial<Record<FaultKind, () => number>> = {
       "pg-latency": () => rng.int(20, 200),
       // Hours either way, past the 24 h future bound at the far end.
       "clock-skew": () => (rng.int(0, 1) === 0 ? -1 : 1) * rng.int(2, 72),
+      "partitions-added": () => rng.int(2, 3),
     };
     return {
       kind,
@@ -149,6 +158,8 @@ export interface FaultContext extends TopicFaultContext {
   group: string;
   /** Run log. */
   note: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Tells the workload the topic has grown to `partitions`. */
+  grow: (partitions: number) => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -277,43 +288,14 @@ export async function inject(f: PlannedFault, ctx: FaultContext): Promise<string
     }
     case "postgres-disk-full":
       return await fillVolume(ctx.stack, ctx.members, f.holdMs, ctx.note);
-  }
-}
-
-/** Stops every running member (Kafka resets only an empty group's offsets); returns whom to restart. */
-async function stopGroup(ctx: FaultContext): Promise<Member[]> {
-  const wanted = ctx.members.filter((m) => m.wanted);
-  await Promise.all([...ctx.members, ctx.joiner].filter((m) => m.running).map((m) => m.stop()));
-  return wanted;
-}
-
-/** Moves the group's committed offsets in Kafka to the start or the end of every partition. */
-async function resetKafkaOffsets(ctx: FaultContext, earliest: boolean): Promise<void> {
-  const admin = ctx.kafka.admin();
-  await admin.connect();
-  try {
-    await retry(
-      () => admin.resetOffsets({ groupId: ctx.group, topic: ctx.topic, earliest }),
-      60_000,
-    );
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function until(probe: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe() && Date.now() < deadline) await sleep(50);
-}
-
-async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(500);
+    case "partitions-added": {
+      // An operator scales the topic out mid-stream: the workload places events over the new
+      // partitions at once, the consumers must find them (metadata refresh, rejoin) and read
+      // each from its first offset.
+      const { from, to } = await addPartitions(ctx, f.param);
+      ctx.grow(to);
+      await sleep(f.holdMs);
+      return `${from}->${to} partitions`;
     }
   }
 }

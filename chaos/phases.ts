@@ -14,7 +14,8 @@ import { Ledger } from "./ledger.ts";
 import { Member } from "./members.ts";
 import type { Monitor } from "./monitor.ts";
 import * as stack from "./stack.ts";
-import { Sender, Workload } from "./workload.ts";
+import { Sender } from "./sender.ts";
+import { Workload } from "./workload.ts";
 
 /** The consumer group under test. */
 export interface Group {
@@ -143,6 +144,7 @@ export async function injectFaults(
     sender: production.sender,
     generations: run.generations,
     drained: (timeoutMs) => monitor.drained(timeoutMs),
+    grow: (partitions) => production.workload.grow(partitions),
   };
   const faults: FaultRecord[] = [];
   for (const planned of plan) {

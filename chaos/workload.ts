@@ -1,25 +1,21 @@
 /**
  * The run's workload: a seeded stream of readings with a few percent of every corpus class, exact
  * re-sends and conflicting duplicates of earlier events, each entered in the ledger before it is
- * sent; and the sender that gets them into Kafka through broker crashes without reordering a
- * partition.
+ * sent (by chaos/sender.ts), each placed on a partition of the topic as it is now.
  *
  * @module
  */
 
-import { Buffer } from "node:buffer";
-import { CompressionTypes, type Kafka, type Producer } from "kafkajs";
 import { CORPUS, type CorpusClass, randomReading } from "./corpus.ts";
 import { utf8 } from "./_corpus_kit.ts";
 import { accepted, digestOf, type Ledger, type LedgerEntry, type Reading } from "./ledger.ts";
 import { Rng } from "./rng.ts";
-import { SEQ_HEADER } from "./stack.ts";
 
 /** Mix of the stream. */
 export interface WorkloadOptions {
   /** Seed of the stream. */
   seed: number;
-  /** Partitions of the topic (messages carry an explicit partition, by key). */
+  /** Partitions of the topic at the start (messages carry an explicit partition, by key). */
   partitions: number;
   /** Fleet size. @default {200} */
   devices?: number;
@@ -49,8 +45,15 @@ interface Sent {
   reading?: Reading;
 }
 
-/** FNV-1a of the key: the partition, fixed by the harness so order per key is its own. */
+/**
+ * FNV-1a of the key: the partition, fixed by the harness so order per key is its own. Like Kafka's
+ * own partitioner it maps a key anew when the topic grows: a key's later messages may land on
+ * another partition than its earlier ones (order per key holds on each side of the growth).
+ */
 export function partitionOf(key: string, partitions: number): number {
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new RangeError(`partitions must be a positive integer: got ${partitions}`);
+  }
   let h = 0x811c9dc5;
   for (const b of utf8(key)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
   return h % partitions;
@@ -83,6 +86,24 @@ export class Workload {
     this.#rng = new Rng(opts.seed);
   }
 
+  /** Partitions the topic has now: messages go to all of them. */
+  get partitions(): number {
+    return this.#opts.partitions;
+  }
+
+  /**
+   * The topic has grown to `partitions` (the partitions-added fault): every message generated
+   * from now on is placed over all of them. A topic never shrinks (Kafka cannot).
+   */
+  grow(partitions: number): void {
+    if (!Number.isInteger(partitions) || partitions < this.#opts.partitions) {
+      throw new RangeError(
+        `a topic only grows: ${this.#opts.partitions} partitions, asked for ${partitions}`,
+      );
+    }
+    this.#opts.partitions = partitions;
+  }
+
   /** The next event: usually one message, two for the duplicate classes. */
   next(nowMs: number, sentAt: number): Outgoing[] {
     const rng = this.#rng;
@@ -93,10 +114,13 @@ export class Workload {
       : undefined;
     if (special === "resend" && this.#recent.length > 0) {
       const original = rng.pick(this.#recent);
+      const key = original.entry.key;
       return [this.#emit({
         value: original.value,
-        key: original.entry.key,
-        partition: original.partition,
+        key,
+        // As a keyed producer would: after the topic grew, a re-send may go to another partition
+        // than its original (one id on two partitions, whichever is stored first wins).
+        partition: key === null ? original.partition : partitionOf(key, o.partitions),
         class: original.entry.class,
         intent: "resend",
         expect: original.entry.expect,
@@ -112,13 +136,15 @@ export class Workload {
           ...base,
           TEMPERATURA: Math.round((base.TEMPERATURA + 0.5) * 100) / 100,
         };
-        // Mostly the same key (same partition: the first one must win); some elsewhere.
-        const key = rng.chance(0.8) ? base.ID_DISPOSITIVO : device;
+        // Mostly the same key on the original's partition, where the first one must win (pinned:
+        // after the topic grew, the key may hash elsewhere); some under another key, elsewhere.
+        const same = rng.chance(0.8);
+        const key = same ? base.ID_DISPOSITIVO : device;
         const value = utf8(JSON.stringify(changed));
         return [this.#emit({
           value,
           key,
-          partition: partitionOf(key, o.partitions),
+          partition: same ? original.partition : partitionOf(key, o.partitions),
           class: "conflicting-duplicate",
           intent: "conflict",
           expect: accepted(changed),
@@ -214,196 +240,4 @@ export class Workload {
     }
     return { entry, partition: m.partition, value: m.value };
   }
-}
-
-/** The codecs batches are sent with, in turn (registered with kafkajs by `registerKafkaCodecs`). */
-const CODECS: readonly [string, CompressionTypes][] = [
-  ["none", CompressionTypes.None],
-  ["gzip", CompressionTypes.GZIP],
-  ["snappy", CompressionTypes.Snappy],
-  ["lz4", CompressionTypes.LZ4],
-  ["zstd", CompressionTypes.ZSTD],
-];
-
-/** kafkajs's words for a broker that does not know (or no longer accepts) a producer's state. */
-const PRODUCER_STATE_LOST = /producer ?id|sequence number|producer.*epoch|UNKNOWN_PRODUCER/i;
-
-/** Gets messages into Kafka in order per partition, retrying through outages. */
-export class Sender {
-  readonly #queue: Outgoing[] = [];
-  #producer: Producer | undefined;
-  #stopping = false;
-  #done: Promise<void> | undefined;
-  #paused: PromiseWithResolvers<void> | undefined;
-  #idle = Promise.resolve();
-  #renew = false;
-  /** Failed send attempts (each retried). */
-  failures = 0;
-  /** Batches Kafka acknowledged, by compression codec. */
-  readonly batchesByCodec: Record<string, number> = {};
-  #sends = 0;
-
-  constructor(
-    readonly kafka: Kafka,
-    readonly topic: string,
-    readonly ledger: Ledger,
-    readonly note: (msg: string, fields?: Record<string, unknown>) => void,
-  ) {}
-
-  /** Messages waiting. */
-  get backlog(): number {
-    return this.#queue.length;
-  }
-
-  /** Queues messages. */
-  enqueue(messages: Outgoing[]): void {
-    this.#queue.push(...messages);
-  }
-
-  /** Starts the send loop. */
-  start(): void {
-    this.#done = this.#loop();
-  }
-
-  /**
-   * Stops taking batches (messages keep queuing) and resolves once the send in flight, if any,
-   * has finished: everything Kafka acknowledged is then in the topic.
-   */
-  async pause(): Promise<void> {
-    this.#paused ??= Promise.withResolvers();
-    await this.#idle;
-  }
-
-  /**
-   * Sends again. With `renew`, through a new producer: after the topic was re-created or the
-   * broker's data wiped, the old producer's ID and sequence numbers mean nothing to Kafka.
-   */
-  resume(opts: { renew?: boolean } = {}): void {
-    if (opts.renew) this.#renew = true;
-    this.#paused?.resolve();
-    this.#paused = undefined;
-  }
-
-  /** Sends what is queued, then stops. */
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    this.resume();
-    await this.#done;
-    await this.#producer?.disconnect().catch(() => {});
-  }
-
-  async #loop(): Promise<void> {
-    let failuresInRow = 0;
-    while (!this.#stopping || this.#queue.length > 0) {
-      if (this.#paused !== undefined) await this.#paused.promise;
-      if (this.#renew) {
-        this.#renew = false;
-        await this.#drop();
-      }
-      if (this.#queue.length === 0) {
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      const sent = Promise.withResolvers<void>();
-      this.#idle = sent.promise;
-      try {
-        failuresInRow = await this.#sendOne(failuresInRow);
-      } finally {
-        sent.resolve();
-      }
-    }
-  }
-
-  /** Sends the oldest batch of one partition once; returns the failures in a row after it. */
-  async #sendOne(failuresInRow: number): Promise<number> {
-    // The oldest messages of one partition: order within a partition is never changed.
-    const partition = this.#queue[0].partition;
-    const batch = batchOf(this.#queue.filter((m) => m.partition === partition));
-    // Every codec Kafka has, in turn: the consumer must read batches from any producer.
-    const codec = CODECS[this.#sends % CODECS.length];
-    try {
-      this.#producer ??= await this.#connect();
-      await withTimeout(
-        this.#producer.send({
-          topic: this.topic,
-          acks: -1,
-          compression: codec[1],
-          messages: batch.map((m) => ({
-            partition,
-            key: m.entry.key,
-            value: m.value === null ? null : Buffer.from(m.value),
-            headers: { [SEQ_HEADER]: String(m.entry.seq) },
-          })),
-        }),
-        15_000,
-      );
-      for (const m of batch) this.ledger.acked.add(m.entry.seq);
-      this.#sends++;
-      this.batchesByCodec[codec[0]] = (this.batchesByCodec[codec[0]] ?? 0) + 1;
-      const sent = new Set(batch);
-      const rest = this.#queue.filter((m) => !sent.has(m));
-      this.#queue.length = 0;
-      this.#queue.push(...rest);
-      return 0;
-    } catch (error) {
-      this.failures++;
-      failuresInRow++;
-      if (failuresInRow === 1 || failuresInRow % 10 === 0) {
-        this.note("send failed; retrying", { failuresInRow, error: String(error) });
-      }
-      // A broker that does not know the producer's ID (its data wiped, the partition new)
-      // refuses every later batch of it: start a new producer at once. One that lived through
-      // a broker crash can stay wedged too. The failed batch stays first in its partition's
-      // queue, and one batch is in flight at a time, so the order is kept.
-      if (failuresInRow % 5 === 0 || PRODUCER_STATE_LOST.test(String(error))) await this.#drop();
-      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * failuresInRow)));
-      return failuresInRow;
-    }
-  }
-
-  /** Disconnects the producer; the next send connects a new one (a new producer ID). */
-  async #drop(): Promise<void> {
-    const old = this.#producer;
-    this.#producer = undefined;
-    await old?.disconnect().catch(() => {});
-  }
-
-  async #connect(): Promise<Producer> {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
-    await withTimeout(producer.connect(), 10_000);
-    return producer;
-  }
-}
-
-/**
- * The first messages of a partition's queue that go in one batch: at most 300, and at most 1 MiB
- * of values unless the first alone is larger (it then goes alone), so a backlog (the sender paused,
- * the broker down) sends batches the size of ordinary ones, not the 10 MiB corpus value with
- * hundreds more. (The broker's refusals of lz4 batches first blamed on their size came from the
- * lz4 encoder: shared/lz4_frame.ts.)
- */
-function batchOf(queue: Outgoing[]): Outgoing[] {
-  let bytes = 0;
-  const batch: Outgoing[] = [];
-  for (const m of queue) {
-    const size = m.value?.length ?? 0;
-    if (batch.length === 300 || (batch.length > 0 && bytes + size > 1 << 20)) break;
-    batch.push(m);
-    bytes += size;
-  }
-  return batch;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -63,6 +63,7 @@ Deno.test({
       topic,
       groupId: `${topic}-group`,
       sessionTimeoutMs: 10_000,
+      metadataMaxAgeMs: 30_000,
       concurrency: 1,
     }, {
       onBatch: (batch: PartitionBatch) => {

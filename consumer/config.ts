@@ -39,6 +39,15 @@ export const CONSUMER_SETTINGS = {
     max: 300_000,
     description: "How long the group waits for a silent member, in milliseconds.",
   },
+  KAFKA_METADATA_MAX_AGE_MS: {
+    type: "integer",
+    default: 30_000,
+    min: 1000,
+    max: 300_000,
+    description: "How often the topic's partitions are looked up again, in milliseconds: " +
+      "partitions added to the topic are read within about this long (kafkajs's own " +
+      "default, 300000, left them unread for up to 5 minutes).",
+  },
   DATABASE_URL: {
     type: "string",
     default: "postgres://iot:iot@localhost:5432/iot",
@@ -129,6 +138,11 @@ export interface ConsumerConfig extends ServiceSettings {
   groupId: string;
   /** `KAFKA_SESSION_TIMEOUT_MS`: how long the group waits for a silent member. */
   sessionTimeoutMs: number;
+  /**
+   * `KAFKA_METADATA_MAX_AGE_MS`: age after which the consumer asks Kafka for the topic's
+   * partitions again; a partition added to the topic is joined into the group on the next look.
+   */
+  metadataMaxAgeMs: number;
   /** `DATABASE_URL`: PostgreSQL connection URL. */
   databaseUrl: string;
   /**
@@ -171,6 +185,7 @@ export function loadConsumerConfig(
     ...shared,
     groupId: own.KAFKA_GROUP_ID,
     sessionTimeoutMs: own.KAFKA_SESSION_TIMEOUT_MS,
+    metadataMaxAgeMs: own.KAFKA_METADATA_MAX_AGE_MS,
     databaseUrl: own.DATABASE_URL,
     databasePoolSize: own.DATABASE_POOL_SIZE,
     databaseStatementTimeoutS: own.DATABASE_STATEMENT_TIMEOUT_S,

@@ -160,6 +160,7 @@ export async function main(
     topic: config.topic,
     groupId: config.groupId,
     sessionTimeoutMs: config.sessionTimeoutMs,
+    metadataMaxAgeMs: config.metadataMaxAgeMs,
     concurrency: config.concurrency,
   };
   const handler = {

@@ -48,6 +48,8 @@ export interface SourceOptions {
   groupId: string;
   /** Group session timeout, in ms. */
   sessionTimeoutMs: number;
+  /** Age of the cluster metadata after which it is fetched again, in ms (see startSource). */
+  metadataMaxAgeMs: number;
   /** Partitions processed at once. */
   concurrency: number;
 }
@@ -92,6 +94,12 @@ export async function startSource(
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: Math.min(3000, Math.floor(options.sessionTimeoutMs / 3)),
     rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs),
+    // kafkajs notices partitions added to the topic only when it fetches metadata again: before
+    // each fetch it refreshes metadata older than this, and a member whose topic has partitions
+    // the last join did not know rejoins the group (KafkaJSStaleTopicMetadataAssignment); the
+    // leader refreshes metadata before it assigns. With kafkajs's default (300000 ms) the new
+    // partitions went unread for up to 5 minutes.
+    metadataMaxAge: options.metadataMaxAgeMs,
     // Bounds what one fetch holds in memory: kafkajs decodes a whole fetch response before the
     // batches run, and the defaults (1 MiB per partition, 10 MiB per fetch) made a consumer peak
     // near 300 MB RSS. The bound is on compressed bytes: with batches compressed 5-9 times (zstd,
