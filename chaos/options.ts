@@ -46,11 +46,19 @@ export interface Cli {
   refused: string[];
 }
 
+/** Fault kinds that need root (a mount namespace): left out of the default set without it. */
+export const ROOT_ONLY_KINDS: readonly FaultKind[] = ["postgres-disk-full"];
+
 /**
  * Reads the command line. Throws on an unknown flag (as `parseArgs` does); `random` draws the seed
- * when none is given.
+ * when none is given. Without `root`, the default kinds leave out {@linkcode ROOT_ONLY_KINDS} (the
+ * harness says so) and asking for one is refused.
  */
-export function parseCli(argv: string[], random: () => number = Math.random): Cli {
+export function parseCli(
+  argv: string[],
+  random: () => number = Math.random,
+  root = true,
+): Cli {
   const { values: args, positionals } = parseArgs({
     args: argv,
     options: {
@@ -72,7 +80,8 @@ export function parseCli(argv: string[], random: () => number = Math.random): Cl
     seed: args.seed === undefined ? Math.floor(random() * 2 ** 31) : Number(args.seed),
     durationS: Number(args.duration ?? (args.short ? 0 : 300)),
     rate: Number(args.rate ?? (args.short ? 200 : 300)),
-    kinds: (args.faults?.split(",").filter((k) => k !== "") ?? [...FAULT_KINDS]) as FaultKind[],
+    kinds: (args.faults?.split(",").filter((k) => k !== "") ??
+      FAULT_KINDS.filter((k) => root || !ROOT_ONLY_KINDS.includes(k))) as FaultKind[],
     plant: args.plant ?? null,
     keepServices: args["keep-services"],
     keepData: args["keep-data"],
@@ -82,7 +91,7 @@ export function parseCli(argv: string[], random: () => number = Math.random): Cl
   };
   options.command = replayCommand(args, options);
   const action = positionals[0] === "down" || positionals[0] === "status" ? positionals[0] : "run";
-  return { action, options, refused: refusals(args, options) };
+  return { action, options, refused: refusals(args, options, root) };
 }
 
 /** The replay command names the settings given, not the defaults: a replay keeps its mode's. */
@@ -94,7 +103,7 @@ function replayCommand(args: Record<string, unknown>, o: RunOptions): string {
     (o.plant ? ` --plant ${o.plant}` : "");
 }
 
-function refusals(args: Record<string, unknown>, o: RunOptions): string[] {
+function refusals(args: Record<string, unknown>, o: RunOptions, root: boolean): string[] {
   const rules: [boolean, string][] = [
     [
       Number.isInteger(o.seed) && o.seed >= 0,
@@ -108,6 +117,10 @@ function refusals(args: Record<string, unknown>, o: RunOptions): string[] {
     [
       o.kinds.every((k) => FAULT_KINDS.includes(k)),
       `--faults must be among ${FAULT_KINDS.join(",")}`,
+    ],
+    [
+      root || !o.kinds.some((k) => ROOT_ONLY_KINDS.includes(k)),
+      `--faults: ${ROOT_ONLY_KINDS.join(", ")} needs root (a mount namespace for its volume)`,
     ],
     [
       o.plant === null || (PLANTED_BUGS as readonly string[]).includes(o.plant),

@@ -50,3 +50,13 @@ Deno.test("parseCli() reads down and status", () => {
   assert.equal(parseCli(["down"]).action, "down");
   assert.equal(parseCli(["status"]).action, "status");
 });
+
+Deno.test("parseCli() leaves the root-only kinds out of the defaults without root, and refuses them", () => {
+  const cli = parseCli(["--short"], () => 0.5, false);
+  assert.deepEqual(cli.options.kinds, FAULT_KINDS.filter((k) => k !== "postgres-disk-full"));
+  assert.deepEqual(cli.refused, []);
+  assert.deepEqual(parseCli(["--faults", "postgres-disk-full"], () => 0.5, false).refused, [
+    "--faults: postgres-disk-full needs root (a mount namespace for its volume)",
+  ]);
+  assert.deepEqual(parseCli(["--faults", "postgres-disk-full"], () => 0.5, true).refused, []);
+});

@@ -23,7 +23,7 @@
 import { check } from "./checker.ts";
 import { setUp, tearDown } from "./harness.ts";
 import { Monitor } from "./monitor.ts";
-import { parseCli } from "./options.ts";
+import { parseCli, ROOT_ONLY_KINDS } from "./options.ts";
 import {
   formGroup,
   healAndDrain,
@@ -35,7 +35,8 @@ import {
 import { publish, reportOf } from "./publish.ts";
 import * as stack from "./stack.ts";
 
-const cli = parseCli(Deno.args);
+const root = Deno.uid() === 0;
+const cli = parseCli(Deno.args, Math.random, root);
 const services = stack.chaosStack(Deno.env.toObject());
 if (cli.action === "down") {
   await services.stop();
@@ -47,6 +48,9 @@ if (cli.refused.length > 0) {
   Deno.exit(2);
 }
 
+if (!root && cli.action === "run") {
+  console.error(`chaos: not root: ${ROOT_ONLY_KINDS.join(", ")} left out of the fault kinds`);
+}
 const run = await setUp(cli.options, services);
 const group = await formGroup(run);
 const production = startProducing(run);
