@@ -123,10 +123,6 @@ Deno.test({
       );
       console.log(`noticed after ${noticedS.toFixed(1)} s; ${atSilence} rows stored at silence`);
     } finally {
-      Deno.writeTextFileSync(
-        "/tmp/pgt/consumer.log",
-        consumer.logs.map((l) => JSON.stringify(l)).join("\n"),
-      );
       proxy.setBlackHole(false);
       await consumer.dispose();
       proxy.close();
