@@ -17,6 +17,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
 import type { SensorRow } from "@iot/shared";
+import type { BatchRow } from "../consumer/event_store.ts";
 import { migrate } from "../consumer/migrations.ts";
 import { connectDatabase, PostgresStore } from "../consumer/postgres_store.ts";
 import { round } from "./footprint.ts";
@@ -217,8 +218,10 @@ export async function statementLimit(
     const per = Math.ceil(rows.length / partitions);
     const batches = Array.from({ length: partitions }, (_, p) => {
       const part = rows.slice(p * per, (p + 1) * per);
-      const out: SensorRow[][] = [];
-      for (let i = 0; i < part.length; i += batchRows) out.push(part.slice(i, i + batchRows));
+      const out: BatchRow[][] = [];
+      for (let i = 0; i < part.length; i += batchRows) {
+        out.push(part.slice(i, i + batchRows).map((row) => ({ ...row, ahead: false })));
+      }
       return out;
     });
     const key = (partition: number) => ({ groupId: "bench", topic: "bench", partition });

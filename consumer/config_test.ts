@@ -151,6 +151,18 @@ Deno.test("loadConsumerConfig() refuses every bad value with a ConfigError namin
   }
 });
 
+Deno.test("loadConsumerConfig() reads the device state's bounds and wants them in order", () => {
+  assert.deepEqual(loadConsumerConfig({}).deviceState, {
+    futureToleranceS: 300,
+    intervalMinS: 1,
+    intervalMaxS: 3600,
+  });
+  assert.deepEqual(
+    problemsOf({ DEVICE_INTERVAL_MIN_S: "60", DEVICE_INTERVAL_MAX_S: "30" }),
+    ["DEVICE_INTERVAL_MAX_S (30) must be at least DEVICE_INTERVAL_MIN_S (60)"],
+  );
+});
+
 Deno.test("loadConsumerConfig() wants the client's bound on PostgreSQL above the server's", () => {
   const message = "DATABASE_QUERY_TIMEOUT_S (15) must be above DATABASE_STATEMENT_TIMEOUT_S (15)";
   assert.deepEqual(problemsOf({ DATABASE_QUERY_TIMEOUT_S: "15" }), [message]);

@@ -6,7 +6,7 @@
  * The rules:
  * - Only readings the batch actually inserted are folded (a replay or a re-send is not).
  * - Every such reading is counted. A reading "ahead" (its timestamp more than
- *   DEVICE_FUTURE_TOLERANCE_S past its Kafka record's timestamp; see {@linkcode isAhead}) is only
+ *   DEVICE_FUTURE_TOLERANCE_S past its Kafka record's timestamp; see `isAhead` in transform.ts) is only
  *   counted: it never becomes the latest and takes no part in first seen or the interval, so one
  *   wrong clock cannot pin the device's "latest" in the future.
  * - The latest reading is the greatest by (event time, id): a late or replayed reading never
@@ -55,7 +55,7 @@ export interface DeviceReading {
   bateria: number;
   /** The alert flag stored with the reading. */
   alerta: boolean;
-  /** Too far ahead of its record's timestamp to be the latest ({@linkcode isAhead}). */
+  /** Too far ahead of its record's timestamp to be the latest (`isAhead` in transform.ts). */
   ahead: boolean;
 }
 
@@ -71,18 +71,6 @@ export interface DeviceState {
   qt_leituras: number;
   /** The usual interval in seconds; `null` until a first gap. */
   intervalo_s: number | null;
-}
-
-/**
- * Whether a reading is too far ahead of its Kafka record's timestamp to become a device's latest.
- * Deterministic: the same message gives the same answer on every read.
- *
- * @param timestampTs The reading's event time (ISO 8601).
- * @param referenceMs Its record's timestamp in epoch ms (`referenceInstant` in transform.ts).
- * @param toleranceS DEVICE_FUTURE_TOLERANCE_S.
- */
-export function isAhead(timestampTs: string, referenceMs: number, toleranceS: number): boolean {
-  return epochMicros(timestampTs) > referenceMs * 1000 + toleranceS * 1_000_000;
 }
 
 /**

@@ -5,8 +5,8 @@ import {
   epochMicros,
   foldDevice,
   INTERVAL_ALPHA,
-  isAhead,
 } from "./device_state.ts";
+import { isAhead } from "./transform.ts";
 
 const BOUNDS = { intervalMinS: 1, intervalMaxS: 600 };
 const T0 = Date.parse("2026-01-01T00:00:00Z");

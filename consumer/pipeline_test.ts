@@ -85,6 +85,7 @@ function pipelineOn(store: MemoryStore, options: Options = {}): Pipeline {
     now: () => RECEIVED_AT,
     topicLog: options.kafka ?? new FakeKafka(),
     offsetMismatch: options.policy ?? "stop",
+    deviceFutureToleranceS: 300,
     rejectMaxStoredBytes: 65536,
   });
 }
