@@ -159,6 +159,12 @@ Deno.test("[integration] tb_dispositivo equals the pure fold over the readings e
         if (ahead) clock.set(device, now);
         rows.push(row);
       }
+      if (batch === 0) {
+        // A new device with several gaps in its first batch: the mean starts inside the batch.
+        for (const s of [0, 4, 11, 30]) {
+          rows.push(reading("d-new", T0_MICROS + s * 1e6, false, rnd));
+        }
+      }
       // Replays and re-sends: readings stored before come back, in among the new ones.
       if (history.length > 0 && rnd() < 0.4) {
         sawReplay++;
@@ -206,7 +212,7 @@ Deno.test("[integration] tb_dispositivo equals the pure fold over the readings e
     }
     assert.ok(sawAhead > 3 && sawLate > 3 && sawTie > 3 && sawReplay > 3, "every case was fed");
     const learned = [...model.devices.values()].filter((d) => d.intervalo_s !== null);
-    assert.equal(learned.length, devices.length, "every device learned an interval");
+    assert.equal(learned.length, devices.length + 1, "every device learned an interval");
   } finally {
     await sql.end();
   }
@@ -260,6 +266,37 @@ Deno.test("[integration] tb_dispositivo counts every reading when two partitions
       assert.equal(stored.get(device)?.id_evento, newest.id);
     }
     console.log(`writes retried after a race: ${retried}`);
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("[integration] a write racing another to create a device's row fails with 40001, and its retry folds into the row", async () => {
+  const { sql, store } = await setUp("device_new_race");
+  try {
+    const rnd = random(3);
+    const key = { groupId: "g", topic: "t", partition: 0 };
+    await store.claimOffset(key, { nextOffset: "0", topicId: TOPIC_ID });
+    const row = reading("late-comer", T0_MICROS, false, rnd);
+    const write = { ...key, topicId: TOPIC_ID, expectedOffset: "0", nextOffset: "1" };
+    // Another writer has inserted the device's row and not committed yet.
+    const other = await sql.reserve();
+    await other`BEGIN`;
+    await other`INSERT INTO tb_dispositivo (id_dispositivo, qt_leituras) VALUES ('late-comer', 5)`;
+    const pending = store.writeBatch({ ...write, rows: [row], rejects: [] });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other`COMMIT`;
+    other.release();
+    await assert.rejects(pending, (error: { code?: string }) => error.code === "40001");
+    const [{ n }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM tb_sensor_evento`;
+    assert.equal(n, 0, "the failed statement wrote nothing");
+    assert.deepEqual(await store.writeBatch({ ...write, rows: [row], rejects: [] }), {
+      kind: "written",
+      inserted: 1,
+    });
+    const stored = (await storedDevices(sql)).get("late-comer");
+    assert.equal(stored?.qt_leituras, 6);
+    assert.equal(stored?.id_evento, row.id);
   } finally {
     await sql.end();
   }

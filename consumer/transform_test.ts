@@ -62,6 +62,7 @@ Deno.test("planBatch() maps a valid event to its row", () => {
       status: "WARN",
       bateria: 80,
       alerta: true,
+      ahead: false,
     },
   }]);
 });
@@ -412,4 +413,26 @@ Deno.test("planBatch() bounds a reading's timestamp by its Kafka record's timest
     ]);
     assert.deepEqual(verdicts([at(6, NOW + 23 * hour, -1)], NOW), []);
   });
+});
+
+Deno.test("planBatch() marks a row ahead past its record's timestamp plus the tolerance", () => {
+  const at = (offset: number, eventMs: number, recordMs: number): KafkaRecord => ({
+    ...record(offset, { ...EVENT, ID: undefined, TIMESTAMP: new Date(eventMs).toISOString() }),
+    timestampMs: recordMs,
+  });
+  const record0 = NOW - 3_600_000;
+  const ahead = (records: KafkaRecord[], clockMs = NOW) =>
+    planBatch(TOPIC, PARTITION, records, DEFAULT_ALERT_RULE, clockMs, BOUND, TOLERANCE_S).rows
+      .map((r) => [r.offset, r.row.ahead]);
+  assert.deepEqual(
+    ahead([
+      at(0, record0 + TOLERANCE_S * 1000, record0),
+      at(1, record0 + TOLERANCE_S * 1000 + 1, record0),
+      at(2, record0 - 60_000, record0),
+    ]),
+    [["0", false], ["1", true], ["2", false]],
+  );
+  // The consumer's clock does not matter; only a record without a timestamp falls back to it.
+  assert.deepEqual(ahead([at(0, record0 + 600_000, record0)], record0 + 3_600_000), [["0", true]]);
+  assert.deepEqual(ahead([at(0, record0 + 600_000, -1)], record0 + 3_600_000), [["0", false]]);
 });
