@@ -3,17 +3,23 @@
  * inserted into `tb_dispositivo`, one row per device, in the statement that inserts them (so the
  * state is written exactly when the readings are).
  *
- * Why it is exact under concurrency: the devices' rows are locked first (`FOR UPDATE`, in id
- * order, so two writers never deadlock on them), which at READ COMMITTED returns their newest
- * committed version even when the statement's snapshot is older; everything is computed from
- * that version. A device new to the snapshot that another writer inserts meanwhile raises
- * SQLSTATE 40001 (`iot_device_race`): the consumer retries and then folds into the stored row.
+ * Why it is exact under concurrency: the new state is computed from the statement's snapshot of
+ * each device's row, and written only if the row still counts what the snapshot counted (every
+ * write that folds readings in changes the count). When another writer changed the row or
+ * inserted it meanwhile (a device whose readings come on two partitions, written at the same
+ * moment), the statement raises SQLSTATE 40001 (`iot_device_race`) and is rolled back whole; the
+ * consumer retries it as any failed write, and it then folds into the stored row. The rows are
+ * not locked beforehand: that cost a lock per device per batch for a race that keyed producers
+ * never cause.
  *
  * The interval's mean is computed in closed form, not gap by gap: with `m` gaps `g` (clamped), the
- * oldest first, and α = {@linkcode INTERVAL_ALPHA}, the sequential mean `I ← α·g + (1 − α)·I` ends at
- * `(1 − α)^m·I₀ + Σ α(1 − α)^age·g` (`age`: how many gaps come after it), and when there was no
- * `I₀` the first gap, which sets it, weighs `(1 − α)^age` alone. Both are the same numbers up to
- * rounding (device_state_integration_test.ts compares them).
+ * oldest first, and α = {@linkcode INTERVAL_ALPHA}, the sequential mean `I ← α·g + (1 − α)·I`
+ * ends at `Σ α(1 − α)^age·g + (1 − α)^m·I₀` (`age`: how many gaps come after it), and when there
+ * was no `I₀` the first gap, which sets it, stands in for it. The gaps of a batch are the readings
+ * newer than every earlier one of the batch ("breakers") and newer than the stored latest; those
+ * form a suffix of the breakers, so `age` is counted over the breakers alone, in the same pass
+ * (and sort) as the running maximum. Both are the same numbers up to rounding
+ * (device_state_integration_test.ts compares them).
  *
  * @module
  */
@@ -67,38 +73,37 @@ export function deviceStateCtes(
     SELECT c.*, max(c.timestamp_ts) FILTER (WHERE NOT c.ahead) OVER (PARTITION BY c.id_dispositivo
       ORDER BY c.n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_ts
     FROM counted c
-  ), dev_locked AS (
+  ), dev_seen AS (
     SELECT d.id_dispositivo, d.id_evento, ${LATEST.map((c) => `d.${c}`).join(", ")},
       d.primeiro_timestamp_ts, d.dt_primeira_carga, d.qt_leituras,
       CASE WHEN d.intervalo_s IS NOT NULL THEN ${clamp("d.intervalo_s")} END AS intervalo_s
     FROM tb_dispositivo d
     WHERE d.id_dispositivo IN (SELECT id_dispositivo FROM counted)
-    ORDER BY d.id_dispositivo
-    FOR UPDATE OF d
-  ), dev_gaps AS (
-    SELECT b.id_dispositivo,
-      ${clamp("extract(epoch FROM b.timestamp_ts - greatest(l.timestamp_ts, b.before_ts))::float8")}
-        AS gap,
-      row_number() OVER (PARTITION BY b.id_dispositivo ORDER BY b.n DESC) - 1 AS age,
-      count(*) OVER (PARTITION BY b.id_dispositivo) AS m
-    FROM dev_batch b LEFT JOIN dev_locked l USING (id_dispositivo)
-    WHERE NOT b.ahead AND b.timestamp_ts > greatest(l.timestamp_ts, b.before_ts)
+  ), dev_breaks AS (
+    SELECT id_dispositivo, timestamp_ts, before_ts, count(*) OVER (PARTITION BY id_dispositivo
+      ORDER BY n ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) - 1 AS age
+    FROM dev_batch WHERE NOT ahead AND (before_ts IS NULL OR timestamp_ts > before_ts)
   ), dev_interval AS (
-    SELECT g.id_dispositivo, CASE WHEN l.intervalo_s IS NULL
-        THEN sum(g.gap * CASE WHEN g.age = g.m - 1 THEN power(1 - ${a}, g.age)
-          ELSE ${a} * power(1 - ${a}, g.age) END)
-        ELSE power(1 - ${a}, max(g.m)) * l.intervalo_s + sum(${a} * power(1 - ${a}, g.age) * g.gap)
-      END AS intervalo_s
-    FROM dev_gaps g LEFT JOIN dev_locked l USING (id_dispositivo)
-    GROUP BY g.id_dispositivo, l.intervalo_s
-  ), dev_top AS (
-    SELECT DISTINCT ON (id_dispositivo) * FROM counted WHERE NOT ahead
-    ORDER BY id_dispositivo, timestamp_ts DESC, id DESC
+    SELECT b.id_dispositivo, sum(${a} * power(1 - ${a}, b.age) * g.gap)
+        + power(1 - ${a}, count(*)) * coalesce(l.intervalo_s, (max(ARRAY[b.age, g.gap]))[2])
+        AS intervalo_s
+    FROM dev_breaks b LEFT JOIN dev_seen l USING (id_dispositivo)
+    CROSS JOIN LATERAL (SELECT ${
+    clamp("extract(epoch FROM b.timestamp_ts - greatest(l.timestamp_ts, b.before_ts))::float8")
+  } AS gap) g
+    WHERE b.timestamp_ts > greatest(l.timestamp_ts, b.before_ts)
+    GROUP BY b.id_dispositivo, l.intervalo_s
   ), dev_sum AS (
-    SELECT id_dispositivo, count(*) AS qt, min(timestamp_ts) FILTER (WHERE NOT ahead) AS first_ts
+    SELECT id_dispositivo, count(*) AS qt, min(timestamp_ts) FILTER (WHERE NOT ahead) AS first_ts,
+      max(timestamp_ts) FILTER (WHERE NOT ahead) AS last_ts
     FROM counted GROUP BY id_dispositivo
+  ), dev_top AS (
+    SELECT DISTINCT ON (c.id_dispositivo) c.*
+    FROM counted c JOIN dev_sum s ON s.id_dispositivo = c.id_dispositivo AND s.last_ts = c.timestamp_ts
+    WHERE NOT c.ahead
+    ORDER BY c.id_dispositivo, c.id DESC
   ), dev_new AS (
-    SELECT s.id_dispositivo, l.id_dispositivo IS NOT NULL AS existed,
+    SELECT s.id_dispositivo, l.id_dispositivo IS NOT NULL AS existed, l.qt_leituras AS seen,
       CASE WHEN k.newer THEN t.id ELSE l.id_evento END AS id_evento,
       ${LATEST.map((c) => `CASE WHEN k.newer THEN t.${c} ELSE l.${c} END AS ${c}`).join(", ")},
       least(l.primeiro_timestamp_ts, s.first_ts) AS primeiro_timestamp_ts,
@@ -106,7 +111,7 @@ export function deviceStateCtes(
       coalesce(l.qt_leituras, 0) + s.qt AS qt_leituras,
       coalesce(i.intervalo_s, l.intervalo_s) AS intervalo_s
     FROM dev_sum s
-    LEFT JOIN dev_locked l USING (id_dispositivo)
+    LEFT JOIN dev_seen l USING (id_dispositivo)
     LEFT JOIN dev_top t USING (id_dispositivo)
     LEFT JOIN dev_interval i USING (id_dispositivo)
     CROSS JOIN LATERAL (SELECT t.id IS NOT NULL AND (l.timestamp_ts IS NULL
@@ -114,7 +119,8 @@ export function deviceStateCtes(
   ), dev_updated AS (
     UPDATE tb_dispositivo d SET ${STATE.map((c) => `${c} = n.${c}`).join(", ")},
       dt_ultima_carga = now()
-    FROM dev_new n WHERE n.existed AND d.id_dispositivo = n.id_dispositivo
+    FROM dev_new n
+    WHERE n.existed AND d.id_dispositivo = n.id_dispositivo AND d.qt_leituras = n.seen
     RETURNING 1
   ), dev_inserted AS (
     INSERT INTO tb_dispositivo (id_dispositivo, ${STATE.join(", ")}, dt_ultima_carga)
@@ -124,3 +130,11 @@ export function deviceStateCtes(
     RETURNING 1
   )`;
 }
+
+/**
+ * A column for the statement's final `SELECT`, after {@linkcode deviceStateCtes}: raises SQLSTATE
+ * 40001 (the whole statement is rolled back) when a device's row changed since the snapshot.
+ */
+export const DEVICE_STATE_CHECK = `(SELECT CASE
+    WHEN (SELECT count(*) FROM dev_updated) < (SELECT count(*) FROM dev_new WHERE existed)
+    THEN iot_device_race('a device''s row changed during the write') END) AS device_race`;

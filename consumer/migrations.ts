@@ -133,7 +133,7 @@ CREATE TABLE IF NOT EXISTS tb_dispositivo (
   qt_leituras           bigint NOT NULL,
   intervalo_s           double precision,
   CHECK ((id_evento IS NULL) = (timestamp_ts IS NULL))
-);
+) WITH (fillfactor = 50); -- room on each page for updates in place (HOT), one per batch and device
 COMMENT ON TABLE tb_dispositivo IS
   'State of each device, updated with its readings (written by iot-consumer)';
 COMMENT ON COLUMN tb_dispositivo.id_evento IS
@@ -148,14 +148,14 @@ COMMENT ON COLUMN tb_dispositivo.qt_leituras IS 'Readings stored, those ahead in
 COMMENT ON COLUMN tb_dispositivo.intervalo_s IS
   'Usual reporting interval in seconds: EWMA of the gaps, bounded; NULL until a first gap';
 
--- Raised when a device's row appears while a batch folds readings into it as a new device (another
--- partition's batch inserted it at the same moment): class 40, so the consumer retries the batch,
--- which then folds into the stored row.
+-- Raised when a device's row was inserted or changed by another write while a batch folded readings
+-- into it (the device's readings come on two partitions, written at the same moment): class 40, so
+-- the consumer retries the batch, which then folds into the stored row.
 CREATE OR REPLACE FUNCTION iot_device_race(device text) RETURNS text
 LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION USING ERRCODE = '40001',
-    MESSAGE = 'device state inserted concurrently; retry', DETAIL = device;
+    MESSAGE = 'device state changed by a concurrent write; retry', DETAIL = device;
 END
 $$;
 `;

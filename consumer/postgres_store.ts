@@ -21,7 +21,7 @@ import type {
 import { CONFLICTING_DUPLICATE_SQLSTATE } from "./migrations.ts";
 import { DatabasePool } from "./database_pool.ts";
 import type { DeviceStateSettings } from "./device_state.ts";
-import { deviceStateCtes } from "./device_state_sql.ts";
+import { DEVICE_STATE_CHECK, deviceStateCtes } from "./device_state_sql.ts";
 import { CONSUMER_SETTINGS } from "./config.ts";
 
 /** The columns that make a reading: an id stored with others is a conflict, not a re-send. */
@@ -51,22 +51,37 @@ const ON_CONFLICT_REFUSE_CHANGES = `
   ON CONFLICT (id) DO UPDATE SET dt_carga = iot_conflicting_duplicate(EXCLUDED.id)
   WHERE ${readingDiffers("t", "EXCLUDED")}`;
 
+/** The columns of a batch's JSON document, with the table's types, and `ahead` (BatchRow). */
+const DOCUMENT_COLUMNS = [
+  ["id", "uuid"],
+  ["id_dispositivo", "text"],
+  ['"timestamp"', "text"],
+  ["timestamp_ts", "timestamptz"],
+  ["temperatura", "float8"],
+  ["umidade", "float8"],
+  ["latitude", "float8"],
+  ["longitude", "float8"],
+  ["status", "text"],
+  ["bateria", "float8"],
+  ["alerta", "boolean"],
+  ["ahead", "boolean"],
+];
+
+/** The batch's rows, read back from their JSON document (`FROM json_to_recordset(…) AS <this>`). */
+const ROWS_OF_DOCUMENT = `r(${DOCUMENT_COLUMNS.map(([c, t]) => `${c} ${t}`).join(", ")})`;
+
 /**
- * The batch's rows, read back from their JSON document with the table's column types, plus what
- * device state needs: `ahead` and `n`, the row's place in the write ({@linkcode documentOf}).
+ * The same with `n`, each row's place in the document (device state folds a batch in that
+ * order): `FROM ROWS FROM (json_to_recordset(…) AS <definition>) WITH ORDINALITY AS <alias>`.
  */
-const ROWS_OF_DOCUMENT = `r(id uuid, id_dispositivo text, "timestamp" text,
-  timestamp_ts timestamptz, temperatura float8, umidade float8, latitude float8, longitude float8,
-  status text, bateria float8, alerta boolean, ahead boolean, n integer)`;
+const ORDERED = {
+  definition: `(${DOCUMENT_COLUMNS.map(([c, t]) => `${c} ${t}`).join(", ")})`,
+  alias: `r(${DOCUMENT_COLUMNS.map(([c]) => c).join(", ")}, n)`,
+};
 
 /** The reading columns inserted into `tb_sensor_evento`, from the document's rows. */
 const INSERTED = `id, id_dispositivo, "timestamp", timestamp_ts, temperatura, umidade, latitude,
   longitude, status, bateria, alerta`;
-
-/** Rows as one JSON document, each with its place `n` (JSON has no order PostgreSQL keeps). */
-function documentOf(rows: readonly BatchRow[]): string {
-  return JSON.stringify(rows.map((row, n) => ({ ...row, n })));
-}
 
 /** The interval bounds of the settings table's defaults (a store made without settings). */
 const DEFAULT_DEVICE_BOUNDS = {
@@ -170,7 +185,7 @@ export class PostgresStore implements EventStore {
     // literal`). With types fetched the serialization is exact; parsing array *results* is what is
     // wrong (porsager/postgres#1124: a null element came back as "NULL"). The document is typed
     // text, then cast: a parameter typed json would be JSON.stringify'd a second time.
-    const rows = documentOf(batch.rows);
+    const rows = JSON.stringify(batch.rows);
     const rejects = JSON.stringify(batch.rejects.map((r) => ({
       offset_kafka: r.offset,
       chave: r.key === null ? null : hex(r.key),
@@ -192,9 +207,9 @@ export class PostgresStore implements EventStore {
             AND topic_id = ${batch.topicId}::uuid
           RETURNING 1
         ), src AS (
-          SELECT * FROM json_to_recordset(${rows}::text::json) AS ${
-        this.#sql.unsafe(ROWS_OF_DOCUMENT)
-      }
+          SELECT * FROM ROWS FROM (json_to_recordset(${rows}::text::json) AS ${
+        this.#sql.unsafe(ORDERED.definition)
+      }) WITH ORDINALITY AS ${this.#sql.unsafe(ORDERED.alias)}
         ), new_rows AS (
           INSERT INTO tb_sensor_evento AS t (${this.#sql.unsafe(INSERTED)})
           SELECT ${this.#sql.unsafe(INSERTED)} FROM src
@@ -217,7 +232,9 @@ export class PostgresStore implements EventStore {
           RETURNING 1
         ) ${this.#sql.unsafe(this.#deviceState)}
         SELECT (SELECT count(*) FROM fence)::int AS fenced,
-          (SELECT count(*) FROM new_rows)::int AS inserted`;
+          (SELECT count(*) FROM new_rows)::int AS inserted, ${
+        this.#sql.unsafe(DEVICE_STATE_CHECK)
+      }`;
       if (result.fenced === 0) return { kind: "fenced" };
       return { kind: "written", inserted: result.inserted };
     } catch (error) {
@@ -248,7 +265,7 @@ export class PostgresStore implements EventStore {
    * inserted is folded into its device's state in the same statement.
    */
   async writeRow(fence: Fence, row: BatchRow): Promise<RowResult> {
-    const rows = documentOf([row]);
+    const rows = JSON.stringify([row]);
     try {
       const [result] = await this.#sql<{ owner: boolean; n: number }[]>`
         WITH owner AS (
@@ -256,9 +273,9 @@ export class PostgresStore implements EventStore {
             AND partition = ${fence.partition} AND next_offset = ${fence.expectedOffset}::bigint
             AND topic_id = ${fence.topicId}::uuid
         ), src AS (
-          SELECT * FROM json_to_recordset(${rows}::text::json) AS ${
-        this.#sql.unsafe(ROWS_OF_DOCUMENT)
-      }
+          SELECT * FROM ROWS FROM (json_to_recordset(${rows}::text::json) AS ${
+        this.#sql.unsafe(ORDERED.definition)
+      }) WITH ORDINALITY AS ${this.#sql.unsafe(ORDERED.alias)}
         ), new_row AS (
           INSERT INTO tb_sensor_evento AS t (${this.#sql.unsafe(INSERTED)})
           SELECT ${this.#sql.unsafe(INSERTED)} FROM src
@@ -268,7 +285,8 @@ export class PostgresStore implements EventStore {
         ), counted AS (
           SELECT * FROM src WHERE id IN (SELECT id FROM new_row)
         ) ${this.#sql.unsafe(this.#deviceState)}
-        SELECT EXISTS (SELECT 1 FROM owner) AS owner, (SELECT count(*) FROM new_row)::int AS n`;
+        SELECT EXISTS (SELECT 1 FROM owner) AS owner, (SELECT count(*) FROM new_row)::int AS n,
+          ${this.#sql.unsafe(DEVICE_STATE_CHECK)}`;
       return result.owner ? { kind: "written", inserted: result.n > 0 } : { kind: "fenced" };
     } catch (error) {
       if ((error as { code?: string }).code === CONFLICTING_DUPLICATE_SQLSTATE) {
