@@ -89,7 +89,7 @@ export function deviceStateMatches(input: CheckInput, expected: Expected): Findi
  */
 function aheadById(input: CheckInput, expected: Expected): Map<string, Ahead> {
   const out = new Map<string, Ahead>();
-  const toleranceMicros = input.deviceFutureToleranceS * 1_000_000;
+  const toleranceMs = input.deviceFutureToleranceS * 1000;
   for (const g of expected.groups) {
     if (g.stored === undefined) continue;
     const carried = g.members.filter((x) => readingOf(x.row) === readingOf(g.stored!));
@@ -97,7 +97,8 @@ function aheadById(input: CheckInput, expected: Expected): Map<string, Ahead> {
       carried.map(({ m }): Ahead =>
         m.timestampMs === undefined || m.timestampMs < 0
           ? "either"
-          : micros(g.stored!.timestamp_ts) > m.timestampMs * 1000 + toleranceMicros
+          // Whole milliseconds, as the contract bounds a reading.
+          : Math.floor(micros(g.stored!.timestamp_ts) / 1000) > m.timestampMs + toleranceMs
           ? "yes"
           : "no"
       ),

@@ -13,7 +13,6 @@ import {
   toRow,
   validateEvent,
 } from "@iot/shared";
-import { epochMicros } from "./device_state.ts";
 import type { BatchRow } from "./event_store.ts";
 
 /** A Kafka message as the transform needs it. */
@@ -138,10 +137,9 @@ export function planBatch(
     }
     const id = result.event.id ??
       deriveEventId(origin.idKey, origin.topicId, partition, record.offset);
-    const row: BatchRow = {
-      ...toRow(result.event, id, rule),
-      ahead: isAhead(result.event.timestamp.iso, reference, futureToleranceS),
-    };
+    // Completed in place, not copied: this runs for every event.
+    const row = toRow(result.event, id, rule) as BatchRow;
+    row.ahead = isAhead(result.event.timestamp.epochMs, reference, futureToleranceS);
     const earlier = byId.get(id);
     if (earlier === undefined) {
       const planned: PlannedRow = { offset: record.offset, row, record };
@@ -176,12 +174,12 @@ export function referenceInstant(record: KafkaRecord, clockMs: number): number {
  * Whether a reading is too far ahead of its reference instant (its Kafka record's timestamp) to
  * become its device's latest: deterministic, like the validator's 24 h bound it tightens.
  *
- * @param timestampTs The reading's event time (ISO 8601, as `SensorRow.timestamp_ts`).
+ * @param eventMs The reading's event time in epoch ms, whole (microseconds dropped).
  * @param referenceMs {@linkcode referenceInstant} of its record.
  * @param toleranceS DEVICE_FUTURE_TOLERANCE_S.
  */
-export function isAhead(timestampTs: string, referenceMs: number, toleranceS: number): boolean {
-  return epochMicros(timestampTs) > referenceMs * 1000 + toleranceS * 1_000_000;
+export function isAhead(eventMs: number, referenceMs: number, toleranceS: number): boolean {
+  return eventMs > referenceMs + toleranceS * 1000;
 }
 
 /** The reason given to an event whose id is taken by a different reading. */
