@@ -301,3 +301,32 @@ Deno.test("[integration] a write racing another to create a device's row fails w
     await sql.end();
   }
 });
+
+Deno.test("[integration] tb_dispositivo folds a batch of 8000 gaps of one device (weights past 5000 cut)", async () => {
+  const { sql, store } = await setUp("device_long");
+  try {
+    const rnd = random(5);
+    const key = { groupId: "g", topic: "t", partition: 0 };
+    await store.claimOffset(key, { nextOffset: "0", topicId: TOPIC_ID });
+    const rows = Array.from(
+      { length: 8001 },
+      (_, i) => reading("busy", T0_MICROS + i * 2_000_000 + Math.floor(rnd() * 1e6), false, rnd),
+    );
+    const model = new Model();
+    for (const [offset, part] of [rows.slice(0, 1), rows.slice(1)].entries()) {
+      const write = {
+        ...key,
+        topicId: TOPIC_ID,
+        expectedOffset: String(offset),
+        nextOffset: String(offset + 1),
+        rows: part,
+        rejects: [],
+      };
+      assert.equal((await store.writeBatch(write)).kind, "written");
+      model.write(part);
+    }
+    assertAgree(await storedDevices(sql), model);
+  } finally {
+    await sql.end();
+  }
+});

@@ -26,6 +26,13 @@
 
 import { type DeviceStateSettings, INTERVAL_ALPHA } from "./device_state.ts";
 
+/**
+ * Weights are taken at most this old: (1 − α)^5000 is about 1e-229, nothing next to the others,
+ * and PostgreSQL raises an underflow error (SQLSTATE 22003, a refused batch) where the power
+ * would reach zero, past about 7000 gaps of one device in one batch.
+ */
+const OLDEST = 5000;
+
 /** The columns of the latest reading, as named in both `tb_sensor_evento` and `tb_dispositivo`. */
 const LATEST = [
   "timestamp_ts",
@@ -84,8 +91,9 @@ export function deviceStateCtes(
       ORDER BY n ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) - 1 AS age
     FROM dev_batch WHERE NOT ahead AND (before_ts IS NULL OR timestamp_ts > before_ts)
   ), dev_interval AS (
-    SELECT b.id_dispositivo, sum(${a} * power(1 - ${a}, b.age) * g.gap)
-        + power(1 - ${a}, count(*)) * coalesce(l.intervalo_s, (max(ARRAY[b.age, g.gap]))[2])
+    SELECT b.id_dispositivo, sum(${a} * power(1 - ${a}, least(b.age, ${OLDEST})) * g.gap)
+        + power(1 - ${a}, least(count(*), ${OLDEST}))
+          * coalesce(l.intervalo_s, (max(ARRAY[b.age, g.gap]))[2])
         AS intervalo_s
     FROM dev_breaks b LEFT JOIN dev_seen l USING (id_dispositivo)
     CROSS JOIN LATERAL (SELECT ${
