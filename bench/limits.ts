@@ -17,6 +17,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
 import type { SensorRow } from "@iot/shared";
+import type { BatchRow } from "../consumer/event_store.ts";
 import { migrate } from "../consumer/migrations.ts";
 import { connectDatabase, PostgresStore } from "../consumer/postgres_store.ts";
 import { round } from "./footprint.ts";
@@ -214,11 +215,15 @@ export async function statementLimit(
   const store = new PostgresStore(sql);
   try {
     const partitions = 6;
-    const per = Math.ceil(rows.length / partitions);
+    // Each device on one partition, as the producer's key puts it: device state is then written
+    // by one partition's batches, as in a real drain (no writes racing on a device's row).
+    const byPartition = Map.groupBy(rows, (row) => partitionOf(row.id_dispositivo, partitions));
     const batches = Array.from({ length: partitions }, (_, p) => {
-      const part = rows.slice(p * per, (p + 1) * per);
-      const out: SensorRow[][] = [];
-      for (let i = 0; i < part.length; i += batchRows) out.push(part.slice(i, i + batchRows));
+      const part = byPartition.get(p) ?? [];
+      const out: BatchRow[][] = [];
+      for (let i = 0; i < part.length; i += batchRows) {
+        out.push(part.slice(i, i + batchRows).map((row) => ({ ...row, ahead: false })));
+      }
       return out;
     });
     const key = (partition: number) => ({ groupId: "bench", topic: "bench", partition });
@@ -238,14 +243,16 @@ export async function statementLimit(
           const batch = batches[p][round];
           if (batch === undefined) continue;
           wrote = true;
-          const outcome = await store.writeBatch({
-            ...key(p),
-            expectedOffset: String(next[p]),
-            topicId,
-            nextOffset: String(next[p] + batch.length),
-            rows: batch,
-            rejects: [],
-          });
+          const outcome = await retryRaces(() =>
+            store.writeBatch({
+              ...key(p),
+              expectedOffset: String(next[p]),
+              topicId,
+              nextOffset: String(next[p] + batch.length),
+              rows: batch,
+              rejects: [],
+            })
+          );
           if (outcome.kind !== "written" || outcome.inserted !== batch.length) {
             throw new Error(`writeBatch did not write the batch: ${JSON.stringify(outcome)}`);
           }
@@ -264,5 +271,27 @@ export async function statementLimit(
   } finally {
     await sql.end({ timeout: 5 });
     await dropDatabases(stack, [database]);
+  }
+}
+
+/** A device's partition: a string hash, standing in for Kafka's partitioner of the key. */
+function partitionOf(device: string, partitions: number): number {
+  let h = 0;
+  for (let i = 0; i < device.length; i++) h = (Math.imul(h, 31) + device.charCodeAt(i)) | 0;
+  return Math.abs(h) % partitions;
+}
+
+/**
+ * Runs a write again while PostgreSQL reports a race on a device's row (40001) or a deadlock
+ * (40P01), as the consumer's retry loop does.
+ */
+async function retryRaces<T>(write: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await write();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== "40001" && code !== "40P01") throw error;
+    }
   }
 }

@@ -15,6 +15,7 @@
 import net from "node:net";
 import postgres from "postgres";
 import type { SensorRow } from "@iot/shared";
+import type { BatchRow } from "../consumer/event_store.ts";
 import { migrate } from "../consumer/migrations.ts";
 import { PostgresStore } from "../consumer/postgres_store.ts";
 import { round } from "./footprint.ts";
@@ -110,10 +111,10 @@ export async function checkNoDelay(
       }
       for (let i = 0; i < count + 5; i++) {
         for (const side of sides) {
-          const batch: SensorRow[] = [];
+          const batch: BatchRow[] = [];
           for (let j = 0; j < batchRows; j++) {
             // Fresh ids each time, so every statement inserts (rows are recycled for their shape).
-            batch.push({ ...rows[cursor++ % rows.length], id: crypto.randomUUID() });
+            batch.push({ ...rows[cursor++ % rows.length], id: crypto.randomUUID(), ahead: false });
           }
           const started = performance.now();
           await new PostgresStore(side.sql).writeBatch({

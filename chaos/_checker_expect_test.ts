@@ -53,6 +53,8 @@ function history(messages: [number, Expectation][], rows: StoredRow[] = []): Che
     log,
     rows,
     rejects: [],
+    devices: [],
+    deviceFutureToleranceS: 300,
     storedOffsets: {},
     storedTopicIds: {},
     endOffsets: {},

@@ -25,10 +25,38 @@ export interface LogMessage {
    * message's position is (generation, partition, offset).
    */
   generation?: number;
+  /** The record's timestamp in epoch ms (negative: none; absent: not read back). */
+  timestampMs?: number;
 }
 
 /** A row of `tb_sensor_evento` as read back (timestamp_ts as `…ffffffZ` text). */
 export type StoredRow = Omit<ExpectedRow, "id"> & { id: string };
+
+/** A row of `tb_dispositivo` as read back (timestamp_ts as `…ffffffZ` text). */
+export interface StoredDevice {
+  /** Device id. */
+  id_dispositivo: string;
+  /** The latest reading's id, `null` while none. */
+  id_evento: string | null;
+  /** The latest reading's event time. */
+  timestamp_ts: string | null;
+  /** The latest reading's values. */
+  temperatura: number | null;
+  /** %. */
+  umidade: number | null;
+  /** Degrees. */
+  latitude: number | null;
+  /** Degrees. */
+  longitude: number | null;
+  /** OK, WARN or ERROR. */
+  status: string | null;
+  /** %. */
+  bateria: number | null;
+  /** The latest reading's alert flag. */
+  alerta: boolean | null;
+  /** Readings counted. */
+  qt_leituras: number;
+}
 
 /** A row of `tb_sensor_evento_rejeitado` as read back. */
 export interface StoredReject {
@@ -70,6 +98,10 @@ export interface CheckInput extends RuntimeInput {
   rows: readonly StoredRow[];
   /** Every row of the reject table for the topic. */
   rejects: readonly StoredReject[];
+  /** Every row of `tb_dispositivo`. */
+  devices: readonly StoredDevice[];
+  /** The consumers' DEVICE_FUTURE_TOLERANCE_S: readings further past their record are not latest. */
+  deviceFutureToleranceS: number;
   /**
    * Invariants this run gives nothing to judge, by design (no faults: nothing to recover from).
    * Reported as not applicable. Any other invariant that checked nothing fails: a check that saw
@@ -89,6 +121,8 @@ export const INVARIANTS = {
   "no-extra-rows": "no row or reject that no message explains",
   "payload-kept":
     "each reject keeps the message bytes exactly, or its first bytes past the bound with its length and hash",
+  "device-state":
+    "each device's state is its newest stored reading by event time (not one ahead of its record), and counts its stored readings",
   "offsets-at-end": "stored offsets equal the topic's end offsets",
   "offsets-only-forward":
     "offsets only move forward, from the log's start: no write by a member that lost the partition",

@@ -4,12 +4,14 @@
  * exits, memory) to one verdict per invariant. No I/O, so it is unit-tested on its own
  * (`checker_test.ts`) with histories that contain each kind of bug.
  *
- * Each invariant has its own check (`_checker_events.ts`, `_checker_runtime.ts`); the event
+ * Each invariant has its own check (`_checker_events.ts`, `_checker_devices.ts`,
+ * `_checker_runtime.ts`); the event
  * checks compare the database with what `_checker_expect.ts` works out from the topic.
  *
  * @module
  */
 
+import { deviceStateMatches } from "./_checker_devices.ts";
 import { expect } from "./_checker_expect.ts";
 import {
   invalidRejectedOnce,
@@ -62,6 +64,7 @@ export function check(input: CheckInput): CheckResult {
     "no-valid-rejected": noValidRejected(input, expected),
     "no-extra-rows": noExtraRows(input, expected),
     "payload-kept": payloadKept(input, expected),
+    "device-state": deviceStateMatches(input, expected),
     "offsets-at-end": offsetsAtEnd(input),
     "offsets-only-forward": offsetsOnlyForward(input),
     "drained": drained(input),

@@ -11,6 +11,7 @@ import {
   type LogMessage,
   type MemorySeries,
   type OffsetTransition,
+  type StoredDevice,
   type StoredReject,
   type StoredRow,
 } from "./checker.ts";
@@ -79,7 +80,40 @@ type Scenario =
     memory: MemorySeries[];
   };
 
-function scenario(): Scenario {
+/** Every record's timestamp in the scenarios: a minute after the readings. */
+const RECORD_MS = Date.UTC(2026, 10, 26, 10, 1, 0);
+const TOLERANCE_S = 300;
+
+/** The state a correct consumer leaves for these rows (all carried by records at RECORD_MS). */
+function devicesOf(rows: readonly StoredRow[]): StoredDevice[] {
+  const notAhead = (r: StoredRow) => Date.parse(r.timestamp_ts) <= RECORD_MS + TOLERANCE_S * 1000;
+  return [...Map.groupBy(rows, (r) => r.id_dispositivo)].map(([device, mine]) => {
+    const latest = mine.filter(notAhead).sort((a, b) =>
+      a.timestamp_ts === b.timestamp_ts
+        ? (a.id < b.id ? 1 : -1)
+        : (a.timestamp_ts < b.timestamp_ts ? 1 : -1)
+    )[0];
+    return stateOf(device, latest, mine.length);
+  });
+}
+
+function stateOf(device: string, latest: StoredRow | undefined, count: number): StoredDevice {
+  return {
+    id_dispositivo: device,
+    id_evento: latest?.id ?? null,
+    timestamp_ts: latest?.timestamp_ts ?? null,
+    temperatura: latest?.temperatura ?? null,
+    umidade: latest?.umidade ?? null,
+    latitude: latest?.latitude ?? null,
+    longitude: latest?.longitude ?? null,
+    status: latest?.status ?? null,
+    bateria: latest?.bateria ?? null,
+    alerta: latest?.alerta ?? null,
+    qt_leituras: count,
+  };
+}
+
+function scenario(extra: Planned[] = []): Scenario {
   const a = reading(1);
   const b = reading(2);
   const { ID: _, ...legacy } = reading(3);
@@ -106,6 +140,7 @@ function scenario(): Scenario {
       expect: rejected("payload_too_large"),
       cls: "far-over-size-limit",
     },
+    ...extra,
   ];
   const next: Record<number, number> = {};
   const ledger: LedgerEntry[] = [];
@@ -126,7 +161,7 @@ function scenario(): Scenario {
     });
     const offset = String(next[p.partition] ?? 0);
     next[p.partition] = Number(offset) + 1;
-    log.push({ partition: p.partition, offset, seq, digest });
+    log.push({ partition: p.partition, offset, seq, digest, timestampMs: RECORD_MS });
     if (p.expect.outcome === "rejected") {
       rejects.push({
         partition: p.partition,
@@ -151,7 +186,16 @@ function scenario(): Scenario {
     }
   });
   const end = Object.fromEntries(Object.entries(next).map(([p, o]) => [p, String(o)]));
+  // Device state follows the rows as a test leaves them, unless the test sets it.
+  let devices: StoredDevice[] | undefined;
   return {
+    get devices(): StoredDevice[] {
+      return devices ?? devicesOf(this.rows);
+    },
+    set devices(value: StoredDevice[]) {
+      devices = value;
+    },
+    deviceFutureToleranceS: TOLERANCE_S,
     planned,
     topic: TOPIC,
     topicIds: [TOPIC_ID],
@@ -489,6 +533,63 @@ Deno.test("check() keeps a partition's order for an id that is on two partitions
     "invalid-rejected-once",
     "no-valid-rejected",
   ]);
+});
+
+Deno.test("check() holds device state to the newest stored reading not ahead of its record", async (t) => {
+  const dev1 = (n: number, at: string) =>
+    reading(n, { ID_DISPOSITIVO: "dev-1", TIMESTAMP: `2026-11-26T${at}Z` });
+  const later = dev1(5, "10:00:05");
+  const late = dev1(6, "09:59:00"); // sent after, older: never the latest
+  const ahead = dev1(7, "12:00:00"); // two hours past its record: counted, never the latest
+  const history = () =>
+    scenario([later, late, ahead].map((r) => ({
+      partition: 0,
+      value: JSON.stringify(r),
+      expect: accepted(r),
+    })));
+  const rowOf = (s: Scenario, r: Reading) => s.rows.find((x) => x.id === r.ID)!;
+  const withDev1 = (s: Scenario, latest: StoredRow, change: Partial<StoredDevice> = {}) => {
+    s.devices = s.devices.map((d) =>
+      d.id_dispositivo === "dev-1" ? { ...stateOf("dev-1", latest, d.qt_leituras), ...change } : d
+    );
+  };
+  await t.step("the correct state passes", () => {
+    const s = history();
+    const result = check(s);
+    assert.deepEqual(failed(result), [], JSON.stringify(result.violations, null, 1));
+    const state = s.devices.find((d) => d.id_dispositivo === "dev-1")!;
+    assert.deepEqual([state.id_evento, state.qt_leituras], [later.ID, 4]);
+    assert.equal(result.verdicts.find((v) => v.invariant === "device-state")?.checked, 4);
+  });
+  const cases: [string, (s: Scenario) => void][] = [
+    ["a stale latest (a late reading won)", (s) => withDev1(s, rowOf(s, late))],
+    ["a reading ahead made latest", (s) => withDev1(s, rowOf(s, ahead))],
+    ["a replay counted twice", (s) => withDev1(s, rowOf(s, later), { qt_leituras: 5 })],
+    ["the latest's values wrong", (s) => withDev1(s, rowOf(s, later), { temperatura: 1 })],
+    ["no latest although one is stored", (s) => withDev1(s, rowOf(s, later), { id_evento: null })],
+    ["a device missing", (s) => s.devices = s.devices.filter((d) => d.id_dispositivo !== "dev-2")],
+  ];
+  for (const [name, breakIt] of cases) {
+    await t.step(`${name} fails device-state alone`, () => {
+      const s = history();
+      breakIt(s);
+      assert.deepEqual(failed(check(s)), ["device-state"]);
+    });
+  }
+  await t.step("a record without a timestamp leaves its reading's rank open", () => {
+    const s = history();
+    const seq = s.ledger.findIndex((e) =>
+      e.expect.outcome === "accepted" &&
+      e.expect.row.id === ahead.ID
+    );
+    s.log = s.log.map((m) => (m.seq === seq ? { ...m, timestampMs: -1 } : m));
+    withDev1(s, rowOf(s, ahead));
+    assert.deepEqual(failed(check(s)), []);
+    withDev1(s, rowOf(s, later));
+    assert.deepEqual(failed(check(s)), []);
+    withDev1(s, rowOf(s, late));
+    assert.deepEqual(failed(check(s)), ["device-state"]);
+  });
 });
 
 Deno.test("check() ignores a short life and warm-up when judging memory", () => {

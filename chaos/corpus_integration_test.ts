@@ -17,6 +17,7 @@ import {
   startServices,
   uniqueName,
 } from "../testing/services.ts";
+import { CONSUMER_SETTINGS } from "../consumer/config.ts";
 import { check, type LogMessage } from "./checker.ts";
 import { CORPUS, CORPUS_TOPIC_CONFIG, randomReading } from "./corpus.ts";
 import { digestOf, Ledger } from "./ledger.ts";
@@ -65,6 +66,8 @@ Deno.test({
             intent: "corpus",
             expect: m.expect,
           });
+          // The record's timestamp is set here, so the checker knows which readings are ahead.
+          const timestampMs = Date.now();
           const [meta] = await it.producer.send({
             topic: it.topic,
             acks: -1,
@@ -74,6 +77,7 @@ Deno.test({
               partition: partitionOf(key),
               key,
               value: m.value === null ? null : Buffer.from(m.value),
+              timestamp: String(timestampMs),
             }],
           });
           ledger.acked.add(entry.seq);
@@ -82,6 +86,7 @@ Deno.test({
             offset: meta.baseOffset!,
             seq: entry.seq,
             digest: entry.digest,
+            timestampMs,
           });
         }
       }
@@ -102,6 +107,8 @@ Deno.test({
         log,
         rows: db.rows,
         rejects: db.rejects,
+        devices: db.devices,
+        deviceFutureToleranceS: CONSUMER_SETTINGS.DEVICE_FUTURE_TOLERANCE_S.default,
         storedOffsets: await storedOffsets(it.sql, GROUP, it.topic),
         storedTopicIds: await storedTopicIds(it.sql, GROUP, it.topic),
         endOffsets: end,

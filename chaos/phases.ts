@@ -7,6 +7,7 @@
  */
 
 import { parse } from "yaml";
+import { CONSUMER_SETTINGS } from "../consumer/config.ts";
 import type { CheckInput, ExitRecord, FaultRecord } from "./checker.ts";
 import { type FaultContext, inject, planFaults, type PlannedFault } from "./faults.ts";
 import { PARTITIONS, type Run, SESSION_TIMEOUT_MS } from "./harness.ts";
@@ -250,6 +251,9 @@ export async function readBack(
     log,
     rows: db.rows,
     rejects: db.rejects,
+    devices: db.devices,
+    // The consumers run with the default (the chaos harness does not set it).
+    deviceFutureToleranceS: CONSUMER_SETTINGS.DEVICE_FUTURE_TOLERANCE_S.default,
     storedOffsets: stored,
     storedTopicIds: await stack.storedTopicIds(sql, groupId, runId),
     endOffsets: end,

@@ -17,7 +17,7 @@ import { endOffsets, kafkaFor } from "../scripts/services/admin.ts";
 import { LocalStack } from "../scripts/services/stack.ts";
 import type { StackPorts } from "../scripts/services/stack_config.ts";
 import { digestOf } from "./ledger.ts";
-import type { LogMessage, StoredReject, StoredRow } from "./checker.ts";
+import type { LogMessage, StoredDevice, StoredReject, StoredRow } from "./checker.ts";
 import type { OffsetTransition } from "./_checker_runtime.ts";
 
 export { ROOT };
@@ -218,11 +218,17 @@ export async function readDatabase(
     writer: a.writer,
   }));
   const [{ key: idKey }] = await sql<{ key: string }[]>`SELECT key FROM tb_derived_id_key`;
+  const devices = await sql<StoredDevice[]>`
+    SELECT id_dispositivo, id_evento::text,
+      to_char(timestamp_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS timestamp_ts,
+      temperatura, umidade, latitude, longitude, status, bateria, alerta,
+      qt_leituras::float8 AS qt_leituras
+    FROM tb_dispositivo`;
   const stored: StoredReject[] = rejects.map(({ topic_id, ...r }) => ({
     ...r,
     generation: topicIds.indexOf(topic_id ?? ""),
   }));
-  return { rows: [...rows], rejects: stored, transitions, idKey };
+  return { rows: [...rows], rejects: stored, devices: [...devices], transitions, idKey };
 }
 
 /** Reads the whole topic back (a throw-away group, from the beginning up to the end offsets). */
@@ -248,6 +254,7 @@ export async function readLog(kafka: Kafka, topic: string): Promise<LogMessage[]
           offset: m.offset,
           seq: seq === undefined ? undefined : Number(String(seq)),
           digest: digestOf(m.value === null ? null : new Uint8Array(m.value)),
+          timestampMs: Number(m.timestamp),
         });
         if (BigInt(m.offset) + 1n >= BigInt(end[batch.partition])) pending.delete(batch.partition);
       }

@@ -13,6 +13,7 @@ import {
   type ServiceSettings,
   type SettingsTable,
 } from "@iot/shared/runtime";
+import type { DeviceStateSettings } from "./device_state.ts";
 import { OFFSET_MISMATCH_POLICIES, type OffsetMismatchPolicy } from "./log_guard.ts";
 
 /** The consumer's client id and operations port. */
@@ -122,6 +123,30 @@ export const CONSUMER_SETTINGS = {
     description: "Refused messages older than this many days are deleted (0: kept forever). " +
       "Readings are never deleted by the consumer.",
   },
+  DEVICE_FUTURE_TOLERANCE_S: {
+    type: "number",
+    default: 300,
+    min: 0,
+    max: 86_400,
+    description: "A reading more than this many seconds past its Kafka record's timestamp is " +
+      "stored and counted but never becomes its device's latest in `tb_dispositivo`.",
+  },
+  DEVICE_INTERVAL_MIN_S: {
+    type: "number",
+    default: 1,
+    min: 0.001,
+    max: 86_400,
+    description: "Least usual reporting interval learned per device, in seconds (shorter gaps " +
+      "count as this).",
+  },
+  DEVICE_INTERVAL_MAX_S: {
+    type: "number",
+    default: 3600,
+    min: 0.001,
+    max: 2_592_000,
+    description: "Greatest usual reporting interval learned per device, in seconds (longer gaps " +
+      "count as this); at least `DEVICE_INTERVAL_MIN_S`.",
+  },
   OFFSET_MISMATCH_POLICY: {
     type: "choice",
     values: OFFSET_MISMATCH_POLICIES,
@@ -166,6 +191,8 @@ export interface ConsumerConfig extends ServiceSettings {
   rejectRetentionDays: number;
   /** `OFFSET_MISMATCH_POLICY`: what to do when the topic's ID changed. */
   offsetMismatchPolicy: OffsetMismatchPolicy;
+  /** `DEVICE_FUTURE_TOLERANCE_S`, `DEVICE_INTERVAL_MIN_S`, `DEVICE_INTERVAL_MAX_S`. */
+  deviceState: DeviceStateSettings;
 }
 
 /**
@@ -195,6 +222,11 @@ export function loadConsumerConfig(
     rejectMaxStoredBytes: own.REJECT_MAX_STORED_BYTES,
     rejectRetentionDays: own.REJECT_RETENTION_DAYS,
     offsetMismatchPolicy: own.OFFSET_MISMATCH_POLICY,
+    deviceState: Object.freeze({
+      futureToleranceS: own.DEVICE_FUTURE_TOLERANCE_S,
+      intervalMinS: own.DEVICE_INTERVAL_MIN_S,
+      intervalMaxS: own.DEVICE_INTERVAL_MAX_S,
+    }),
   };
   if (own.DATABASE_CA_FILE !== undefined) {
     config.databaseCaFile = own.DATABASE_CA_FILE;
@@ -214,6 +246,12 @@ export function loadConsumerConfig(
     read.problem(
       `DATABASE_POOL_SIZE (${config.databasePoolSize}) must be at least CONSUMER_CONCURRENCY ` +
         `(${config.concurrency}): each partition in flight holds one connection`,
+    );
+  }
+  if (config.deviceState.intervalMaxS < config.deviceState.intervalMinS) {
+    read.problem(
+      `DEVICE_INTERVAL_MAX_S (${config.deviceState.intervalMaxS}) must be at least ` +
+        `DEVICE_INTERVAL_MIN_S (${config.deviceState.intervalMinS})`,
     );
   }
   if (config.databaseQueryTimeoutS <= config.databaseStatementTimeoutS) {

@@ -30,6 +30,7 @@ Deno.test("loadConsumerConfig() gives the contract's defaults", () => {
     rejectMaxStoredBytes: 65536,
     rejectRetentionDays: 30,
     offsetMismatchPolicy: "stop",
+    deviceState: { futureToleranceS: 300, intervalMinS: 1, intervalMaxS: 3600 },
     httpPort: 8080,
     logLevel: "info",
     summaryIntervalS: 10,
@@ -70,6 +71,9 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     REJECT_MAX_STORED_BYTES: "1024",
     REJECT_RETENTION_DAYS: "0",
     OFFSET_MISMATCH_POLICY: "restart-from-beginning",
+    DEVICE_FUTURE_TOLERANCE_S: "60",
+    DEVICE_INTERVAL_MIN_S: "0.5",
+    DEVICE_INTERVAL_MAX_S: "900",
     HTTP_PORT: "0",
     LOG_LEVEL: "error",
     LOG_FORMAT: "pretty",
@@ -103,6 +107,7 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     rejectMaxStoredBytes: 1024,
     rejectRetentionDays: 0,
     offsetMismatchPolicy: "restart-from-beginning",
+    deviceState: { futureToleranceS: 60, intervalMinS: 0.5, intervalMaxS: 900 },
     httpPort: 0,
     logLevel: "error",
     logFormat: "pretty",
@@ -154,6 +159,18 @@ Deno.test("loadConsumerConfig() refuses every bad value with a ConfigError namin
       ]);
     });
   }
+});
+
+Deno.test("loadConsumerConfig() reads the device state's bounds and wants them in order", () => {
+  assert.deepEqual(loadConsumerConfig({}).deviceState, {
+    futureToleranceS: 300,
+    intervalMinS: 1,
+    intervalMaxS: 3600,
+  });
+  assert.deepEqual(
+    problemsOf({ DEVICE_INTERVAL_MIN_S: "60", DEVICE_INTERVAL_MAX_S: "30" }),
+    ["DEVICE_INTERVAL_MAX_S (30) must be at least DEVICE_INTERVAL_MIN_S (60)"],
+  );
 });
 
 Deno.test("loadConsumerConfig() wants the client's bound on PostgreSQL above the server's", () => {

@@ -123,6 +123,7 @@ Deno.test("Pipeline on a bounded store: a lost reply is reported, then the batch
       logStart: () => Promise.resolve("0"),
     },
     offsetMismatch: "stop",
+    deviceFutureToleranceS: 300,
   });
   const asked: string[] = [];
   const problems: (string | undefined)[] = [];

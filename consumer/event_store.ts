@@ -44,12 +44,21 @@ export interface Fence extends PartitionKey {
   topicId: string;
 }
 
+/** A valid row to write, and how it may change its device's state (see device_state.ts). */
+export interface BatchRow extends SensorRow {
+  /**
+   * Its timestamp is more than DEVICE_FUTURE_TOLERANCE_S past its Kafka record's timestamp: it is
+   * stored and counted, but never becomes its device's latest reading.
+   */
+  ahead: boolean;
+}
+
 /** One batch's write: move the partition from `expectedOffset` to `nextOffset`, with its data. */
 export interface BatchWrite extends Fence {
   /** The offset after the batch's last message. */
   nextOffset: string;
-  /** Valid rows, unique by id. */
-  rows: readonly SensorRow[];
+  /** Valid rows, unique by id, in offset order (the order device state folds them in). */
+  rows: readonly BatchRow[];
   /** Refused messages. */
   rejects: readonly RejectRow[];
 }
@@ -97,9 +106,13 @@ export interface EventStore {
    * Writes the rows and rejects and moves the offset, all or nothing, only if the stored offset
    * is still `expectedOffset`. Inserts are idempotent on the row id; an id stored with other
    * values makes the whole write a `conflict` that lists every such id of the batch at once, so
-   * the caller refuses them all and retries once (not once per id).
+   * the caller refuses them all and retries once (not once per id). The same write folds the
+   * rows it inserted (not those stored already) into their devices' state, `tb_dispositivo`.
    */
   writeBatch(batch: BatchWrite): Promise<BatchResult>;
-  /** Writes one row under the fence without moving the offset (to find a refused row). */
-  writeRow(fence: Fence, row: SensorRow): Promise<RowResult>;
+  /**
+   * Writes one row under the fence without moving the offset (to find a refused row); a row it
+   * inserts is folded into its device's state in the same write.
+   */
+  writeRow(fence: Fence, row: BatchRow): Promise<RowResult>;
 }

@@ -71,7 +71,7 @@ export async function main(
     createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity)
   );
   const pipeline = new Pipeline({
-    store: wrapStore(boundedStore(new PostgresStore(pool), pool)),
+    store: wrapStore(boundedStore(new PostgresStore(pool, config.deviceState), pool)),
     groupId: config.groupId,
     alertRule: config.alertRule,
     rejectMaxStoredBytes: config.rejectMaxStoredBytes,
@@ -79,6 +79,7 @@ export async function main(
     log,
     topicLog,
     offsetMismatch: config.offsetMismatchPolicy,
+    deviceFutureToleranceS: config.deviceState.futureToleranceS,
   });
   let source: Source | undefined;
   let kafkaSettingFailure: KafkaSettingFailure | undefined;

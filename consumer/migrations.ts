@@ -124,6 +124,51 @@ CREATE TABLE IF NOT EXISTS tb_derived_id_key (
 COMMENT ON TABLE tb_derived_id_key IS
   'Secret key of the ids derived for events sent without ID; never change it';
 INSERT INTO tb_derived_id_key DEFAULT VALUES ON CONFLICT DO NOTHING;
+
+-- Each device's state, kept by the statement that stores its readings (consumer/device_state.ts
+-- says how). A database of an older version gets the table empty: it fills as readings arrive.
+CREATE TABLE IF NOT EXISTS tb_dispositivo (
+  id_dispositivo        text PRIMARY KEY,
+  id_evento             uuid,
+  timestamp_ts          timestamptz,
+  temperatura           double precision,
+  umidade               double precision,
+  latitude              double precision,
+  longitude             double precision,
+  status                text,
+  bateria               double precision,
+  alerta                boolean,
+  primeiro_timestamp_ts timestamptz,
+  dt_primeira_carga     timestamptz NOT NULL DEFAULT now(),
+  dt_ultima_carga       timestamptz NOT NULL DEFAULT now(),
+  qt_leituras           bigint NOT NULL,
+  intervalo_s           double precision,
+  CHECK ((id_evento IS NULL) = (timestamp_ts IS NULL))
+) WITH (fillfactor = 50); -- room on each page for updates in place (HOT), one per batch and device
+COMMENT ON TABLE tb_dispositivo IS
+  'State of each device, updated with its readings (written by iot-consumer)';
+COMMENT ON COLUMN tb_dispositivo.id_evento IS
+  'The latest reading: greatest (timestamp_ts, id) not ahead of its Kafka record; NULL while none';
+COMMENT ON COLUMN tb_dispositivo.timestamp_ts IS
+  'Event time of the latest reading: the device last seen, in event time';
+COMMENT ON COLUMN tb_dispositivo.primeiro_timestamp_ts IS
+  'Earliest event time of a reading not ahead: the device first seen, in event time';
+COMMENT ON COLUMN tb_dispositivo.dt_primeira_carga IS 'When its first reading was written';
+COMMENT ON COLUMN tb_dispositivo.dt_ultima_carga IS 'When its last reading was written';
+COMMENT ON COLUMN tb_dispositivo.qt_leituras IS 'Readings stored, those ahead included';
+COMMENT ON COLUMN tb_dispositivo.intervalo_s IS
+  'Usual reporting interval in seconds: EWMA of the gaps, bounded; NULL until a first gap';
+
+-- Raised when a device's row was inserted or changed by another write while a batch folded readings
+-- into it (the device's readings come on two partitions, written at the same moment): class 40, so
+-- the consumer retries the batch, which then folds into the stored row.
+CREATE OR REPLACE FUNCTION iot_device_race(device text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION USING ERRCODE = '40001',
+    MESSAGE = 'device state changed by a concurrent write; retry', DETAIL = device;
+END
+$$;
 `;
 
 /** The schema's version: a digest of {@linkcode MIGRATION_SQL}, stored once it has run. */

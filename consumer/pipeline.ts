@@ -47,6 +47,8 @@ export interface PipelineDeps {
   topicLog: TopicLog;
   /** What to do when the topic's ID changed (OFFSET_MISMATCH_POLICY). */
   offsetMismatch: OffsetMismatchPolicy;
+  /** DEVICE_FUTURE_TOLERANCE_S: a reading further past its record is never a device's latest. */
+  deviceFutureToleranceS: number;
 }
 
 interface Ownership {
@@ -129,6 +131,7 @@ export class Pipeline {
       this.#deps.alertRule,
       this.#now(),
       this.#deps.rejectMaxStoredBytes,
+      this.#deps.deviceFutureToleranceS,
     );
     const retry = <T>(operation: () => Promise<T>) => this.#retry(batch, operation);
     const stored = await storeBatch(

@@ -86,6 +86,7 @@ function pipelineOn(store: MemoryStore, options: Options = {}): Pipeline {
     now: () => RECEIVED_AT,
     topicLog: options.kafka ?? new FakeKafka(),
     offsetMismatch: options.policy ?? "stop",
+    deviceFutureToleranceS: 300,
     rejectMaxStoredBytes: 65536,
   });
 }
@@ -118,6 +119,18 @@ Deno.test("Pipeline: a batch fenced by another member resumes where that member 
   await pipeline.handle(batch);
   assert.deepEqual(asked, ["seek 5"]);
   assert.equal(store.rows.size, 2, "nothing written under another member's fence");
+});
+
+Deno.test("Pipeline: device state counts each reading once, a batch read again included", async () => {
+  const store = new MemoryStore();
+  await pipelineOn(store).handle(batchOf([0, 1]).batch);
+  // A restarted member whose stored offset was moved back (an operator's reset): 0 and 1 again.
+  store.offsets.set("iot.sensors/0", "0");
+  await pipelineOn(store).handle(batchOf([0, 1, 2]).batch);
+  const [device] = [...store.devices.values()];
+  assert.equal(store.devices.size, 1);
+  assert.equal(device.qt_leituras, 3);
+  assert.equal(device.latest?.id, id(2));
 });
 
 /** A logger that keeps every line as `level message`, with its fields. */

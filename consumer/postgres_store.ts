@@ -6,10 +6,10 @@
  */
 
 import { Buffer } from "node:buffer";
-import postgres, { type Sql } from "postgres";
-import type { SensorRow } from "@iot/shared";
+import type { Sql } from "postgres";
 import type {
   BatchResult,
+  BatchRow,
   BatchWrite,
   EventStore,
   Fence,
@@ -20,6 +20,9 @@ import type {
 } from "./event_store.ts";
 import { CONFLICTING_DUPLICATE_SQLSTATE } from "./migrations.ts";
 import { DatabasePool } from "./database_pool.ts";
+import type { DeviceStateSettings } from "./device_state.ts";
+import { DEVICE_STATE_CHECK, deviceStateCtes } from "./device_state_sql.ts";
+import { CONSUMER_SETTINGS } from "./config.ts";
 
 /** The columns that make a reading: an id stored with others is a conflict, not a re-send. */
 const READING = [
@@ -48,76 +51,63 @@ const ON_CONFLICT_REFUSE_CHANGES = `
   ON CONFLICT (id) DO UPDATE SET dt_carga = iot_conflicting_duplicate(EXCLUDED.id)
   WHERE ${readingDiffers("t", "EXCLUDED")}`;
 
-/** The batch's rows, read back from their JSON document with the table's column types. */
-const ROWS_OF_DOCUMENT = `r(id uuid, id_dispositivo text, "timestamp" text,
-  timestamp_ts timestamptz, temperatura float8, umidade float8, latitude float8, longitude float8,
-  status text, bateria float8, alerta boolean)`;
+/** The columns of a batch's JSON document, with the table's types, and `ahead` (BatchRow). */
+const DOCUMENT_COLUMNS = [
+  ["id", "uuid"],
+  ["id_dispositivo", "text"],
+  ['"timestamp"', "text"],
+  ["timestamp_ts", "timestamptz"],
+  ["temperatura", "float8"],
+  ["umidade", "float8"],
+  ["latitude", "float8"],
+  ["longitude", "float8"],
+  ["status", "text"],
+  ["bateria", "float8"],
+  ["alerta", "boolean"],
+  ["ahead", "boolean"],
+];
+
+/** The batch's rows, read back from their JSON document (`FROM json_to_recordset(…) AS <this>`). */
+const ROWS_OF_DOCUMENT = `r(${DOCUMENT_COLUMNS.map(([c, t]) => `${c} ${t}`).join(", ")})`;
 
 /**
- * Opens the connection pool.
- *
- * @param url PostgreSQL URL.
- * @param poolSize Most connections.
- * @param applicationName Shown in `pg_stat_activity`.
- * @param caPem PEM CA of the server's certificate (DATABASE_CA_FILE's content), if any.
- * @param statementTimeoutMs The server cancels any statement running longer (none if omitted).
+ * The same with `n`, each row's place in the document (device state folds a batch in that
+ * order): `FROM ROWS FROM (json_to_recordset(…) AS <definition>) WITH ORDINALITY AS <alias>`.
  */
-export function connectDatabase(
-  url: string,
-  poolSize: number,
-  applicationName: string,
-  caPem?: string,
-  statementTimeoutMs?: number,
-): Sql {
-  return postgres(url, {
-    // With a CA: TLS, the certificate checked against it and the host name checked (verify-full).
-    // Without: as DATABASE_URL's sslmode says.
-    ...(caPem === undefined ? {} : { ssl: { ca: caPem, rejectUnauthorized: true } }),
-    max: poolSize,
-    connect_timeout: 10,
-    // postgres.js runs a pg_type query on every new connection and drops its promise: a backend
-    // terminated during it (pg_terminate_backend, failover) is an unhandled rejection that kills
-    // the process (porsager/postgres#1192; found by the chaos suite). No query here needs array
-    // type parsing, so the query is not run at all.
-    fetch_types: false,
-    // postgres.js waits before reconnecting, by default up to 20 s, growing with every failed
-    // attempt of the whole pool: after a database outage the consumer sat idle that long with
-    // the database back (found by the chaos suite: 18 s recoveries). The pipeline's own retry
-    // loop already backs off, so reconnecting is kept prompt: at most 1 s.
-    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
-    idle_timeout: 60,
-    // TCP keepalive (postgres.js's default) only probes a silent connection. One waiting for a
-    // reply whose packets are dropped is left to retransmission, which Linux gives up after about
-    // 15 minutes; TCP_USER_TIMEOUT would bound it, but neither Deno's node:net nor Deno.connect
-    // can set it (Deno 2.9.6). DatabasePool (database_pool.ts) bounds every operation instead.
-    keep_alive: 60,
-    onnotice: () => {},
-    connection: {
-      application_name: applicationName,
-      ...(statementTimeoutMs === undefined ? {} : {
-        statement_timeout: Math.round(statementTimeoutMs),
-      }),
-      // The server's side of a lost client: a backend whose client is gone (a pool reset behind a
-      // black hole cannot say goodbye) is closed within about two minutes, not the kernel's two
-      // hours, so resets do not pile up idle backends towards max_connections.
-      tcp_keepalives_idle: 60,
-      tcp_keepalives_interval: 10,
-      tcp_keepalives_count: 6,
-      tcp_user_timeout: 120_000,
-    },
-  });
-}
+const ORDERED = {
+  definition: `(${DOCUMENT_COLUMNS.map(([c, t]) => `${c} ${t}`).join(", ")})`,
+  alias: `r(${DOCUMENT_COLUMNS.map(([c]) => c).join(", ")}, n)`,
+};
+
+/** The reading columns inserted into `tb_sensor_evento`, from the document's rows. */
+const INSERTED = `id, id_dispositivo, "timestamp", timestamp_ts, temperatura, umidade, latitude,
+  longitude, status, bateria, alerta`;
+
+/** The interval bounds of the settings table's defaults (a store made without settings). */
+const DEFAULT_DEVICE_BOUNDS = {
+  intervalMinS: CONSUMER_SETTINGS.DEVICE_INTERVAL_MIN_S.default,
+  intervalMaxS: CONSUMER_SETTINGS.DEVICE_INTERVAL_MAX_S.default,
+};
+
+export { connectDatabase } from "./database_connect.ts";
 
 /** {@link EventStore} on PostgreSQL (see the module documentation). */
 export class PostgresStore implements EventStore {
   readonly #pool: () => Sql;
+  /** The CTEs that fold inserted readings into `tb_dispositivo` (device_state_sql.ts). */
+  readonly #deviceState: string;
 
   /**
    * @param sql Connection pool ({@link connectDatabase}), or a {@link DatabasePool}, whose current
    *   pool is used at each query.
+   * @param device DEVICE_INTERVAL_MIN_S and DEVICE_INTERVAL_MAX_S (the settings' defaults if omitted).
    */
-  constructor(sql: Sql | DatabasePool) {
+  constructor(
+    sql: Sql | DatabasePool,
+    device: Pick<DeviceStateSettings, "intervalMinS" | "intervalMaxS"> = DEFAULT_DEVICE_BOUNDS,
+  ) {
     this.#pool = sql instanceof DatabasePool ? () => sql.sql : () => sql;
+    this.#deviceState = deviceStateCtes(device);
   }
 
   get #sql(): Sql {
@@ -185,8 +175,8 @@ export class PostgresStore implements EventStore {
 
   /**
    * One statement: the offset moves from `expectedOffset` to `nextOffset`, and only if it did are
-   * the rows and rejects inserted. An id that comes back with other values aborts it with
-   * {@linkcode CONFLICTING_DUPLICATE_SQLSTATE}.
+   * the rows and rejects inserted, and the rows it inserted folded into their devices' state. An
+   * id that comes back with other values aborts it with {@linkcode CONFLICTING_DUPLICATE_SQLSTATE}.
    */
   async writeBatch(batch: BatchWrite): Promise<BatchResult> {
     // Rows travel as one JSON document, exact for any text. Not array parameters: postgres.js 3.4.9
@@ -216,15 +206,18 @@ export class PostgresStore implements EventStore {
             AND next_offset = ${batch.expectedOffset}::bigint
             AND topic_id = ${batch.topicId}::uuid
           RETURNING 1
+        ), src AS (
+          SELECT * FROM ROWS FROM (json_to_recordset(${rows}::text::json) AS ${
+        this.#sql.unsafe(ORDERED.definition)
+      }) WITH ORDINALITY AS ${this.#sql.unsafe(ORDERED.alias)}
         ), new_rows AS (
-          INSERT INTO tb_sensor_evento AS t (id, id_dispositivo, "timestamp", timestamp_ts,
-            temperatura, umidade, latitude, longitude, status, bateria, alerta)
-          SELECT id, id_dispositivo, "timestamp", timestamp_ts, temperatura, umidade, latitude,
-            longitude, status, bateria, alerta
-          FROM json_to_recordset(${rows}::text::json) AS ${this.#sql.unsafe(ROWS_OF_DOCUMENT)}
+          INSERT INTO tb_sensor_evento AS t (${this.#sql.unsafe(INSERTED)})
+          SELECT ${this.#sql.unsafe(INSERTED)} FROM src
           WHERE EXISTS (SELECT 1 FROM fence)
           ${this.#sql.unsafe(ON_CONFLICT_REFUSE_CHANGES)}
-          RETURNING 1
+          RETURNING t.id
+        ), counted AS (
+          SELECT * FROM src WHERE id IN (SELECT id FROM new_rows)
         ), new_rejects AS (
           INSERT INTO tb_sensor_evento_rejeitado (topico, topic_id, particao, offset_kafka,
             chave, chave_bytes, chave_sha256, payload, payload_bytes, payload_sha256, motivos)
@@ -238,9 +231,11 @@ export class PostgresStore implements EventStore {
           WHERE EXISTS (SELECT 1 FROM fence)
           ON CONFLICT (topico, topic_id, particao, offset_kafka) DO NOTHING
           RETURNING 1
-        )
+        ) ${this.#sql.unsafe(this.#deviceState)}
         SELECT (SELECT count(*) FROM fence)::int AS fenced,
-          (SELECT count(*) FROM new_rows)::int AS inserted`;
+          (SELECT count(*) FROM new_rows)::int AS inserted, ${
+        this.#sql.unsafe(DEVICE_STATE_CHECK)
+      }`;
       if (result.fenced === 0) return { kind: "fenced" };
       return { kind: "written", inserted: result.inserted };
     } catch (error) {
@@ -266,26 +261,33 @@ export class PostgresStore implements EventStore {
     return [...new Set([first, ...found.map((row) => row.id)])];
   }
 
-  /** Inserts one row while the fence holds, without moving the offset; idempotent on `id`. */
-  async writeRow(fence: Fence, row: SensorRow): Promise<RowResult> {
+  /**
+   * Inserts one row while the fence holds, without moving the offset; idempotent on `id`. A row
+   * inserted is folded into its device's state in the same statement.
+   */
+  async writeRow(fence: Fence, row: BatchRow): Promise<RowResult> {
+    const rows = JSON.stringify([row]);
     try {
       const [result] = await this.#sql<{ owner: boolean; n: number }[]>`
         WITH owner AS (
           SELECT 1 FROM tb_kafka_offset WHERE group_id = ${fence.groupId} AND topic = ${fence.topic}
             AND partition = ${fence.partition} AND next_offset = ${fence.expectedOffset}::bigint
             AND topic_id = ${fence.topicId}::uuid
+        ), src AS (
+          SELECT * FROM ROWS FROM (json_to_recordset(${rows}::text::json) AS ${
+        this.#sql.unsafe(ORDERED.definition)
+      }) WITH ORDINALITY AS ${this.#sql.unsafe(ORDERED.alias)}
         ), new_row AS (
-          INSERT INTO tb_sensor_evento AS t (id, id_dispositivo, "timestamp", timestamp_ts,
-            temperatura, umidade, latitude, longitude, status, bateria, alerta)
-          SELECT ${row.id}::uuid, ${row.id_dispositivo}, ${row.timestamp},
-            ${row.timestamp_ts}::timestamptz, ${row.temperatura}::float8, ${row.umidade}::float8,
-            ${row.latitude}::float8, ${row.longitude}::float8, ${row.status}, ${row.bateria}::float8,
-            ${row.alerta}
+          INSERT INTO tb_sensor_evento AS t (${this.#sql.unsafe(INSERTED)})
+          SELECT ${this.#sql.unsafe(INSERTED)} FROM src
           WHERE EXISTS (SELECT 1 FROM owner)
           ${this.#sql.unsafe(ON_CONFLICT_REFUSE_CHANGES)}
-          RETURNING 1
-        )
-        SELECT EXISTS (SELECT 1 FROM owner) AS owner, (SELECT count(*) FROM new_row)::int AS n`;
+          RETURNING t.id
+        ), counted AS (
+          SELECT * FROM src WHERE id IN (SELECT id FROM new_row)
+        ) ${this.#sql.unsafe(this.#deviceState)}
+        SELECT EXISTS (SELECT 1 FROM owner) AS owner, (SELECT count(*) FROM new_row)::int AS n,
+          ${this.#sql.unsafe(DEVICE_STATE_CHECK)}`;
       return result.owner ? { kind: "written", inserted: result.n > 0 } : { kind: "fenced" };
     } catch (error) {
       if ((error as { code?: string }).code === CONFLICTING_DUPLICATE_SQLSTATE) {

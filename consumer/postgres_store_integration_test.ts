@@ -6,8 +6,8 @@
 
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { DEFAULT_ALERT_RULE, type SensorRow, toRow, validateEvent } from "@iot/shared";
-import type { PartitionKey } from "./event_store.ts";
+import { DEFAULT_ALERT_RULE, toRow, validateEvent } from "@iot/shared";
+import type { BatchRow, PartitionKey } from "./event_store.ts";
 import { migrate } from "./migrations.ts";
 import { connectDatabase, PostgresStore } from "./postgres_store.ts";
 import { freshDatabase, uniqueName } from "../testing/services.ts";
@@ -15,13 +15,13 @@ import { RECEIVED_AT, SAMPLE_EVENT } from "../testing/payloads.ts";
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 
-function row(n: number, temperature: number): SensorRow {
+function row(n: number, temperature: number): BatchRow {
   const result = validateEvent(
     JSON.stringify({ ...SAMPLE_EVENT, ID: id(n), TEMPERATURA: temperature }),
     RECEIVED_AT,
   );
   assert.ok(result.ok);
-  return toRow(result.event, id(n), DEFAULT_ALERT_RULE);
+  return { ...toRow(result.event, id(n), DEFAULT_ALERT_RULE), ahead: false };
 }
 
 async function setUp(prefix: string) {

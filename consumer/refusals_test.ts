@@ -44,6 +44,7 @@ async function store(target: MemoryStore, records: KafkaRecord[]): Promise<Store
     DEFAULT_ALERT_RULE,
     Date.UTC(2026, 10, 27),
     65536,
+    300,
   );
   return await storeBatch(target, FENCE, String(records.length), plan, noRetry, quiet);
 }
@@ -148,6 +149,7 @@ Deno.test("storeBatch() stops at the fence, also while isolating", async () => {
     DEFAULT_ALERT_RULE,
     Date.UTC(2026, 10, 27),
     65536,
+    300,
   );
   assert.deepEqual(await storeBatch(fenced, FENCE, "1", plan, noRetry, quiet), { kind: "fenced" });
 
@@ -165,6 +167,7 @@ Deno.test("storeBatch() stops at the fence, also while isolating", async () => {
     DEFAULT_ALERT_RULE,
     Date.UTC(2026, 10, 27),
     65536,
+    300,
   );
   assert.deepEqual(await storeBatch(moving, FENCE, "1", plan2, noRetry, quiet), { kind: "fenced" });
   assert.equal(moving.rows.size, 0);
@@ -180,6 +183,7 @@ Deno.test("storeBatch() gives up quietly when the batch is no longer current", a
     DEFAULT_ALERT_RULE,
     Date.UTC(2026, 10, 27),
     65536,
+    300,
   );
   const outdated: Retry = () => Promise.resolve(undefined);
   assert.equal(await storeBatch(db, FENCE, "1", plan, outdated, quiet), undefined);

@@ -55,6 +55,7 @@ Deno.test("[integration] PostgresStore stores a 1 MiB refused message as its fir
       DEFAULT_ALERT_RULE,
       Date.now(),
       65_536,
+      300,
     );
     const result = await store.writeBatch({
       ...key,

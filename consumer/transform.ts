@@ -13,6 +13,7 @@ import {
   toRow,
   validateEvent,
 } from "@iot/shared";
+import type { BatchRow } from "./event_store.ts";
 
 /** A Kafka message as the transform needs it. */
 export interface KafkaRecord {
@@ -58,8 +59,8 @@ export interface RejectRow {
 export interface PlannedRow {
   /** Offset of the message. */
   offset: string;
-  /** The row to write. */
-  row: SensorRow;
+  /** The row to write, with whether it is too far ahead to be its device's latest. */
+  row: BatchRow;
   /** The raw message, kept in case the database refuses the row and it must be rejected. */
   record: KafkaRecord;
   /**
@@ -111,6 +112,8 @@ export interface BatchPlan {
  *   of a reading's timestamp counts from its record's timestamp ({@linkcode referenceInstant}).
  * @param rejectMaxStoredBytes Most bytes of a refused message's value (and key) stored
  *   (REJECT_MAX_STORED_BYTES; see {@linkcode rejectOf}).
+ * @param futureToleranceS DEVICE_FUTURE_TOLERANCE_S: a row whose timestamp is further past the
+ *   same reference instant is marked `ahead` (see device_state.ts).
  */
 export function planBatch(
   origin: IdOrigin,
@@ -119,20 +122,24 @@ export function planBatch(
   rule: AlertRule,
   clockMs: number,
   rejectMaxStoredBytes: number,
+  futureToleranceS: number,
 ): BatchPlan {
   const rows: PlannedRow[] = [];
   const rejects: RejectRow[] = [];
   const byId = new Map<string, PlannedRow>();
   let duplicates = 0;
   for (const record of records) {
-    const result = validateEvent(record.value, referenceInstant(record, clockMs));
+    const reference = referenceInstant(record, clockMs);
+    const result = validateEvent(record.value, reference);
     if (!result.ok) {
       rejects.push(rejectOf(record, result.reasons, rejectMaxStoredBytes));
       continue;
     }
     const id = result.event.id ??
       deriveEventId(origin.idKey, origin.topicId, partition, record.offset);
-    const row = toRow(result.event, id, rule);
+    // Completed in place, not copied: this runs for every event.
+    const row = toRow(result.event, id, rule) as BatchRow;
+    row.ahead = isAhead(result.event.timestamp.epochMs, reference, futureToleranceS);
     const earlier = byId.get(id);
     if (earlier === undefined) {
       const planned: PlannedRow = { offset: record.offset, row, record };
@@ -161,6 +168,18 @@ export function planBatch(
  */
 export function referenceInstant(record: KafkaRecord, clockMs: number): number {
   return record.timestampMs >= 0 ? record.timestampMs : clockMs;
+}
+
+/**
+ * Whether a reading is too far ahead of its reference instant (its Kafka record's timestamp) to
+ * become its device's latest: deterministic, like the validator's 24 h bound it tightens.
+ *
+ * @param eventMs The reading's event time in epoch ms, whole (microseconds dropped).
+ * @param referenceMs {@linkcode referenceInstant} of its record.
+ * @param toleranceS DEVICE_FUTURE_TOLERANCE_S.
+ */
+export function isAhead(eventMs: number, referenceMs: number, toleranceS: number): boolean {
+  return eventMs > referenceMs + toleranceS * 1000;
 }
 
 /** The reason given to an event whose id is taken by a different reading. */

@@ -35,8 +35,11 @@ function record(offset: number, value: unknown, key: string | null = "sensor-000
   };
 }
 
+/** DEVICE_FUTURE_TOLERANCE_S of the tests. */
+const TOLERANCE_S = 300;
+
 function plan(records: KafkaRecord[], rule: AlertRule = DEFAULT_ALERT_RULE) {
-  return planBatch(TOPIC, PARTITION, records, rule, NOW, BOUND);
+  return planBatch(TOPIC, PARTITION, records, rule, NOW, BOUND, TOLERANCE_S);
 }
 
 Deno.test("planBatch() maps a valid event to its row", () => {
@@ -59,6 +62,7 @@ Deno.test("planBatch() maps a valid event to its row", () => {
       status: "WARN",
       bateria: 80,
       alerta: true,
+      ahead: false,
     },
   }]);
 });
@@ -95,7 +99,8 @@ Deno.test("planBatch() derives the id of an event without ID from the topic ID, 
   assert.notEqual(rows[0].row.id, rows[1].row.id);
   // The same offset on another partition or topic (or the topic re-created) is another message.
   assert.notEqual(
-    planBatch(TOPIC, 3, [record(41, LEGACY)], DEFAULT_ALERT_RULE, NOW, BOUND).rows[0].row.id,
+    planBatch(TOPIC, 3, [record(41, LEGACY)], DEFAULT_ALERT_RULE, NOW, BOUND, TOLERANCE_S).rows[0]
+      .row.id,
     rows[0].row.id,
   );
   assert.notEqual(
@@ -108,6 +113,7 @@ Deno.test("planBatch() derives the id of an event without ID from the topic ID, 
       DEFAULT_ALERT_RULE,
       NOW,
       BOUND,
+      TOLERANCE_S,
     ).rows[0].row.id,
     rows[0].row.id,
   );
@@ -120,6 +126,7 @@ Deno.test("planBatch() derives the id of an event without ID from the topic ID, 
       DEFAULT_ALERT_RULE,
       NOW,
       BOUND,
+      TOLERANCE_S,
     )
       .rows[0].row.id,
     rows[0].row.id,
@@ -293,6 +300,7 @@ Deno.test("planBatch() stores a value or key longer than the bound as its first 
       DEFAULT_ALERT_RULE,
       NOW,
       1024,
+      TOLERANCE_S,
     ).rejects;
     assert.equal(reject.reasons[0].code, "duplicate_id_conflict");
     assert.equal(reject.payload.byteLength, 1024);
@@ -376,7 +384,7 @@ Deno.test("planBatch() bounds a reading's timestamp by its Kafka record's timest
     timestampMs: recordMs,
   });
   const verdicts = (records: KafkaRecord[], clockMs: number) =>
-    planBatch(TOPIC, PARTITION, records, DEFAULT_ALERT_RULE, clockMs, BOUND).rejects
+    planBatch(TOPIC, PARTITION, records, DEFAULT_ALERT_RULE, clockMs, BOUND, TOLERANCE_S).rejects
       .map((r) => [r.offset, r.reasons.map((x) => x.code)]);
   await t.step(
     "a consumer whose clock is 2 h behind accepts a reading 23 h ahead of its record",
@@ -405,4 +413,26 @@ Deno.test("planBatch() bounds a reading's timestamp by its Kafka record's timest
     ]);
     assert.deepEqual(verdicts([at(6, NOW + 23 * hour, -1)], NOW), []);
   });
+});
+
+Deno.test("planBatch() marks a row ahead past its record's timestamp plus the tolerance", () => {
+  const at = (offset: number, eventMs: number, recordMs: number): KafkaRecord => ({
+    ...record(offset, { ...EVENT, ID: undefined, TIMESTAMP: new Date(eventMs).toISOString() }),
+    timestampMs: recordMs,
+  });
+  const record0 = NOW - 3_600_000;
+  const ahead = (records: KafkaRecord[], clockMs = NOW) =>
+    planBatch(TOPIC, PARTITION, records, DEFAULT_ALERT_RULE, clockMs, BOUND, TOLERANCE_S).rows
+      .map((r) => [r.offset, r.row.ahead]);
+  assert.deepEqual(
+    ahead([
+      at(0, record0 + TOLERANCE_S * 1000, record0),
+      at(1, record0 + TOLERANCE_S * 1000 + 1, record0),
+      at(2, record0 - 60_000, record0),
+    ]),
+    [["0", false], ["1", true], ["2", false]],
+  );
+  // The consumer's clock does not matter; only a record without a timestamp falls back to it.
+  assert.deepEqual(ahead([at(0, record0 + 600_000, record0)], record0 + 3_600_000), [["0", true]]);
+  assert.deepEqual(ahead([at(0, record0 + 600_000, -1)], record0 + 3_600_000), [["0", false]]);
 });

@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { SensorRow } from "@iot/shared";
 import type {
   BatchResult,
+  BatchRow,
   BatchWrite,
   EventStore,
   Fence,
@@ -15,19 +15,24 @@ import type {
   RowResult,
   StoredOffset,
 } from "../event_store.ts";
+import { type DeviceState, foldDevice } from "../device_state.ts";
 import { sameReading } from "../transform.ts";
 
 /**
  * An in-memory store with PostgreSQL's answers: the fence, idempotent inserts, a conflict for an
  * id stored with other values, and refusals for the ids listed in `refuse` (a data error the
  * database finds in those rows; `wholeBatch` refuses any batch even when every row goes alone).
+ * Device state is the pure fold of device_state.ts over the rows each write inserted (default
+ * interval bounds: 1 s to 1 h).
  */
 export class MemoryStore implements EventStore {
   /** Next offset by `topic/partition`. */
   readonly offsets = new Map<string, string>();
   /** Topic ID of the offsets by `topic/partition` (absent: a row stored before topic IDs). */
   readonly topicIds = new Map<string, string>();
-  readonly rows = new Map<string, SensorRow>();
+  readonly rows = new Map<string, BatchRow>();
+  /** Device state by device id. */
+  readonly devices = new Map<string, DeviceState>();
   readonly rejects: BatchWrite["rejects"][number][] = [];
   readonly calls: string[] = [];
 
@@ -68,17 +73,16 @@ export class MemoryStore implements EventStore {
     if (this.wholeBatch || batch.rows.some((r) => this.refuse.has(r.id))) {
       return Promise.resolve({ kind: "refused", sqlstate: "22003", message: "value out of range" });
     }
-    let inserted = 0;
-    for (const row of batch.rows) {
-      if (!this.rows.has(row.id)) inserted++;
-      this.rows.set(row.id, this.rows.get(row.id) ?? row);
-    }
+    const fresh = batch.rows.filter((row) => !this.rows.has(row.id));
+    for (const row of fresh) this.rows.set(row.id, row);
+    this.#fold(fresh);
+    const inserted = fresh.length;
     this.rejects.push(...batch.rejects);
     this.offsets.set(`${batch.topic}/${batch.partition}`, batch.nextOffset);
     return Promise.resolve({ kind: "written", inserted });
   }
 
-  writeRow(fence: Fence, row: SensorRow): Promise<RowResult> {
+  writeRow(fence: Fence, row: BatchRow): Promise<RowResult> {
     this.calls.push(`row ${row.id}`);
     if (!this.#fenceHolds(fence)) return Promise.resolve({ kind: "fenced" });
     const stored = this.rows.get(row.id);
@@ -88,8 +92,19 @@ export class MemoryStore implements EventStore {
     if (this.refuse.has(row.id)) {
       return Promise.resolve({ kind: "refused", sqlstate: "22003", message: "value out of range" });
     }
-    if (stored === undefined) this.rows.set(row.id, row);
+    if (stored === undefined) {
+      this.rows.set(row.id, row);
+      this.#fold([row]);
+    }
     return Promise.resolve({ kind: "written", inserted: stored === undefined });
+  }
+
+  #fold(rows: readonly BatchRow[]): void {
+    const byDevice = Map.groupBy(rows, (row) => row.id_dispositivo);
+    for (const [device, readings] of byDevice) {
+      const bounds = { intervalMinS: 1, intervalMaxS: 3600 };
+      this.devices.set(device, foldDevice(this.devices.get(device), readings, bounds));
+    }
   }
 
   #fenceHolds(fence: Fence): boolean {

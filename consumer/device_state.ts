@@ -1,0 +1,159 @@
+/**
+ * A device's state (`tb_dispositivo`) as a pure fold: the previous state and the readings a batch
+ * stored for the device in, the new state out. postgres_store.ts computes the same fold in SQL, in
+ * the statement that writes the readings; device_state_integration_test.ts checks they agree.
+ *
+ * The rules:
+ * - Only readings the batch actually inserted are folded (a replay or a re-send is not).
+ * - Every such reading is counted. A reading "ahead" (its timestamp more than
+ *   DEVICE_FUTURE_TOLERANCE_S past its Kafka record's timestamp; see `isAhead` in transform.ts) is only
+ *   counted: it never becomes the latest and takes no part in first seen or the interval, so one
+ *   wrong clock cannot pin the device's "latest" in the future.
+ * - The latest reading is the greatest by (event time, id): a late or replayed reading never
+ *   replaces a newer one, and equal event times are decided by the id, whatever the order.
+ * - The usual interval is an exponentially weighted mean of the gaps between a reading and the
+ *   newest event time before it (in batch order), counted only when positive: a reading older than
+ *   or as old as the newest one seen is out of order and is not a gap. Each gap is first clamped to
+ *   [DEVICE_INTERVAL_MIN_S, DEVICE_INTERVAL_MAX_S], so the mean stays in those bounds; the first
+ *   gap sets it, each later one moves it by {@linkcode INTERVAL_ALPHA}.
+ *
+ * @module
+ */
+
+/** Weight of a new gap in the interval's mean: about the last ten gaps matter (1 / α). */
+export const INTERVAL_ALPHA = 0.1;
+
+/** The bounds of the learned interval and the future tolerance, in seconds. */
+export interface DeviceStateSettings {
+  /** DEVICE_FUTURE_TOLERANCE_S: how far past its record's timestamp a reading may be latest. */
+  futureToleranceS: number;
+  /** DEVICE_INTERVAL_MIN_S: the least interval (and gap) learned. */
+  intervalMinS: number;
+  /** DEVICE_INTERVAL_MAX_S: the greatest interval (and gap) learned. */
+  intervalMaxS: number;
+}
+
+/** A stored reading as the fold needs it (a subset of `SensorRow`, plus `ahead`). */
+export interface DeviceReading {
+  /** Event id (uuid, lower case). */
+  id: string;
+  /** Device id. */
+  id_dispositivo: string;
+  /** Event time, ISO 8601 UTC with microseconds (as `SensorRow.timestamp_ts`). */
+  timestamp_ts: string;
+  /** °C. */
+  temperatura: number;
+  /** %. */
+  umidade: number;
+  /** Degrees. */
+  latitude: number;
+  /** Degrees. */
+  longitude: number;
+  /** OK, WARN or ERROR. */
+  status: string;
+  /** %. */
+  bateria: number;
+  /** The alert flag stored with the reading. */
+  alerta: boolean;
+  /** Too far ahead of its record's timestamp to be the latest (`isAhead` in transform.ts). */
+  ahead: boolean;
+}
+
+/** A device's state, without the load times (the database's clock sets those). */
+export interface DeviceState {
+  /** Device id. */
+  id_dispositivo: string;
+  /** The latest reading (see the module documentation); `null` while every reading was ahead. */
+  latest: Omit<DeviceReading, "ahead" | "id_dispositivo"> | null;
+  /** Earliest event time of a reading not ahead (first seen); `null` like `latest`. */
+  primeiro_timestamp_ts: string | null;
+  /** Readings stored, ahead ones included. */
+  qt_leituras: number;
+  /** The usual interval in seconds; `null` until a first gap. */
+  intervalo_s: number | null;
+}
+
+/**
+ * Folds the readings one batch stored for a device into its state.
+ *
+ * @param previous The state before the batch, or `undefined` for a device not seen yet.
+ * @param readings The readings the batch inserted for this device, in batch (offset) order.
+ * @param settings Interval bounds.
+ * @returns The new state; `previous` itself when `readings` is empty.
+ * @throws {RangeError} when a reading belongs to another device.
+ */
+export function foldDevice(
+  previous: DeviceState | undefined,
+  readings: readonly DeviceReading[],
+  settings: Pick<DeviceStateSettings, "intervalMinS" | "intervalMaxS">,
+): DeviceState {
+  if (readings.length === 0 && previous !== undefined) return previous;
+  const device = previous?.id_dispositivo ?? readings[0]?.id_dispositivo;
+  if (device === undefined) throw new RangeError("Cannot fold no readings into no state");
+  const clamp = (s: number) => Math.min(Math.max(s, settings.intervalMinS), settings.intervalMaxS);
+  const state: DeviceState = {
+    ...(previous ?? emptyState(device)),
+    // A bound changed since the interval was learned: the mean restarts from inside the bounds.
+    intervalo_s: previous?.intervalo_s == null ? null : clamp(previous.intervalo_s),
+  };
+  // The newest event time seen, which is the latest reading's (ties do not move it).
+  let newest = state.latest === null ? null : epochMicros(state.latest.timestamp_ts);
+  for (const reading of readings) {
+    if (reading.id_dispositivo !== device) {
+      throw new RangeError(
+        `Cannot fold a reading of ${reading.id_dispositivo} into the state of ${device}`,
+      );
+    }
+    state.qt_leituras++;
+    if (reading.ahead) continue;
+    const { ahead: _, id_dispositivo: __, ...values } = reading;
+    const at = epochMicros(reading.timestamp_ts);
+    if (state.primeiro_timestamp_ts === null || at < epochMicros(state.primeiro_timestamp_ts)) {
+      state.primeiro_timestamp_ts = reading.timestamp_ts;
+    }
+    if (state.latest === null || isNewer(reading, state.latest)) state.latest = values;
+    if (newest !== null && at > newest) {
+      const gap = clamp((at - newest) / 1_000_000);
+      state.intervalo_s = state.intervalo_s === null
+        ? gap
+        : INTERVAL_ALPHA * gap + (1 - INTERVAL_ALPHA) * state.intervalo_s;
+    }
+    if (newest === null || at > newest) newest = at;
+  }
+  return state;
+}
+
+/** Whether `a` is newer than `b`: later event time, or the same and a greater id. */
+export function isNewer(
+  a: { timestamp_ts: string; id: string },
+  b: { timestamp_ts: string; id: string },
+): boolean {
+  const ta = epochMicros(a.timestamp_ts);
+  const tb = epochMicros(b.timestamp_ts);
+  return ta > tb || (ta === tb && a.id.toLowerCase() > b.id.toLowerCase());
+}
+
+/**
+ * Microseconds since the epoch of an ISO 8601 instant, exact to the microsecond (a `Date` keeps
+ * milliseconds only). Exact as a number until the year 2255.
+ *
+ * @throws {SyntaxError} when the text is not an instant.
+ */
+export function epochMicros(iso: string): number {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,6})\d*)?(Z|[+-]\d\d:\d\d)$/.exec(iso);
+  const ms = m === null ? NaN : Date.parse(`${m[1]}${m[3]}`);
+  if (m === null || Number.isNaN(ms)) {
+    throw new SyntaxError(`Cannot parse an event time as ISO 8601: current value is '${iso}'`);
+  }
+  return ms * 1000 + Number((m[2] ?? "").padEnd(6, "0"));
+}
+
+function emptyState(device: string): DeviceState {
+  return {
+    id_dispositivo: device,
+    latest: null,
+    primeiro_timestamp_ts: null,
+    qt_leituras: 0,
+    intervalo_s: null,
+  };
+}
