@@ -173,7 +173,17 @@ export class Pipeline {
     );
     if (topicId === undefined) return undefined;
     if (owned === undefined) {
-      const initial = { nextOffset: batch.records[0].offset, topicId };
+      // A partition PostgreSQL has no row for starts at its log's start, not where Kafka's
+      // committed offset put this batch: PostgreSQL holds none of it, so nothing before is
+      // stored (Kafka's offsets moved to the end, a group older than the database). When the
+      // batch starts further on, #newRecords seeks back once. An existing row wins the claim.
+      const start = await this.#retry(
+        batch,
+        () => this.#deps.topicLog.logStart(batch.topic, batch.partition),
+      );
+      if (start === undefined) return undefined;
+      const first = batch.records[0].offset;
+      const initial = { nextOffset: BigInt(start) < BigInt(first) ? start : first, topicId };
       const stored = await this.#retry(batch, () => this.#deps.store.claimOffset(key, initial));
       if (stored === undefined) return undefined;
       owned = { next: BigInt(stored.nextOffset), topicId: stored.topicId, sought: false };

@@ -110,6 +110,31 @@ Deno.test("Pipeline: a batch fenced because its offset row vanished is read agai
   assert.equal(store.offsets.get("iot.sensors/0"), "4");
 });
 
+Deno.test("Pipeline: a partition PostgreSQL has no row for starts at its log's start, not at Kafka's committed offset", async () => {
+  // Kafka's committed offsets were moved to the end (or the group is older than the database):
+  // the first batch starts at 5 while offsets 0..4 were never stored.
+  const store = new MemoryStore();
+  const pipeline = pipelineOn(store);
+  const late = batchOf([5, 6]);
+  await pipeline.handle(late.batch);
+  assert.deepEqual(late.asked, ["seek 0"], "reading goes back to the log's start");
+  assert.equal(store.offsets.get("iot.sensors/0"), "0");
+  assert.equal(store.rows.size, 0, "nothing written past the gap");
+  await pipeline.handle(batchOf([0, 1, 2, 3, 4, 5, 6]).batch);
+  assert.deepEqual([...store.rows.keys()].sort(), [0, 1, 2, 3, 4, 5, 6].map(id).sort());
+});
+
+Deno.test("Pipeline: a new partition whose log starts later (retention) is claimed at that start", async () => {
+  const store = new MemoryStore();
+  const kafka = new FakeKafka();
+  kafka.start = "3";
+  const pipeline = pipelineOn(store, { kafka });
+  const { batch, asked } = batchOf([3, 4]);
+  await pipeline.handle(batch);
+  assert.deepEqual(asked.filter((a) => a.startsWith("seek")), []);
+  assert.equal(store.offsets.get("iot.sensors/0"), "5");
+});
+
 Deno.test("Pipeline: a batch fenced by another member resumes where that member stored", async () => {
   const store = new MemoryStore();
   const pipeline = pipelineOn(store);
