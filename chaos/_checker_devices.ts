@@ -12,7 +12,7 @@
  */
 
 import type { Expected } from "./_checker_expect.ts";
-import { readingOf } from "./_checker_expect.ts";
+import { COLUMNS, readingOf } from "./_checker_expect.ts";
 import {
   type CheckInput,
   type Finding,
@@ -22,16 +22,9 @@ import {
 } from "./_checker_types.ts";
 
 /** The latest reading's columns, as `tb_dispositivo` and `tb_sensor_evento` both name them. */
-const LATEST = [
-  "timestamp_ts",
-  "temperatura",
-  "umidade",
-  "latitude",
-  "longitude",
-  "status",
-  "bateria",
-  "alerta",
-] as const;
+const LATEST = COLUMNS.filter((c): c is Exclude<typeof c, "id_dispositivo" | "timestamp"> =>
+  c !== "id_dispositivo" && c !== "timestamp"
+);
 
 type Ahead = "yes" | "no" | "either";
 

@@ -5,6 +5,7 @@
  * mode, on loopback: bytes are held, no socket closes, nothing answers.
  */
 
+import { validEvents } from "../testing/payloads.ts";
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { TcpProxy } from "../chaos/proxy.ts";
@@ -19,27 +20,6 @@ import {
 
 const TOTAL = 30_000;
 const QUERY_TIMEOUT_S = 2;
-
-/** `count` valid events over 40 devices, each with its own id. */
-function events(from: number, count: number) {
-  return Array.from({ length: count }, (_, n) => {
-    const i = from + n;
-    return {
-      key: `dev-${i % 40}`,
-      value: JSON.stringify({
-        ID: crypto.randomUUID(),
-        ID_DISPOSITIVO: `dev-${i % 40}`,
-        TIMESTAMP: new Date(Date.UTC(2026, 10, 26) + i * 1000).toISOString(),
-        TEMPERATURA: 20,
-        UMIDADE: 50,
-        LATITUDE: 1,
-        LONGITUDE: 2,
-        STATUS: "OK",
-        BATERIA: 80,
-      }),
-    };
-  });
-}
 
 Deno.test({
   name:
@@ -59,7 +39,7 @@ Deno.test({
     const producer = (await kafkaClient("it-blackhole")).producer();
     await producer.connect();
     const send = async (from: number, count: number) => {
-      const all = events(from, count);
+      const all = validEvents(from, count, 40);
       for (let i = 0; i < all.length; i += 1000) {
         await producer.send({ topic, acks: -1, messages: all.slice(i, i + 1000) });
       }

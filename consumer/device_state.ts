@@ -20,6 +20,8 @@
  * @module
  */
 
+import type { SensorRow } from "@iot/shared";
+
 /** Weight of a new gap in the interval's mean: about the last ten gaps matter (1 / α). */
 export const INTERVAL_ALPHA = 0.1;
 
@@ -33,28 +35,8 @@ export interface DeviceStateSettings {
   intervalMaxS: number;
 }
 
-/** A stored reading as the fold needs it (a subset of `SensorRow`, plus `ahead`). */
-export interface DeviceReading {
-  /** Event id (uuid, lower case). */
-  id: string;
-  /** Device id. */
-  id_dispositivo: string;
-  /** Event time, ISO 8601 UTC with microseconds (as `SensorRow.timestamp_ts`). */
-  timestamp_ts: string;
-  /** °C. */
-  temperatura: number;
-  /** %. */
-  umidade: number;
-  /** Degrees. */
-  latitude: number;
-  /** Degrees. */
-  longitude: number;
-  /** OK, WARN or ERROR. */
-  status: string;
-  /** %. */
-  bateria: number;
-  /** The alert flag stored with the reading. */
-  alerta: boolean;
+/** A stored reading as the fold needs it: the row without the sent `TIMESTAMP` text, plus `ahead`. */
+export interface DeviceReading extends Omit<SensorRow, "timestamp"> {
   /** Too far ahead of its record's timestamp to be the latest (`isAhead` in transform.ts). */
   ahead: boolean;
 }

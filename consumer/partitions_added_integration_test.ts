@@ -4,6 +4,7 @@
  * reads each from its first offset.
  */
 
+import { validEvents } from "../testing/payloads.ts";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import postgres from "postgres";
@@ -17,26 +18,6 @@ import {
 } from "../testing/services.ts";
 
 const GROUP = "iot-consumer";
-
-function events(count: number, from: number): { key: string; value: string }[] {
-  return Array.from({ length: count }, (_, n) => {
-    const i = from + n;
-    return {
-      key: `dev-${i % 20}`,
-      value: JSON.stringify({
-        ID: crypto.randomUUID(),
-        ID_DISPOSITIVO: `dev-${i % 20}`,
-        TIMESTAMP: new Date(Date.UTC(2026, 10, 26) + i * 1000).toISOString(),
-        TEMPERATURA: 21.5,
-        UMIDADE: 48,
-        LATITUDE: -23.5,
-        LONGITUDE: -46.6,
-        STATUS: "OK",
-        BATERIA: 80,
-      }),
-    };
-  });
-}
 
 Deno.test({
   name:
@@ -77,7 +58,7 @@ Deno.test({
       }
     };
     try {
-      await send([0, 1], events(200, 0));
+      await send([0, 1], validEvents(0, 200, 20));
       await waitForDrain(sql, GROUP, topic, 30_000);
 
       const admin = kafka.admin();
@@ -89,7 +70,7 @@ Deno.test({
       }, "a leader for each of the four partitions");
       await admin.disconnect();
       const grownAt = Date.now();
-      await send([2, 3], events(200, 200));
+      await send([2, 3], validEvents(200, 200, 20));
       // kafkajs's default metadataMaxAge (300 s) would leave partitions 2 and 3 unread past this.
       await waitForDrain(sql, GROUP, topic, 30_000);
       const tookMs = Date.now() - grownAt;

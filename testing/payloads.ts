@@ -20,3 +20,35 @@ export const SAMPLE_EVENT = Object.freeze({
   STATUS: "WARN",
   BATERIA: 80,
 });
+
+/**
+ * `count` valid events numbered from `from` on, over `devices` devices (`dev-<n mod devices>`, also
+ * the message key), each with its own random `ID` and one second after the one before it.
+ *
+ * @param from Number of the first event.
+ * @param count How many.
+ * @param devices How many devices they cycle through.
+ */
+export function validEvents(
+  from: number,
+  count: number,
+  devices: number,
+): { key: string; value: string }[] {
+  return Array.from({ length: count }, (_, n) => {
+    const i = from + n;
+    return {
+      key: `dev-${i % devices}`,
+      value: JSON.stringify({
+        ID: crypto.randomUUID(),
+        ID_DISPOSITIVO: `dev-${i % devices}`,
+        TIMESTAMP: new Date(Date.UTC(2026, 10, 26) + i * 1000).toISOString(),
+        TEMPERATURA: 20,
+        UMIDADE: 50,
+        LATITUDE: 1,
+        LONGITUDE: 2,
+        STATUS: "OK",
+        BATERIA: 80,
+      }),
+    };
+  });
+}
