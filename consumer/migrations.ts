@@ -169,6 +169,70 @@ BEGIN
     MESSAGE = 'device state changed by a concurrent write; retry', DETAIL = device;
 END
 $$;
+
+-- Monitoring in the stream (consumer/monitoring.ts says how each is computed). Readings carry
+-- their place in their device's fold (1-based, the device's reading count once it was counted) and
+-- their anomaly score; both are NULL in rows stored before these columns, and the score is NULL
+-- while the device's model warms up and for readings ahead of their record.
+ALTER TABLE tb_sensor_evento
+  ADD COLUMN IF NOT EXISTS seq_dispositivo bigint,
+  ADD COLUMN IF NOT EXISTS escore_anomalia double precision;
+COMMENT ON COLUMN tb_sensor_evento.seq_dispositivo IS
+  'Place of the reading in its device''s fold: tb_dispositivo.qt_leituras once it was counted';
+COMMENT ON COLUMN tb_sensor_evento.escore_anomalia IS
+  'Largest |z| of temperature and humidity against the device''s model before it; NULL in warm-up';
+
+-- The device's anomaly model (an exponentially weighted mean and variance per metric) and a
+-- version every change of the row or of the device's alert lifecycle increments: a writer that
+-- read the row at one version writes only if it is still that version.
+ALTER TABLE tb_dispositivo
+  ADD COLUMN IF NOT EXISTS versao bigint NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS anomalia_n bigint NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS temperatura_media double precision,
+  ADD COLUMN IF NOT EXISTS temperatura_var double precision,
+  ADD COLUMN IF NOT EXISTS umidade_media double precision,
+  ADD COLUMN IF NOT EXISTS umidade_var double precision;
+COMMENT ON COLUMN tb_dispositivo.versao IS
+  'Incremented by every change of the row or of the device''s alerts'' lifecycle';
+COMMENT ON COLUMN tb_dispositivo.anomalia_n IS 'Readings the anomaly model has learned from';
+
+-- Alerts with a lifecycle: opened when a rule holds, updated while it keeps holding, cleared with
+-- hysteresis (or, for offline, by the device's next reading). Times named *_at are event times;
+-- created_at and updated_at are load times.
+CREATE TABLE IF NOT EXISTS tb_alerta (
+  id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id_dispositivo    text NOT NULL,
+  tipo              text NOT NULL
+    CHECK (tipo IN ('temperature_high', 'battery_low', 'offline', 'anomaly')),
+  opened_at         timestamptz NOT NULL,
+  last_triggered_at timestamptz NOT NULL,
+  cleared_at        timestamptz,
+  peak_value        double precision NOT NULL,
+  trigger_count     bigint NOT NULL DEFAULT 1,
+  clear_streak      integer NOT NULL DEFAULT 0,
+  opened_event      uuid,
+  cleared_event     uuid,
+  acknowledged_at   timestamptz,
+  acknowledged_by   text,
+  acknowledge_note  text,
+  created_at        timestamptz NOT NULL DEFAULT now(),
+  updated_at        timestamptz NOT NULL DEFAULT now(),
+  CHECK (cleared_at IS NULL OR cleared_at >= opened_at)
+);
+COMMENT ON TABLE tb_alerta IS
+  'Alert episodes per device and type (written by iot-consumer; acknowledged through the API)';
+COMMENT ON COLUMN tb_alerta.opened_at IS 'Event time of the reading that opened it (offline: when the silence began to count)';
+COMMENT ON COLUMN tb_alerta.last_triggered_at IS 'Latest event time at which its rule held';
+COMMENT ON COLUMN tb_alerta.cleared_at IS 'Event time of the reading that cleared it; NULL while open';
+COMMENT ON COLUMN tb_alerta.peak_value IS
+  'Worst value while open: highest °C, lowest battery %, highest anomaly score, longest silence in s';
+COMMENT ON COLUMN tb_alerta.trigger_count IS 'Readings (or checks) at which its rule held';
+COMMENT ON COLUMN tb_alerta.clear_streak IS 'Consecutive readings inside the clearing band so far';
+-- At most one open alert per device and type: a second writer's insert conflicts here.
+CREATE UNIQUE INDEX IF NOT EXISTS ux_alerta_aberto
+  ON tb_alerta (id_dispositivo, tipo) WHERE cleared_at IS NULL;
+CREATE INDEX IF NOT EXISTS ix_alerta_dispositivo_opened ON tb_alerta (id_dispositivo, opened_at DESC);
+CREATE INDEX IF NOT EXISTS ix_alerta_opened ON tb_alerta (opened_at DESC);
 `;
 
 /** The schema's version: a digest of {@linkcode MIGRATION_SQL}, stored once it has run. */
