@@ -5,7 +5,7 @@
  */
 
 import type { Logger } from "./log.ts";
-import type { MetricsExposition } from "./metrics.ts";
+import { addReadinessMetric, type MetricsRegistry } from "./metrics.ts";
 
 /** What the server asks the service. */
 export interface HealthSource {
@@ -28,6 +28,8 @@ export interface OpsServer {
  * - `GET /readyz`: 200 when ready, else 503 with the reasons as JSON (readiness).
  * - `GET /metrics`: Prometheus text exposition.
  *
+ * The registry also gets `iot_ready` (see {@linkcode addReadinessMetric}) from `health`.
+ *
  * @param port Port to listen on; 0 picks a free one.
  * @param health Readiness source.
  * @param registry Metrics to expose.
@@ -36,9 +38,10 @@ export interface OpsServer {
 export function startOpsServer(
   port: number,
   health: HealthSource,
-  registry: MetricsExposition,
+  registry: MetricsRegistry,
   log: Logger,
 ): OpsServer {
+  addReadinessMetric(registry, () => health.notReadyReasons());
   const servers = listenEverywhere(port, route);
   const bound = servers[0].addr.port;
   log.info("http server listening", {

@@ -11,13 +11,14 @@ import { startOpsServer } from "./http.ts";
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 Deno.test("[integration] the ops server answers on IPv4 and IPv6 (probes of any cluster)", async () => {
-  const ops = startOpsServer(
-    0,
-    { notReadyReasons: () => ["kafka: not connected"] },
-    new Registry(),
-    quiet,
-  );
+  let reasons = ["kafka: not connected"];
+  const ops = startOpsServer(0, { notReadyReasons: () => reasons }, new Registry(), quiet);
   try {
+    const ready = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${ops.port}/metrics`)).text();
+      return /^iot_ready (\d+)$/m.exec(text)?.[1];
+    };
+    assert.equal(await ready(), "0", "iot_ready while /readyz answers 503");
     for (const host of ["127.0.0.1", "[::1]"]) {
       const health = await fetch(`http://${host}:${ops.port}/healthz`);
       assert.equal(health.status, 200, host);
@@ -29,6 +30,8 @@ Deno.test("[integration] the ops server answers on IPv4 and IPv6 (probes of any 
         reasons: ["kafka: not connected"],
       });
     }
+    reasons = [];
+    assert.equal(await ready(), "1", "iot_ready once ready");
   } finally {
     await ops.close();
   }

@@ -97,6 +97,27 @@ export function addProcessMetrics(registry: MetricsRegistry): () => void {
 }
 
 /**
+ * Adds `iot_ready`: 1 while the service would answer `/readyz` with 200, else 0, read at each
+ * scrape from the same reasons. Alerting rules need it: Prometheus sees the metrics, not the probe.
+ *
+ * @param registry The service's registry (a prom-client `Registry`).
+ * @param notReadyReasons The readiness source `/readyz` serves.
+ */
+export function addReadinessMetric(
+  registry: MetricsRegistry,
+  notReadyReasons: () => readonly string[],
+): void {
+  new Gauge({
+    name: "iot_ready",
+    help: "1 while /readyz answers 200 (ready), 0 while it answers 503",
+    registers: [registry as Registry],
+    collect() {
+      this.set(notReadyReasons().length === 0 ? 1 : 0);
+    },
+  });
+}
+
+/**
  * Calls `observe` with the lateness, in seconds, of a timer due every `everyMs`: while a callback
  * holds the event loop, the timer cannot fire. The timer does not keep the process alive.
  *
