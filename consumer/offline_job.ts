@@ -114,12 +114,12 @@ export async function checkOffline(
       SELECT * FROM opened UNION ALL SELECT * FROM updated
     )
     SELECT (SELECT held FROM lock) AS held,
-      extract(epoch FROM now())::float8 * 1000 AS now_ms,
+      (extract(epoch FROM now()) * 1000)::float8 AS now_ms,
       coalesce((
         SELECT json_agg(json_build_object(
           'id', ch.id_dispositivo, 'kind', ch.kind, 'limit_s', o.limit_s,
-          'opened_at_ms', extract(epoch FROM ch.opened_at)::float8 * 1000,
-          'last_triggered_ms', extract(epoch FROM ch.last_triggered_at)::float8 * 1000,
+          'opened_at_ms', (extract(epoch FROM ch.opened_at) * 1000)::float8,
+          'last_triggered_ms', (extract(epoch FROM ch.last_triggered_at) * 1000)::float8,
           'peak_s', ch.peak_value, 'trigger_count', ch.trigger_count
         ) ORDER BY ch.id_dispositivo)
         FROM changed ch JOIN offline o USING (id_dispositivo)

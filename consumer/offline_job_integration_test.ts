@@ -63,13 +63,17 @@ Deno.test("[integration] checkOffline() opens exactly one alert for the one sile
     assert.deepEqual(first.changes.map((c) => [c.id, c.kind, c.limitS, c.triggerCount]), [
       ["silent", "open", 90, 1],
     ]);
-    const [row] = await sql<{ opened_s: number; peak_value: number; lag_s: number }[]>`
+    const [row] = await sql<
+      { opened_s: number; peak_value: number; silent_s: number; lag_s: number }[]
+    >`
       SELECT extract(epoch FROM a.opened_at - d.timestamp_ts)::float8 AS opened_s, a.peak_value,
-        extract(epoch FROM a.last_triggered_at - (SELECT max(timestamp_ts) FROM tb_dispositivo))::float8
-          AS lag_s
-      FROM tb_alerta a JOIN tb_dispositivo d USING (id_dispositivo)`;
+        extract(epoch FROM w.watermark - d.timestamp_ts)::float8 AS silent_s,
+        extract(epoch FROM a.last_triggered_at - w.watermark)::float8 AS lag_s
+      FROM tb_alerta a JOIN tb_dispositivo d USING (id_dispositivo)
+      CROSS JOIN (SELECT max(timestamp_ts) AS watermark FROM tb_dispositivo) w`;
     assert.equal(row.opened_s, 90, "opened when the silence passed the limit");
-    assert.ok(Math.abs(row.peak_value - 600) < 0.01, `peak ${row.peak_value} s`);
+    assert.equal(row.peak_value, row.silent_s, "peak: the silence up to the watermark");
+    assert.ok(Math.abs(row.peak_value - 600) < 1, `peak ${row.peak_value} s`);
     assert.equal(row.lag_s, 0, "last triggered at the watermark, the newest event time");
     assert.deepEqual(await versions(sql), {
       "ok-0": 0,
@@ -133,9 +137,13 @@ Deno.test("[integration] checkOffline() does nothing while another replica holds
     assert.equal(opened.length, 1, JSON.stringify(checks));
     const open = await alerts(sql);
     assert.equal(open.length, 1);
-    const held = checks.filter((c) => c.held).length;
-    assert.equal(open[0].trigger_count, held, "each replica that held the lock counted once");
-    assert.equal((await versions(sql)).silent, held);
+    // A replica whose statement began before another's commit gets the lock after it but reads
+    // the device as it was: the version guard makes it change nothing (seen in some runs), so
+    // every change reported is one trigger and one version.
+    const changes = checks.flatMap((c) => c.changes).length;
+    assert.ok(changes <= checks.filter((c) => c.held).length);
+    assert.equal(open[0].trigger_count, changes, "each change counted once");
+    assert.equal((await versions(sql)).silent, changes);
   } finally {
     await other.end();
     for (const r of replicas) await r.end();
