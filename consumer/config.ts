@@ -14,6 +14,7 @@ import {
   type SettingsTable,
 } from "@iot/shared/runtime";
 import type { DeviceStateSettings } from "./device_state.ts";
+import type { OfflineSettings } from "./offline.ts";
 import { OFFSET_MISMATCH_POLICIES, type OffsetMismatchPolicy } from "./log_guard.ts";
 
 /** The consumer's client id and operations port. */
@@ -123,6 +124,39 @@ export const CONSUMER_SETTINGS = {
     description: "Refused messages older than this many days are deleted (0: kept forever). " +
       "Readings are never deleted by the consumer.",
   },
+  OFFLINE_CHECK_INTERVAL_S: {
+    type: "number",
+    default: 10,
+    min: 0,
+    max: 3600,
+    description: "Seconds between two checks for silent devices (one replica checks at a time); " +
+      "0: no device is ever declared offline.",
+  },
+  OFFLINE_FACTOR: {
+    type: "number",
+    default: 3,
+    min: 1,
+    max: 1000,
+    description: "A device is offline after this many usual intervals of silence, in event time " +
+      "and in load time alike.",
+  },
+  OFFLINE_MIN_S: {
+    type: "number",
+    default: 30,
+    min: 0.001,
+    max: 2_592_000,
+    description: "Least usual interval the offline limit is computed from, in seconds (a device " +
+      "reporting every second is offline after `OFFLINE_FACTOR` times this).",
+  },
+  OFFLINE_MAX_S: {
+    type: "number",
+    default: 3600,
+    min: 0.001,
+    max: 2_592_000,
+    description:
+      "Greatest usual interval the offline limit is computed from, in seconds, and the " +
+      "one of a device seen once; at least `OFFLINE_MIN_S`.",
+  },
   DEVICE_FUTURE_TOLERANCE_S: {
     type: "number",
     default: 300,
@@ -189,6 +223,8 @@ export interface ConsumerConfig extends ServiceSettings {
   rejectMaxStoredBytes: number;
   /** `REJECT_RETENTION_DAYS`: age past which rejects are deleted; 0 keeps them forever. */
   rejectRetentionDays: number;
+  /** `OFFLINE_CHECK_INTERVAL_S`, `OFFLINE_FACTOR`, `OFFLINE_MIN_S`, `OFFLINE_MAX_S`. */
+  offline: OfflineSettings;
   /** `OFFSET_MISMATCH_POLICY`: what to do when the topic's ID changed. */
   offsetMismatchPolicy: OffsetMismatchPolicy;
   /** `DEVICE_FUTURE_TOLERANCE_S`, `DEVICE_INTERVAL_MIN_S`, `DEVICE_INTERVAL_MAX_S`. */
@@ -221,6 +257,12 @@ export function loadConsumerConfig(
     concurrency: own.CONSUMER_CONCURRENCY,
     rejectMaxStoredBytes: own.REJECT_MAX_STORED_BYTES,
     rejectRetentionDays: own.REJECT_RETENTION_DAYS,
+    offline: Object.freeze({
+      checkIntervalS: own.OFFLINE_CHECK_INTERVAL_S,
+      factor: own.OFFLINE_FACTOR,
+      minS: own.OFFLINE_MIN_S,
+      maxS: own.OFFLINE_MAX_S,
+    }),
     offsetMismatchPolicy: own.OFFSET_MISMATCH_POLICY,
     deviceState: Object.freeze({
       futureToleranceS: own.DEVICE_FUTURE_TOLERANCE_S,
@@ -252,6 +294,12 @@ export function loadConsumerConfig(
     read.problem(
       `DEVICE_INTERVAL_MAX_S (${config.deviceState.intervalMaxS}) must be at least ` +
         `DEVICE_INTERVAL_MIN_S (${config.deviceState.intervalMinS})`,
+    );
+  }
+  if (config.offline.maxS < config.offline.minS) {
+    read.problem(
+      `OFFLINE_MAX_S (${config.offline.maxS}) must be at least OFFLINE_MIN_S ` +
+        `(${config.offline.minS})`,
     );
   }
   if (config.databaseQueryTimeoutS <= config.databaseStatementTimeoutS) {

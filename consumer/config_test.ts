@@ -29,6 +29,7 @@ Deno.test("loadConsumerConfig() gives the contract's defaults", () => {
     concurrency: 3,
     rejectMaxStoredBytes: 65536,
     rejectRetentionDays: 30,
+    offline: { checkIntervalS: 10, factor: 3, minS: 30, maxS: 3600 },
     offsetMismatchPolicy: "stop",
     deviceState: { futureToleranceS: 300, intervalMinS: 1, intervalMaxS: 3600 },
     httpPort: 8080,
@@ -70,6 +71,10 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     CONSUMER_CONCURRENCY: "8",
     REJECT_MAX_STORED_BYTES: "1024",
     REJECT_RETENTION_DAYS: "0",
+    OFFLINE_CHECK_INTERVAL_S: "0",
+    OFFLINE_FACTOR: "2.5",
+    OFFLINE_MIN_S: "5",
+    OFFLINE_MAX_S: "600",
     OFFSET_MISMATCH_POLICY: "restart-from-beginning",
     DEVICE_FUTURE_TOLERANCE_S: "60",
     DEVICE_INTERVAL_MIN_S: "0.5",
@@ -106,6 +111,7 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     concurrency: 8,
     rejectMaxStoredBytes: 1024,
     rejectRetentionDays: 0,
+    offline: { checkIntervalS: 0, factor: 2.5, minS: 5, maxS: 600 },
     offsetMismatchPolicy: "restart-from-beginning",
     deviceState: { futureToleranceS: 60, intervalMinS: 0.5, intervalMaxS: 900 },
     httpPort: 0,
@@ -170,6 +176,13 @@ Deno.test("loadConsumerConfig() reads the device state's bounds and wants them i
   assert.deepEqual(
     problemsOf({ DEVICE_INTERVAL_MIN_S: "60", DEVICE_INTERVAL_MAX_S: "30" }),
     ["DEVICE_INTERVAL_MAX_S (30) must be at least DEVICE_INTERVAL_MIN_S (60)"],
+  );
+});
+
+Deno.test("loadConsumerConfig() wants the offline limit's bounds in order", () => {
+  assert.deepEqual(
+    problemsOf({ OFFLINE_MIN_S: "60", OFFLINE_MAX_S: "30" }),
+    ["OFFLINE_MAX_S (30) must be at least OFFLINE_MIN_S (60)"],
   );
 });
 

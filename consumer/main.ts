@@ -28,6 +28,7 @@ import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import type { EventStore } from "./event_store.ts";
 import { Pipeline } from "./pipeline.ts";
 import { connectDatabase, PostgresStore } from "./postgres_store.ts";
+import { startOfflineJob } from "./offline_job.ts";
 import { startRetention } from "./retention.ts";
 import { kafkaTopicLog, type Source, startSource } from "./source.ts";
 import { startSummary } from "./summary.ts";
@@ -194,6 +195,12 @@ export async function main(
     deleted: metrics.rejectsDeleted,
     log,
   });
+  const stopOffline = startOfflineJob({
+    run: (statement) => pool.run("offline check", statement),
+    settings: config.offline,
+    metrics: { opened: metrics.offlineOpened, updated: metrics.offlineUpdated },
+    log,
+  });
   await joinGroup();
   const stopSummary = startSummary(config.summaryIntervalS, metrics, log);
 
@@ -204,6 +211,7 @@ export async function main(
     await source?.stop();
     await topicLog.close();
     await stopRetention();
+    await stopOffline();
     await pool.end({ timeout: 5 });
     await ops.close();
   } catch (error) {

@@ -35,6 +35,10 @@ export interface ConsumerMetrics {
   databaseState: Gauge<"state">;
   /** Rejects deleted by the retention job (retention.ts). */
   rejectsDeleted: Counter;
+  /** `offline` alerts opened by the offline job (offline_job.ts). */
+  offlineOpened: Counter;
+  /** Open `offline` alerts the offline job found still silent and updated. */
+  offlineUpdated: Counter;
   /** 1 for each partition stopped because its stored offset does not fit the log. */
   blocked: Gauge<"partition" | "reason">;
 }
@@ -103,6 +107,16 @@ export function createConsumerMetrics(): ConsumerMetrics {
     rejectsDeleted: new Counter({
       name: "iot_consumer_rejects_deleted_total",
       help: "Rows of tb_sensor_evento_rejeitado deleted past REJECT_RETENTION_DAYS",
+      registers,
+    }),
+    offlineOpened: new Counter({
+      name: "iot_consumer_offline_alerts_opened_total",
+      help: "offline alerts opened by the offline job (devices found silent)",
+      registers,
+    }),
+    offlineUpdated: new Counter({
+      name: "iot_consumer_offline_alerts_updated_total",
+      help: "Checks that found a device with an open offline alert still silent",
       registers,
     }),
     blocked: new Gauge({

@@ -10,6 +10,7 @@ import {
   type ServiceSettings,
   type SettingsTable,
 } from "@iot/shared/runtime";
+import type { FaultSettings } from "./faults.ts";
 
 /** The producer's client id and operations port. */
 export const PRODUCER_DEFAULTS = { clientId: "iot-producer", httpPort: 8081 } as const;
@@ -60,6 +61,45 @@ export const PRODUCER_SETTINGS = {
     defaultText: "random, logged",
     description: "Seed of the fleet: the same seed replays the same fleet.",
   },
+  PRODUCER_DRIFT_DEVICES: {
+    type: "integer",
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    description: "Devices whose temperature sensor starts drifting (chosen by the seed, logged " +
+      "at start), to see the consumer's anomaly alerts at work.",
+  },
+  PRODUCER_DRIFT_AFTER_S: {
+    type: "number",
+    default: 60,
+    min: 0,
+    max: 31_536_000,
+    description: "Seconds after the first reading the drift starts.",
+  },
+  PRODUCER_DRIFT_C_PER_MIN: {
+    type: "number",
+    default: 1,
+    min: -100,
+    max: 100,
+    description: "°C per minute a drifting sensor adds to what it reads (it saturates at -40 " +
+      "and 90 °C).",
+  },
+  PRODUCER_SILENT_DEVICES: {
+    type: "integer",
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    description: "Devices that stop sending (chosen by the seed, distinct from the drifting " +
+      "ones, logged at start), to see the consumer's offline alerts at work; fewer than " +
+      "`PRODUCER_DEVICES`.",
+  },
+  PRODUCER_SILENT_AFTER_S: {
+    type: "number",
+    default: 60,
+    min: 0,
+    max: 31_536_000,
+    description: "Seconds after the first reading the silent devices stop.",
+  },
   PRODUCER_BATCH_SIZE: {
     type: "integer",
     default: 500,
@@ -85,6 +125,8 @@ export interface ProducerConfig extends ServiceSettings {
   seed: number;
   /** `PRODUCER_BATCH_SIZE`: most messages in one send. */
   batchSize: number;
+  /** `PRODUCER_DRIFT_*` and `PRODUCER_SILENT_*`: devices that misbehave on purpose. */
+  faults: FaultSettings;
 }
 
 /**
@@ -115,7 +157,26 @@ export function loadProducerConfig(
     invalidRatio: own.PRODUCER_INVALID_RATIO,
     seed: own.PRODUCER_SEED ?? randomSeed,
     batchSize: own.PRODUCER_BATCH_SIZE,
+    faults: Object.freeze({
+      driftDevices: own.PRODUCER_DRIFT_DEVICES,
+      driftAfterS: own.PRODUCER_DRIFT_AFTER_S,
+      driftCPerMin: own.PRODUCER_DRIFT_C_PER_MIN,
+      silentDevices: own.PRODUCER_SILENT_DEVICES,
+      silentAfterS: own.PRODUCER_SILENT_AFTER_S,
+    }),
   };
+  const { driftDevices, silentDevices } = config.faults;
+  if (silentDevices >= config.devices) {
+    read.problem(
+      `PRODUCER_SILENT_DEVICES (${silentDevices}) must be below PRODUCER_DEVICES ` +
+        `(${config.devices}): one device at least keeps sending`,
+    );
+  } else if (driftDevices + silentDevices > config.devices) {
+    read.problem(
+      `PRODUCER_DRIFT_DEVICES + PRODUCER_SILENT_DEVICES (${driftDevices + silentDevices}) must ` +
+        `be at most PRODUCER_DEVICES (${config.devices}): they are distinct devices`,
+    );
+  }
   read.done();
   return Object.freeze(config);
 }

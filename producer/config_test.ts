@@ -25,6 +25,13 @@ Deno.test("loadProducerConfig() gives the contract's defaults", () => {
     invalidRatio: 0,
     seed: 1234,
     batchSize: 500,
+    faults: {
+      driftDevices: 0,
+      driftAfterS: 60,
+      driftCPerMin: 1,
+      silentDevices: 0,
+      silentAfterS: 60,
+    },
     httpPort: 8081,
     logLevel: "info",
     summaryIntervalS: 10,
@@ -61,6 +68,11 @@ Deno.test("loadProducerConfig() reads every variable", () => {
     PRODUCER_INVALID_RATIO: "0.05",
     PRODUCER_SEED: "4294967295",
     PRODUCER_BATCH_SIZE: "1",
+    PRODUCER_DRIFT_DEVICES: "3",
+    PRODUCER_DRIFT_AFTER_S: "0",
+    PRODUCER_DRIFT_C_PER_MIN: "-0.5",
+    PRODUCER_SILENT_DEVICES: "2",
+    PRODUCER_SILENT_AFTER_S: "120.5",
     HTTP_PORT: "0",
     LOG_LEVEL: "debug",
     LOG_FORMAT: "pretty",
@@ -88,6 +100,13 @@ Deno.test("loadProducerConfig() reads every variable", () => {
     invalidRatio: 0.05,
     seed: 4294967295,
     batchSize: 1,
+    faults: {
+      driftDevices: 3,
+      driftAfterS: 0,
+      driftCPerMin: -0.5,
+      silentDevices: 2,
+      silentAfterS: 120.5,
+    },
     httpPort: 0,
     logLevel: "debug",
     logFormat: "pretty",
@@ -95,6 +114,26 @@ Deno.test("loadProducerConfig() reads every variable", () => {
     shutdownTimeoutS: 5,
   });
   assert.ok(Object.isFrozen(config));
+});
+
+Deno.test("loadProducerConfig() wants the misbehaving devices distinct and one device still sending", () => {
+  assert.deepEqual(problemsOf({ PRODUCER_DEVICES: "3", PRODUCER_SILENT_DEVICES: "3" }), [
+    "PRODUCER_SILENT_DEVICES (3) must be below PRODUCER_DEVICES (3): one device at least keeps " +
+    "sending",
+  ]);
+  assert.deepEqual(
+    problemsOf({
+      PRODUCER_DEVICES: "3",
+      PRODUCER_SILENT_DEVICES: "1",
+      PRODUCER_DRIFT_DEVICES: "3",
+    }),
+    [
+      "PRODUCER_DRIFT_DEVICES + PRODUCER_SILENT_DEVICES (4) must be at most PRODUCER_DEVICES " +
+      "(3): they are distinct devices",
+    ],
+  );
+  const fits = { PRODUCER_DEVICES: "3", PRODUCER_SILENT_DEVICES: "2", PRODUCER_DRIFT_DEVICES: "1" };
+  assert.equal(loadProducerConfig(fits, 1).faults.silentDevices, 2);
 });
 
 Deno.test("loadProducerConfig() refuses every bad value with a ConfigError naming the variable and the value", async (t) => {

@@ -8,6 +8,7 @@
  * - Battery: drains a little with every reading, then recharges from a low point to nearly full.
  * - Status: derived from the state (ERROR when critical, WARN when alerting, OK otherwise).
  * - A tenth of the devices run the original firmware: lowercase English keys and no event id.
+ * - On request (faults.ts), some temperature sensors start drifting and some devices fall silent.
  *
  * @module
  */
@@ -19,6 +20,15 @@ import {
   type SensorEventPayload,
   type Status,
 } from "@iot/shared";
+import {
+  driftOffsetC,
+  type FaultPlan,
+  type FaultSettings,
+  isSilenced,
+  NO_FAULTS,
+  planFaults,
+  SENSOR_RANGE_C,
+} from "./faults.ts";
 
 /** The legacy firmware's payload: lowercase English keys, no `ID`. */
 export interface LegacyPayload extends Measurements {
@@ -54,6 +64,10 @@ export interface Device {
   spikeLeft: number;
   /** Extra °C of the current spike. */
   spikeHeat: number;
+  /** Whether its temperature sensor drifts (faults.ts). */
+  drifts: boolean;
+  /** Whether it falls silent (faults.ts). */
+  fallsSilent: boolean;
 }
 
 /** A generated reading: the payload and the device that sent it (the Kafka key). */
@@ -71,26 +85,46 @@ export const SPIKE_CHANCE = 0.002;
 export class Fleet {
   /** Devices, in a fixed order. */
   readonly devices: readonly Device[];
+  /** Which devices misbehave, and how. */
+  readonly faults: FaultPlan;
   readonly #faker: Faker;
   readonly #seed: number;
   #next = 0;
+  #startMs: number | undefined;
 
   /**
    * @param size Number of devices.
    * @param seed Seed of every random choice.
+   * @param faults Devices that drift or fall silent; none by default.
+   * @throws {RangeError} when the faults do not fit the fleet (see `planFaults`).
    */
-  constructor(size: number, seed: number) {
+  constructor(size: number, seed: number, faults: Readonly<FaultSettings> = NO_FAULTS) {
     this.#faker = new Faker({ locale: [en, base], seed });
     this.#seed = seed;
+    this.faults = planFaults(size, seed, faults);
     this.devices = Array.from({ length: size }, (_, i) => this.#newDevice(i));
+    for (const i of this.faults.drifting) this.devices[i].drifts = true;
+    for (const i of this.faults.silent) this.devices[i].fallsSilent = true;
   }
 
-  /** The next reading, devices taking turns. */
+  /**
+   * The next reading, devices taking turns; a device fallen silent is passed over, so the others
+   * keep the fleet's rate. Times count from the first call's `nowMs`.
+   */
   nextReading(nowMs: number): Reading {
-    const device = this.devices[this.#next];
+    this.#startMs ??= nowMs;
+    const elapsedMs = nowMs - this.#startMs;
+    const silenced = isSilenced(elapsedMs, this.faults.settings);
+    let device = this.devices[this.#next];
     this.#next = (this.#next + 1) % this.devices.length;
+    // planFaults keeps at least one device sending, so this ends.
+    while (device.fallsSilent && silenced) {
+      device = this.devices[this.#next];
+      this.#next = (this.#next + 1) % this.devices.length;
+    }
     this.#step(device);
-    return { key: device.id, payload: this.#payload(device, nowMs) };
+    const drift = device.drifts ? driftOffsetC(elapsedMs, this.faults.settings) : 0;
+    return { key: device.id, payload: this.#payload(device, nowMs, drift) };
   }
 
   /** The faker behind the fleet, for other generators that must share its seed. */
@@ -120,6 +154,8 @@ export class Fleet {
       charging: false,
       spikeLeft: 0,
       spikeHeat: 0,
+      drifts: false,
+      fallsSilent: false,
     };
   }
 
@@ -146,11 +182,15 @@ export class Fleet {
     }
   }
 
-  #payload(d: Device, nowMs: number): SensorEventPayload | LegacyPayload {
+  /** `driftC`: what a drifting sensor adds to the true temperature. */
+  #payload(d: Device, nowMs: number, driftC: number): SensorEventPayload | LegacyPayload {
     const f = this.#faker;
     const latitude = round(d.home.latitude + f.number.float({ min: -5e-4, max: 5e-4 }), 6);
     const longitude = round(d.home.longitude + f.number.float({ min: -5e-4, max: 5e-4 }), 6);
-    const temperature = round(d.temperature, 2);
+    const temperature = round(
+      clamp(d.temperature + driftC, SENSOR_RANGE_C.min, SENSOR_RANGE_C.max),
+      2,
+    );
     const humidity = round(d.humidity, 1);
     const battery = round(d.battery, 1);
     const status = statusOf(temperature, battery);

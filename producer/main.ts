@@ -67,7 +67,7 @@ async function main(): Promise<number> {
     log,
   );
 
-  const fleet = new Fleet(config.devices, config.seed);
+  const fleet = new Fleet(config.devices, config.seed, config.faults);
   log.info("producer starting", {
     topic: config.topic,
     brokers: config.kafkaBrokers,
@@ -79,6 +79,17 @@ async function main(): Promise<number> {
     invalidRatio: config.invalidRatio,
     seed: config.seed,
   });
+  const { drifting, silent, settings: faults } = fleet.faults;
+  if (drifting.length > 0 || silent.length > 0) {
+    // Once, so that an operator can find the devices whose alerts are expected.
+    log.info("devices misbehaving on purpose", {
+      drifting: drifting.map((i) => fleet.devices[i].id),
+      driftAfterS: faults.driftAfterS,
+      driftCPerMin: faults.driftCPerMin,
+      silent: silent.map((i) => fleet.devices[i].id),
+      silentAfterS: faults.silentAfterS,
+    });
+  }
   await retryUntilStopped(
     {
       what: "kafka connection",
