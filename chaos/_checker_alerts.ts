@@ -190,6 +190,13 @@ function diff(
  * Offline alerts: each cleared one is cleared by a reading of its device that was not ahead, at
  * max(opened_at, the reading's event time); a reading clears at most one, and alerts created
  * later (higher id) are cleared by later readings.
+ *
+ * And none is cleared late, nor left open, past a reading that must have come after it: the job
+ * opens at `timestamp_ts + limit` (limit > 0) with `timestamp_ts` the device's newest event time
+ * folded so far, so a reading not ahead whose event time is at or past `opened_at` was folded
+ * after the alert was created, and the first such reading (by seq) clears it, if none before did.
+ * (Which readings before it came after the creation is not stored, so "cleared by the first reading
+ * after its creation" is checked only this far.)
  */
 function offlineProblems(
   device: string,
@@ -202,7 +209,15 @@ function offlineProblems(
   let lastPlace = -1;
   const offline = stored.filter((a) => a.tipo === "offline").sort((a, b) => a.id - b.id);
   offline.forEach((a, i) => {
+    const due = readings.findIndex((r) => !isAhead(r.id) && r.timestamp_ts >= a.opened_at);
+    const overdue = (at: number) =>
+      due >= 0 && at > due &&
+      problems.push({
+        message: `${device}: offline alert ${a.id} (opened_at ${a.opened_at}) not cleared by ` +
+          `${readings[due].id} (${readings[due].timestamp_ts}), folded after it opened`,
+      });
     if (a.cleared_at === null) {
+      overdue(Infinity);
       if (i < offline.length - 1) {
         problems.push({ message: `${device}: offline alert ${a.id} open, a later one exists` });
       }
@@ -216,6 +231,7 @@ function offlineProblems(
       });
       return;
     }
+    overdue(at);
     const r = readings[at];
     const clearedAt = r.timestamp_ts > a.opened_at ? r.timestamp_ts : a.opened_at;
     if (isAhead(r.id)) {

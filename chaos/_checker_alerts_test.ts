@@ -82,6 +82,22 @@ Deno.test("the monitoring invariants fail each broken history", async (t) => {
       /ahead/,
     ],
     [
+      "offline cleared past a reading folded after it opened",
+      (m) => {
+        // low's second reading (10:00:01) is at its opening: it came after, and clears it.
+        m.alerts[5] = { ...m.alerts[5], opened_at: "2026-11-26T10:00:01.000000Z" };
+        m.alerts[5].cleared_at = ts(id("low", 3));
+      },
+      ["alert-episodes"],
+      /offline alert 6 .* not cleared by .*000000000102/,
+    ],
+    [
+      "offline left open past a reading folded after it opened",
+      (m) => m.alerts[6].opened_at = "2026-11-26T10:00:07.000000Z",
+      ["alert-episodes"],
+      /offline alert 7 .* not cleared by .*000000000208/,
+    ],
+    [
       "a score off by one ulp",
       (m) => {
         const f = m.folds.find((x) => x.escore_anomalia === 4)!;
@@ -155,4 +171,13 @@ Deno.test("a reading whose records disagree on ahead may have been either", () =
   (input.monitoring.folds as StoredFold[]).find((x) => x.id === id("odd", 6).ID)!.escore_anomalia =
     7;
   assert.deepEqual(failing(input), ["anomaly-replay"]);
+});
+
+Deno.test("an offline alert cleared by the first reading at or past its opening passes", () => {
+  const input = mutate((m) => {
+    // low's third reading (10:00:02) is the first at its opening; the two before came before it.
+    m.alerts[5] = { ...m.alerts[5], opened_at: "2026-11-26T10:00:02.000000Z" };
+    m.alerts[5].cleared_at = ts(id("low", 3));
+  });
+  assert.deepEqual(failing(input), []);
 });
