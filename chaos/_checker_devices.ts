@@ -26,7 +26,8 @@ const LATEST = COLUMNS.filter((c): c is Exclude<typeof c, "id_dispositivo" | "ti
   c !== "id_dispositivo" && c !== "timestamp"
 );
 
-type Ahead = "yes" | "no" | "either";
+/** Whether a stored reading was ahead of its record: surely, surely not, or either. */
+export type Ahead = "yes" | "no" | "either";
 
 /** Every device's state is its newest reading not ahead, and counts its stored readings. */
 export function deviceStateMatches(input: CheckInput, expected: Expected): Finding {
@@ -80,7 +81,7 @@ export function deviceStateMatches(input: CheckInput, expected: Expected): Findi
  * Whether each stored reading is ahead of the record that carried it, over every message of its
  * id that carried the stored reading.
  */
-function aheadById(input: CheckInput, expected: Expected): Map<string, Ahead> {
+export function aheadById(input: CheckInput, expected: Expected): Map<string, Ahead> {
   const out = new Map<string, Ahead>();
   const toleranceMs = input.deviceFutureToleranceS * 1000;
   for (const g of expected.groups) {

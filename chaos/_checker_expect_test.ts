@@ -9,6 +9,7 @@ import {
   type Reading,
   rejected,
 } from "./ledger.ts";
+import { RUN_MONITORING } from "./monitoring.ts";
 
 const TOPIC = "expect_test";
 const reading = (id: string, temperature: number): Reading => ({
@@ -54,6 +55,7 @@ function history(messages: [number, Expectation][], rows: StoredRow[] = []): Che
     rows,
     rejects: [],
     devices: [],
+    monitoring: { folds: [], models: [], alerts: [], settings: RUN_MONITORING },
     deviceFutureToleranceS: 300,
     storedOffsets: {},
     storedTopicIds: {},

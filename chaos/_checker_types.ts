@@ -8,6 +8,7 @@
 import { createHmac } from "node:crypto";
 import type { ExpectedRow, LedgerEntry } from "./ledger.ts";
 import type { RuntimeInput } from "./_checker_runtime.ts";
+import type { Monitoring } from "./_checker_monitoring.ts";
 
 /** A message as read back from the topic. */
 export interface LogMessage {
@@ -102,6 +103,8 @@ export interface CheckInput extends RuntimeInput {
   devices: readonly StoredDevice[];
   /** The consumers' DEVICE_FUTURE_TOLERANCE_S: readings further past their record are not latest. */
   deviceFutureToleranceS: number;
+  /** Readings' fold places and scores, devices' models, alerts, and the settings they follow. */
+  monitoring: Monitoring;
   /**
    * Invariants this run gives nothing to judge, by design (no faults: nothing to recover from).
    * Reported as not applicable. Any other invariant that checked nothing fails: a check that saw
@@ -123,6 +126,11 @@ export const INVARIANTS = {
     "each reject keeps the message bytes exactly, or its first bytes past the bound with its length and hash",
   "device-state":
     "each device's state is its newest stored reading by event time (not one ahead of its record), and counts its stored readings",
+  "alert-episodes":
+    "every temperature, battery and anomaly alert is an episode of the replay of its device's readings, opened once; offline alerts cleared by their device's next reading",
+  "one-open-alert": "never two open alerts for one (device, type)",
+  "anomaly-replay":
+    "every anomaly score and model equals a replay from scratch; each device's readings numbered 1..n in an order each partition keeps",
   "offsets-at-end": "stored offsets equal the topic's end offsets",
   "offsets-only-forward":
     "offsets only move forward, from the log's start: no write by a member that lost the partition",

@@ -5,12 +5,13 @@
  * (`checker_test.ts`) with histories that contain each kind of bug.
  *
  * Each invariant has its own check (`_checker_events.ts`, `_checker_devices.ts`,
- * `_checker_runtime.ts`); the event
+ * `_checker_alerts.ts`, `_checker_runtime.ts`); the event
  * checks compare the database with what `_checker_expect.ts` works out from the topic.
  *
  * @module
  */
 
+import { alertEpisodes, anomalyReplay, judgeDevices, oneOpenAlert } from "./_checker_alerts.ts";
 import { deviceStateMatches } from "./_checker_devices.ts";
 import { expect } from "./_checker_expect.ts";
 import {
@@ -50,10 +51,13 @@ export type {
   RuntimeInput,
 } from "./_checker_runtime.ts";
 export * from "./_checker_types.ts";
+export type { MonitoringSettings } from "./_checker_fold.ts";
+export type { Monitoring, StoredAlert, StoredFold, StoredModel } from "./_checker_monitoring.ts";
 
 /** Checks a run. Pure: same input, same result. */
 export function check(input: CheckInput): CheckResult {
   const expected = expect(input);
+  const judged = judgeDevices(input, expected);
   // A record over every invariant: one left without a check does not compile.
   const findings: Record<Invariant, Finding> = {
     "kafka-kept-acked": kafkaKeptAcked(input),
@@ -65,6 +69,9 @@ export function check(input: CheckInput): CheckResult {
     "no-extra-rows": noExtraRows(input, expected),
     "payload-kept": payloadKept(input, expected),
     "device-state": deviceStateMatches(input, expected),
+    "alert-episodes": alertEpisodes(judged),
+    "one-open-alert": oneOpenAlert(input.monitoring.alerts),
+    "anomaly-replay": anomalyReplay(judged),
     "offsets-at-end": offsetsAtEnd(input),
     "offsets-only-forward": offsetsOnlyForward(input),
     "drained": drained(input),

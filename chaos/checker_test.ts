@@ -10,8 +10,12 @@ import {
   type Invariant,
   type LogMessage,
   type MemorySeries,
+  type Monitoring,
   type OffsetTransition,
+  type StoredAlert,
   type StoredDevice,
+  type StoredFold,
+  type StoredModel,
   type StoredReject,
   type StoredRow,
 } from "./checker.ts";
@@ -24,6 +28,8 @@ import {
   rejected,
 } from "./ledger.ts";
 import { REJECT_BOUND } from "./_checker_events.ts";
+import { replayDevice } from "./_checker_fold.ts";
+import { RUN_MONITORING } from "./monitoring.ts";
 
 const TOPIC = "chaos_test";
 const TOPIC_ID = "5bdfec01-1a90-4b30-8c2f-7fe3937582ee";
@@ -95,6 +101,46 @@ function devicesOf(rows: readonly StoredRow[]): StoredDevice[] {
     )[0];
     return stateOf(device, latest, mine.length);
   });
+}
+
+/**
+ * The scenarios' monitoring settings: a low temperature limit, so that their readings (21-24 °C)
+ * open alerts and the alert invariants have something to judge.
+ */
+const MONITORING = { ...RUN_MONITORING, temperatureMax: 21.5 };
+
+/**
+ * The monitoring a consumer folding these rows in their order leaves (by the checker's own replay:
+ * these scenarios test the other invariants; `_checker_alerts_test.ts` tests the replay on
+ * numbers worked out by hand).
+ */
+function monitoringOf(rows: readonly StoredRow[]): Monitoring {
+  const ahead = (r: StoredRow) => Date.parse(r.timestamp_ts) > RECORD_MS + TOLERANCE_S * 1000;
+  const out = {
+    folds: [] as StoredFold[],
+    models: [] as StoredModel[],
+    alerts: [] as StoredAlert[],
+    settings: MONITORING,
+  };
+  for (const [device, mine] of Map.groupBy(rows, (r) => r.id_dispositivo)) {
+    const aheadIds = new Set(mine.filter(ahead).map((r) => r.id));
+    const { scores, model, episodes } = replayDevice(mine, (id) => aheadIds.has(id), MONITORING);
+    mine.forEach((r, i) =>
+      out.folds.push({ id: r.id, seq_dispositivo: i + 1, escore_anomalia: scores.get(r.id)! })
+    );
+    out.models.push({
+      id_dispositivo: device,
+      anomalia_n: model.n,
+      temperatura_media: model.temperatura?.mean ?? null,
+      temperatura_var: model.temperatura?.variance ?? null,
+      umidade_media: model.umidade?.mean ?? null,
+      umidade_var: model.umidade?.variance ?? null,
+    });
+    for (const e of episodes) {
+      out.alerts.push({ ...e, id: out.alerts.length + 1, id_dispositivo: device });
+    }
+  }
+  return out;
 }
 
 function stateOf(device: string, latest: StoredRow | undefined, count: number): StoredDevice {
@@ -188,12 +234,19 @@ function scenario(extra: Planned[] = []): Scenario {
   const end = Object.fromEntries(Object.entries(next).map(([p, o]) => [p, String(o)]));
   // Device state follows the rows as a test leaves them, unless the test sets it.
   let devices: StoredDevice[] | undefined;
+  let monitoring: Monitoring | undefined;
   return {
     get devices(): StoredDevice[] {
       return devices ?? devicesOf(this.rows);
     },
     set devices(value: StoredDevice[]) {
       devices = value;
+    },
+    get monitoring(): Monitoring {
+      return monitoring ?? monitoringOf(this.rows);
+    },
+    set monitoring(value: Monitoring) {
+      monitoring = value;
     },
     deviceFutureToleranceS: TOLERANCE_S,
     planned,

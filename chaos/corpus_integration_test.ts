@@ -21,6 +21,7 @@ import { CONSUMER_SETTINGS } from "../consumer/config.ts";
 import { check, type LogMessage } from "./checker.ts";
 import { CORPUS, CORPUS_TOPIC_CONFIG, randomReading } from "./corpus.ts";
 import { digestOf, Ledger } from "./ledger.ts";
+import { monitoringEnv, RUN_MONITORING } from "./monitoring.ts";
 import { Rng } from "./rng.ts";
 import { prepareDatabase, readDatabase, storedOffsets, storedTopicIds } from "./stack.ts";
 
@@ -47,7 +48,8 @@ Deno.test({
   async fn() {
     const it = await setUp("chaos_corpus");
     await prepareDatabase(it.sql); // the consumer's own migration, plus the offset audit
-    const consumer = await startConsumer(it.env);
+    // The monitoring settings the checker's replay follows (chaos/monitoring.ts).
+    const consumer = await startConsumer({ ...it.env, ...monitoringEnv() });
     try {
       const rng = new Rng(4242);
       const ledger = new Ledger();
@@ -108,6 +110,7 @@ Deno.test({
         rows: db.rows,
         rejects: db.rejects,
         devices: db.devices,
+        monitoring: { ...db.monitoring, settings: RUN_MONITORING },
         deviceFutureToleranceS: CONSUMER_SETTINGS.DEVICE_FUTURE_TOLERANCE_S.default,
         storedOffsets: await storedOffsets(it.sql, GROUP, it.topic),
         storedTopicIds: await storedTopicIds(it.sql, GROUP, it.topic),

@@ -13,6 +13,7 @@ import { type FaultContext, inject, planFaults, type PlannedFault } from "./faul
 import { PARTITIONS, type Run, SESSION_TIMEOUT_MS } from "./harness.ts";
 import { Ledger } from "./ledger.ts";
 import { Member } from "./members.ts";
+import { monitoringEnv, RUN_MONITORING } from "./monitoring.ts";
 import type { Monitor } from "./monitor.ts";
 import * as stack from "./stack.ts";
 import { Sender } from "./sender.ts";
@@ -68,6 +69,8 @@ export async function formGroup(run: Run): Promise<Group> {
       // start (the default policy would stop the partitions until an operator fixed the offsets).
       OFFSET_MISMATCH_POLICY: "restart-from-beginning",
       LOG_LEVEL: "debug",
+      // The thresholds and model settings the checker's replay follows (one source).
+      ...monitoringEnv(),
       ...(plant ? { CHAOS_PLANTED_BUG: plant } : {}),
     },
     // A planted bug runs in the mutant entry point; the product consumer has no way to plant one.
@@ -252,6 +255,7 @@ export async function readBack(
     rows: db.rows,
     rejects: db.rejects,
     devices: db.devices,
+    monitoring: { ...db.monitoring, settings: RUN_MONITORING },
     // The consumers run with the default (the chaos harness does not set it).
     deviceFutureToleranceS: CONSUMER_SETTINGS.DEVICE_FUTURE_TOLERANCE_S.default,
     storedOffsets: stored,

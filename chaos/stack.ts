@@ -17,7 +17,15 @@ import { endOffsets, kafkaFor } from "../scripts/services/admin.ts";
 import { LocalStack } from "../scripts/services/stack.ts";
 import type { StackPorts } from "../scripts/services/stack_config.ts";
 import { digestOf } from "./ledger.ts";
-import type { LogMessage, StoredDevice, StoredReject, StoredRow } from "./checker.ts";
+import type {
+  LogMessage,
+  StoredAlert,
+  StoredDevice,
+  StoredFold,
+  StoredModel,
+  StoredReject,
+  StoredRow,
+} from "./checker.ts";
 import type { OffsetTransition } from "./_checker_runtime.ts";
 
 export { ROOT };
@@ -224,11 +232,42 @@ export async function readDatabase(
       temperatura, umidade, latitude, longitude, status, bateria, alerta,
       qt_leituras::float8 AS qt_leituras
     FROM tb_dispositivo`;
+  const monitoring = await readMonitoring(sql);
   const stored: StoredReject[] = rejects.map(({ topic_id, ...r }) => ({
     ...r,
     generation: topicIds.indexOf(topic_id ?? ""),
   }));
-  return { rows: [...rows], rejects: stored, devices: [...devices], transitions, idKey };
+  return {
+    rows: [...rows],
+    rejects: stored,
+    devices: [...devices],
+    monitoring,
+    transitions,
+    idKey,
+  };
+}
+
+/**
+ * The consumers' monitoring (issue 12): readings' fold places and scores, models, alerts. A
+ * database without these columns fails the read with PostgreSQL's own error: the run cannot be
+ * judged, and says so, rather than pass without them.
+ */
+async function readMonitoring(sql: postgres.Sql) {
+  const folds = await sql<StoredFold[]>`
+    SELECT id::text, seq_dispositivo::float8 AS seq_dispositivo, escore_anomalia
+    FROM tb_sensor_evento`;
+  const models = await sql<StoredModel[]>`
+    SELECT id_dispositivo, anomalia_n::float8 AS anomalia_n, temperatura_media, temperatura_var,
+      umidade_media, umidade_var
+    FROM tb_dispositivo`;
+  const instant = (c: string) =>
+    `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${c}`;
+  const alerts = await sql.unsafe<StoredAlert[]>(`
+    SELECT id::float8 AS id, id_dispositivo, tipo, opened_event::text, cleared_event::text,
+      ${["opened_at", "cleared_at", "last_triggered_at"].map(instant).join(", ")},
+      trigger_count::float8 AS trigger_count, peak_value, clear_streak
+    FROM tb_alerta`);
+  return { folds: [...folds], models: [...models], alerts: [...alerts] };
 }
 
 /** Reads the whole topic back (a throw-away group, from the beginning up to the end offsets). */
