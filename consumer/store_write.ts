@@ -167,10 +167,10 @@ function statement(write: GatedWrite): string {
 /** The statement's parameters (see `WriteParameters` in store_write_sql.ts). */
 function parameters(write: GatedWrite, rows: readonly BatchRow[], plan: WritePlan) {
   const { fence } = write;
-  const rowsDocument = rows.map((row) => {
-    const mark = plan.marks.get(row.id)!;
-    return { ...row, seq_dispositivo: mark.seq, escore_anomalia: mark.score };
-  });
+  const marks = JSON.stringify(rows.map((row) => {
+    const { seq, score } = plan.marks.get(row.id)!;
+    return [seq, score];
+  }));
   const devices = plan.devices.map(({ device, before, after }) => {
     const latest = after.state!.latest;
     const metrics = after.model.metrics;
@@ -206,7 +206,7 @@ function parameters(write: GatedWrite, rows: readonly BatchRow[], plan: WritePla
     fence.partition,
     fence.expectedOffset,
     fence.topicId,
-    JSON.stringify(rowsDocument),
+    JSON.stringify(rows),
     JSON.stringify(devices),
     JSON.stringify(updates),
     JSON.stringify(inserts),
@@ -214,6 +214,7 @@ function parameters(write: GatedWrite, rows: readonly BatchRow[], plan: WritePla
     devices.length,
     updates.length,
     inserts.length,
+    marks,
   ];
   if (write.batch !== undefined) params.push(write.batch.nextOffset, write.batch.rejects);
   return params;
