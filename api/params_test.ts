@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
-  decodeCursor,
-  encodeCursor,
   MAX_POINTS,
   parseAcknowledgeBody,
   parseAlertId,
