@@ -11,6 +11,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import postgres from "postgres";
 import { OPENAPI } from "./openapi.ts";
 import {
+  connectStream,
   insertReadings,
   openAlert,
   startApi,
@@ -204,11 +205,22 @@ Deno.test("api: every endpoint's real responses match its OpenAPI document", asy
       }
     });
 
-    await t.step("the stream and the document itself", async () => {
+    await t.step("the stream's events and the document itself", async () => {
       const response = await fetch(`${api.base}/api/stream`);
       assert.equal(response.status, 200);
       assert.match(response.headers.get("content-type")!, /^text\/event-stream/);
       await response.body!.cancel();
+      const client = await connectStream(api.base);
+      await client.waitFor((e) => e.event === "checkpoint");
+      const [id] = await insertReadings(db.owner, [{ device: "dev-a", time: at(4000) }]);
+      await db.owner`UPDATE tb_alerta SET trigger_count = trigger_count + 1 WHERE id = ${hot}`;
+      const reading = await client.waitFor((e) => e.event === "reading" && e.data.id === id);
+      const alert = await client.waitFor((e) => e.event === "alert" && e.data.id === hot);
+      await client.close();
+      for (const [schema, data] of [["StreamReading", reading.data], ["Alert", alert.data]]) {
+        const validate = ajv.getSchema(`api#/components/schemas/${schema}`)!;
+        assert.ok(validate(data), `${schema}: ${JSON.stringify(validate.errors)}`);
+      }
       checked.add("/api/stream");
       const doc = await (await fetch(`${api.base}/openapi.json`)).json();
       assert.equal(doc.openapi, "3.1.0");
