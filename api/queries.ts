@@ -84,8 +84,11 @@ export async function listEvents(sql: Sql, q: EventsQuery): Promise<Page<Record<
   }
   const limit = where.next(q.limit + 1);
   const rows = await sql.unsafe(
-    `SELECT ${EVENT_COLUMNS} FROM tb_sensor_evento${where}
-      ORDER BY timestamp_ts DESC, id DESC LIMIT ${limit}`,
+    // The page is chosen first and only its rows are formatted: a plan that sorts would
+    // otherwise format every row it sorts.
+    `SELECT ${EVENT_COLUMNS} FROM (SELECT * FROM tb_sensor_evento${where}
+      ORDER BY timestamp_ts DESC, id DESC LIMIT ${limit}) AS page
+      ORDER BY timestamp_ts DESC, id DESC`,
     where.params as never[],
   );
   return page(rows, q.limit, (r) => ({ key: r.time as string, id: r.id as string }));
@@ -190,7 +193,9 @@ export async function listAlerts(sql: Sql, q: AlertsQuery): Promise<Page<Record<
   }
   const limit = where.next(q.limit + 1);
   const rows = await sql.unsafe(
-    `SELECT ${ALERT_COLUMNS} FROM tb_alerta${where} ORDER BY opened_at DESC, id DESC LIMIT ${limit}`,
+    // As for events: format only the page's rows (19,100 alerts took 89 ms formatted first).
+    `SELECT ${ALERT_COLUMNS} FROM (SELECT * FROM tb_alerta${where}
+      ORDER BY opened_at DESC, id DESC LIMIT ${limit}) AS page ORDER BY opened_at DESC, id DESC`,
     where.params as never[],
   );
   return page(rows, q.limit, (r) => ({ key: r.opened_at as string, id: String(r.id) }));
