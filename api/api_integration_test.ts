@@ -293,3 +293,13 @@ Deno.test("api: the read-only role reads and acknowledges, and nothing else", as
     await db.owner.end({ timeout: 5 });
   }
 });
+
+Deno.test("the image compiles the api with the permissions of `deno task api`", async () => {
+  const root = new URL("../", import.meta.url);
+  const tasks = JSON.parse(await Deno.readTextFile(new URL("deno.json", root))).tasks;
+  const taskFlags = (tasks.api.command as string).match(/--allow-\S+/g);
+  const dockerfile = await Deno.readTextFile(new URL("api/Dockerfile", root));
+  assert.match(dockerfile, /--output \/out\/api api\/main\.ts/);
+  assert.deepEqual(dockerfile.match(/--allow-\S+/g), taskFlags);
+  assert.deepEqual(taskFlags, ["--allow-net", "--allow-env", "--allow-read"]);
+});

@@ -204,6 +204,11 @@ async function answer(
       return Response.json(await stats(deps));
     case "GET /api/stream": {
       const query = parseStreamQuery(q);
+      if (request.method === "HEAD") {
+        return new Response(null, {
+          headers: { "content-type": "text/event-stream; charset=utf-8" },
+        });
+      }
       const last = request.headers.get("last-event-id") ?? q.get("last_event_id") ?? undefined;
       return openStream(deps.stream, query, last === "" ? undefined : last, request.signal);
     }
