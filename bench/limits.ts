@@ -107,7 +107,10 @@ export async function dumpRows(databaseUrl: string): Promise<DumpedRows> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
     const readable = await sql.unsafe(
-      `COPY (SELECT ${COLUMNS} FROM tb_sensor_evento ORDER BY dt_carga, id) TO STDOUT`,
+      // The event time once more as the consumer has it (ISO 8601, UTC, microseconds), which the
+      // store's fold parses; COPY's own text form depends on the session's time zone.
+      `COPY (SELECT ${COLUMNS}, to_char(timestamp_ts AT TIME ZONE 'UTC',
+        'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM tb_sensor_evento ORDER BY dt_carga, id) TO STDOUT`,
     ).readable();
     const chunks: Buffer[] = [];
     for await (const chunk of readable) chunks.push(chunk as Buffer);
@@ -120,7 +123,7 @@ export async function dumpRows(databaseUrl: string): Promise<DumpedRows> {
         id: f[0],
         id_dispositivo: f[1],
         timestamp: f[2],
-        timestamp_ts: f[3],
+        timestamp_ts: f[11],
         temperatura: Number(f[4]),
         umidade: Number(f[5]),
         latitude: Number(f[6]),
@@ -130,7 +133,7 @@ export async function dumpRows(databaseUrl: string): Promise<DumpedRows> {
         alerta: f[10] === "t",
       };
     });
-    return { lines: lines.map((l) => `${l}\n`), rows };
+    return { lines: lines.map((l) => `${l.slice(0, l.lastIndexOf("\t"))}\n`), rows };
   } finally {
     await sql.end({ timeout: 5 });
   }

@@ -14,6 +14,8 @@ import {
   type SettingsTable,
 } from "@iot/shared/runtime";
 import type { DeviceStateSettings } from "./device_state.ts";
+import type { MonitoringSettings } from "./monitoring.ts";
+import { monitoringSettings } from "./monitoring_settings.ts";
 import { OFFSET_MISMATCH_POLICIES, type OffsetMismatchPolicy } from "./log_guard.ts";
 
 /** The consumer's client id and operations port. */
@@ -147,6 +149,78 @@ export const CONSUMER_SETTINGS = {
     description: "Greatest usual reporting interval learned per device, in seconds (longer gaps " +
       "count as this); at least `DEVICE_INTERVAL_MIN_S`.",
   },
+  ALERT_CLEAR_READINGS: {
+    type: "integer",
+    default: 3,
+    min: 1,
+    max: 1000,
+    description: "Consecutive calm readings (outside the hysteresis band) that clear an open " +
+      "`temperature_high`, `battery_low` or `anomaly` alert in `tb_alerta`.",
+  },
+  ALERT_TEMPERATURE_HYSTERESIS_C: {
+    type: "number",
+    default: 1,
+    min: 0,
+    max: 50,
+    description: "A temperature at or below `ALERT_TEMPERATURE_MAX` minus this is calm for an " +
+      "open `temperature_high` alert, in °C.",
+  },
+  ALERT_BATTERY_HYSTERESIS: {
+    type: "number",
+    default: 5,
+    min: 0,
+    max: 100,
+    description: "A battery at or above `ALERT_BATTERY_MIN` plus this is calm for an open " +
+      "`battery_low` alert, in %.",
+  },
+  ANOMALY_ALPHA: {
+    type: "number",
+    default: 0.05,
+    min: 0.0001,
+    max: 0.9999,
+    description: "Weight of a new reading in each device's anomaly model (exponentially " +
+      "weighted mean and variance of temperature and humidity).",
+  },
+  ANOMALY_WARMUP: {
+    type: "integer",
+    default: 30,
+    min: 0,
+    max: 1_000_000,
+    description: "Readings a device's anomaly model learns from before its readings get a score " +
+      "(`escore_anomalia` is NULL until then).",
+  },
+  ANOMALY_MIN_STDDEV: {
+    type: "number",
+    default: 0.1,
+    min: 0.000001,
+    max: 1000,
+    description: "Least standard deviation an anomaly score divides by, so a device whose " +
+      "readings never change does not score a tiny wobble as huge.",
+  },
+  ANOMALY_Z_THRESHOLD: {
+    type: "number",
+    default: 4,
+    min: 0,
+    max: 1000,
+    description: "An `anomaly` alert opens (or keeps triggering) when a reading's score is above " +
+      "this.",
+  },
+  ANOMALY_CLEAR_Z: {
+    type: "number",
+    default: 3,
+    min: 0,
+    max: 1000,
+    description: "A score at or below this is calm for an open `anomaly` alert; at most " +
+      "`ANOMALY_Z_THRESHOLD`.",
+  },
+  DEVICE_CACHE_SIZE: {
+    type: "integer",
+    default: 10_000,
+    min: 0,
+    max: 10_000_000,
+    description: "Devices whose stored state, anomaly model and open alerts each consumer keeps " +
+      "in memory (least recently written go first; 0 reads them for every batch).",
+  },
   OFFSET_MISMATCH_POLICY: {
     type: "choice",
     values: OFFSET_MISMATCH_POLICIES,
@@ -193,6 +267,10 @@ export interface ConsumerConfig extends ServiceSettings {
   offsetMismatchPolicy: OffsetMismatchPolicy;
   /** `DEVICE_FUTURE_TOLERANCE_S`, `DEVICE_INTERVAL_MIN_S`, `DEVICE_INTERVAL_MAX_S`. */
   deviceState: DeviceStateSettings;
+  /** The fold of monitoring.ts: interval bounds, anomaly model, alert thresholds. */
+  monitoring: MonitoringSettings;
+  /** `DEVICE_CACHE_SIZE`: devices whose stored state is kept in memory. */
+  deviceCacheSize: number;
 }
 
 /**
@@ -227,6 +305,8 @@ export function loadConsumerConfig(
       intervalMinS: own.DEVICE_INTERVAL_MIN_S,
       intervalMaxS: own.DEVICE_INTERVAL_MAX_S,
     }),
+    monitoring: monitoringSettings(own),
+    deviceCacheSize: own.DEVICE_CACHE_SIZE,
   };
   if (own.DATABASE_CA_FILE !== undefined) {
     config.databaseCaFile = own.DATABASE_CA_FILE;
@@ -252,6 +332,12 @@ export function loadConsumerConfig(
     read.problem(
       `DEVICE_INTERVAL_MAX_S (${config.deviceState.intervalMaxS}) must be at least ` +
         `DEVICE_INTERVAL_MIN_S (${config.deviceState.intervalMinS})`,
+    );
+  }
+  if (own.ANOMALY_CLEAR_Z > own.ANOMALY_Z_THRESHOLD) {
+    read.problem(
+      `ANOMALY_CLEAR_Z (${own.ANOMALY_CLEAR_Z}) must be at most ANOMALY_Z_THRESHOLD ` +
+        `(${own.ANOMALY_Z_THRESHOLD})`,
     );
   }
   if (config.databaseQueryTimeoutS <= config.databaseStatementTimeoutS) {

@@ -31,6 +31,20 @@ Deno.test("loadConsumerConfig() gives the contract's defaults", () => {
     rejectRetentionDays: 30,
     offsetMismatchPolicy: "stop",
     deviceState: { futureToleranceS: 300, intervalMinS: 1, intervalMaxS: 3600 },
+    monitoring: {
+      device: { intervalMinS: 1, intervalMaxS: 3600 },
+      anomaly: { alpha: 0.05, warmup: 30, minStddev: 0.1 },
+      alerts: {
+        temperatureMax: 35,
+        batteryMin: 15,
+        clearReadings: 3,
+        temperatureHysteresisC: 1,
+        batteryHysteresis: 5,
+        anomalyZThreshold: 4,
+        anomalyClearZ: 3,
+      },
+    },
+    deviceCacheSize: 10000,
     httpPort: 8080,
     logLevel: "info",
     summaryIntervalS: 10,
@@ -74,6 +88,15 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     DEVICE_FUTURE_TOLERANCE_S: "60",
     DEVICE_INTERVAL_MIN_S: "0.5",
     DEVICE_INTERVAL_MAX_S: "900",
+    ALERT_CLEAR_READINGS: "5",
+    ALERT_TEMPERATURE_HYSTERESIS_C: "0.5",
+    ALERT_BATTERY_HYSTERESIS: "2",
+    ANOMALY_ALPHA: "0.1",
+    ANOMALY_WARMUP: "10",
+    ANOMALY_MIN_STDDEV: "0.2",
+    ANOMALY_Z_THRESHOLD: "6",
+    ANOMALY_CLEAR_Z: "6",
+    DEVICE_CACHE_SIZE: "0",
     HTTP_PORT: "0",
     LOG_LEVEL: "error",
     LOG_FORMAT: "pretty",
@@ -108,6 +131,20 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     rejectRetentionDays: 0,
     offsetMismatchPolicy: "restart-from-beginning",
     deviceState: { futureToleranceS: 60, intervalMinS: 0.5, intervalMaxS: 900 },
+    monitoring: {
+      device: { intervalMinS: 0.5, intervalMaxS: 900 },
+      anomaly: { alpha: 0.1, warmup: 10, minStddev: 0.2 },
+      alerts: {
+        temperatureMax: 40.5,
+        batteryMin: 10,
+        clearReadings: 5,
+        temperatureHysteresisC: 0.5,
+        batteryHysteresis: 2,
+        anomalyZThreshold: 6,
+        anomalyClearZ: 6,
+      },
+    },
+    deviceCacheSize: 0,
     httpPort: 0,
     logLevel: "error",
     logFormat: "pretty",
@@ -171,6 +208,14 @@ Deno.test("loadConsumerConfig() reads the device state's bounds and wants them i
     problemsOf({ DEVICE_INTERVAL_MIN_S: "60", DEVICE_INTERVAL_MAX_S: "30" }),
     ["DEVICE_INTERVAL_MAX_S (30) must be at least DEVICE_INTERVAL_MIN_S (60)"],
   );
+});
+
+Deno.test("loadConsumerConfig() wants ANOMALY_CLEAR_Z at most ANOMALY_Z_THRESHOLD", () => {
+  assert.deepEqual(problemsOf({ ANOMALY_Z_THRESHOLD: "3", ANOMALY_CLEAR_Z: "3.5" }), [
+    "ANOMALY_CLEAR_Z (3.5) must be at most ANOMALY_Z_THRESHOLD (3)",
+  ]);
+  const equal = loadConsumerConfig({ ANOMALY_Z_THRESHOLD: "3", ANOMALY_CLEAR_Z: "3" });
+  assert.equal(equal.monitoring.alerts.anomalyClearZ, 3);
 });
 
 Deno.test("loadConsumerConfig() wants the client's bound on PostgreSQL above the server's", () => {

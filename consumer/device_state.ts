@@ -1,7 +1,7 @@
 /**
  * A device's state (`tb_dispositivo`) as a pure fold: the previous state and the readings a batch
- * stored for the device in, the new state out. postgres_store.ts computes the same fold in SQL, in
- * the statement that writes the readings; device_state_integration_test.ts checks they agree.
+ * stored for the device in, the new state out. monitoring.ts runs it in each write, and
+ * postgres_store.ts stores the result in the statement that writes the readings.
  *
  * The rules:
  * - Only readings the batch actually inserted are folded (a replay or a re-send is not).

@@ -1,20 +1,35 @@
 /**
- * [integration] `tb_dispositivo` as PostgresStore writes it equals the pure fold of
- * device_state.ts over the readings each write actually inserted: batches with replays, re-sends,
- * late, tied and ahead readings, a fenced write, writes of one row, and writers of two partitions
- * racing on the same devices.
+ * [integration] What PostgresStore stores for each device (tb_dispositivo, tb_alerta, each
+ * reading's seq_dispositivo and escore_anomalia) equals the pure fold of monitoring.ts replayed
+ * over the device's stored readings in seq order: batches with replays, re-sends, late, tied and
+ * ahead readings, fenced writes, writes of one row, a restart with an empty cache, a stale cache,
+ * and writers of two partitions racing on the same devices.
  * @module
  */
 
 import assert from "node:assert/strict";
 import type { Sql } from "postgres";
-import { type DeviceState, epochMicros, foldDevice } from "./device_state.ts";
 import type { BatchRow, BatchWrite, PartitionKey } from "./event_store.ts";
 import { migrate } from "./migrations.ts";
+import type { MonitoringSettings } from "./monitoring.ts";
 import { connectDatabase, PostgresStore } from "./postgres_store.ts";
+import { assertStoredEqualsReplay } from "./testing/monitoring_replay.ts";
 import { freshDatabase, uniqueName } from "../testing/services.ts";
 
-const BOUNDS = { intervalMinS: 1, intervalMaxS: 600 };
+/** Small warm-up and wide thresholds' hysteresis, so every rule turns often in a short run. */
+const SETTINGS: MonitoringSettings = {
+  device: { intervalMinS: 1, intervalMaxS: 600 },
+  anomaly: { alpha: 0.2, warmup: 4, minStddev: 0.1 },
+  alerts: {
+    temperatureMax: 35,
+    batteryMin: 15,
+    clearReadings: 2,
+    temperatureHysteresisC: 1,
+    batteryHysteresis: 5,
+    anomalyZThreshold: 2,
+    anomalyClearZ: 1.5,
+  },
+};
 const TOPIC_ID = "5bdfec01-1a90-4b30-8c2f-7fe3937582ee";
 const T0_MICROS = Date.parse("2026-03-01T00:00:00Z") * 1000;
 
@@ -57,90 +72,48 @@ function reading(device: string, micros: number, ahead: boolean, rnd: () => numb
   };
 }
 
-/** The pure model: which ids are stored, and each device's state. */
-class Model {
-  readonly stored = new Set<string>();
-  readonly devices = new Map<string, DeviceState>();
-
-  /** Folds the rows a write would insert (those not stored yet), in write order. */
-  write(rows: readonly BatchRow[]): void {
-    const fresh = rows.filter((r) => !this.stored.has(r.id));
-    for (const r of fresh) this.stored.add(r.id);
-    for (const [device, readings] of Map.groupBy(fresh, (r) => r.id_dispositivo)) {
-      this.devices.set(device, foldDevice(this.devices.get(device), readings, BOUNDS));
-    }
-  }
-}
-
-interface Stored {
-  id_dispositivo: string;
-  id_evento: string | null;
-  timestamp_ts: string | null;
-  temperatura: number | null;
-  status: string | null;
-  bateria: number | null;
-  alerta: boolean | null;
-  primeiro_timestamp_ts: string | null;
-  qt_leituras: number;
-  intervalo_s: number | null;
-  loads_ordered: boolean;
-}
-
-async function storedDevices(sql: Sql): Promise<Map<string, Stored>> {
-  const rows = await sql<Stored[]>`
-    SELECT id_dispositivo, id_evento::text,
-      to_char(timestamp_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS timestamp_ts,
-      temperatura, status, bateria, alerta,
-      to_char(primeiro_timestamp_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-        AS primeiro_timestamp_ts,
-      qt_leituras::int AS qt_leituras, intervalo_s,
-      dt_primeira_carga <= dt_ultima_carga AS loads_ordered
-    FROM tb_dispositivo`;
-  return new Map(rows.map((r) => [r.id_dispositivo, r]));
-}
-
-function assertAgree(stored: Map<string, Stored>, model: Model): void {
-  assert.deepEqual([...stored.keys()].sort(), [...model.devices.keys()].sort());
-  for (const [device, want] of model.devices) {
-    const got = stored.get(device)!;
-    const where = `device ${device}`;
-    assert.equal(got.id_evento, want.latest?.id ?? null, where);
-    assert.equal(got.timestamp_ts, want.latest?.timestamp_ts ?? null, where);
-    assert.equal(got.temperatura, want.latest?.temperatura ?? null, where);
-    assert.equal(got.status, want.latest?.status ?? null, where);
-    assert.equal(got.bateria, want.latest?.bateria ?? null, where);
-    assert.equal(got.alerta, want.latest?.alerta ?? null, where);
-    assert.equal(got.primeiro_timestamp_ts, want.primeiro_timestamp_ts, where);
-    assert.equal(got.qt_leituras, want.qt_leituras, where);
-    assert.equal(got.loads_ordered, true, where);
-    if (want.intervalo_s === null || got.intervalo_s === null) {
-      assert.equal(got.intervalo_s, want.intervalo_s, where);
-    } else {
-      // The SQL sums the mean in closed form: the same number up to rounding.
-      const error = Math.abs(got.intervalo_s - want.intervalo_s) / want.intervalo_s;
-      assert.ok(error < 1e-9, `${where}: interval ${got.intervalo_s} vs ${want.intervalo_s}`);
-    }
-  }
+/** Ids of the readings written as ahead (`ahead` is not stored; the replay needs it). */
+const AHEAD = new Set<string>();
+function track(row: BatchRow): BatchRow {
+  if (row.ahead) AHEAD.add(row.id);
+  return row;
 }
 
 async function setUp(prefix: string) {
   const sql = connectDatabase(await freshDatabase(uniqueName(prefix)), 4, "device-it");
   await migrate(sql);
-  return { sql, store: new PostgresStore(sql, BOUNDS) };
+  return { sql, store: new PostgresStore(sql, SETTINGS, 1000) };
 }
 
-Deno.test("[integration] tb_dispositivo equals the pure fold over the readings each write stored", async () => {
-  const { sql, store } = await setUp("device_fold");
+async function count(sql: Sql, query: string): Promise<number> {
+  const [{ n }] = await sql.unsafe<{ n: number }[]>(`SELECT (${query})::int AS n`);
+  return n;
+}
+
+/** Writes a batch, retrying class-40 failures as the pipeline's retry loop does. */
+async function writeRetrying(store: PostgresStore, write: BatchWrite) {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await store.writeBatch(write);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (!code?.startsWith("40") || attempt > 50) throw error;
+    }
+  }
+}
+
+Deno.test("[integration] tb_dispositivo and tb_alerta equal the pure fold replayed over the stored readings", async () => {
+  const { sql, store: first } = await setUp("device_fold");
+  let store = first;
   try {
     const rnd = random(12);
-    const model = new Model();
     const devices = ["d-a", "d-b", "d-c", "d-d"];
     const clock = new Map(devices.map((d) => [d, T0_MICROS]));
     const key: PartitionKey = { groupId: "g", topic: "iot.sensors", partition: 0 };
     await store.claimOffset(key, { nextOffset: "0", topicId: TOPIC_ID });
     const history: BatchRow[] = [];
     let offset = 0;
-    let sawAhead = 0, sawLate = 0, sawTie = 0, sawReplay = 0;
+    let sawAhead = 0, sawLate = 0, sawTie = 0, sawReplay = 0, inserted = 0;
     for (let batch = 0; batch < 60; batch++) {
       const rows: BatchRow[] = [];
       for (let i = Math.floor(rnd() * 12); i >= 0; i--) {
@@ -155,15 +128,9 @@ Deno.test("[integration] tb_dispositivo equals the pure fold over the readings e
         const ahead = rnd() < 0.08;
         if (ahead) sawAhead++;
         // An ahead reading is far in the future, as it would be: it must not move the clock.
-        const row = reading(device, ahead ? micros + 86_000e6 : micros, ahead, rnd);
+        const row = track(reading(device, ahead ? micros + 86_000e6 : micros, ahead, rnd));
         if (ahead) clock.set(device, now);
         rows.push(row);
-      }
-      if (batch === 0) {
-        // A new device with several gaps in its first batch: the mean starts inside the batch.
-        for (const s of [0, 4, 11, 30]) {
-          rows.push(reading("d-new", T0_MICROS + s * 1e6, false, rnd));
-        }
       }
       // Replays and re-sends: readings stored before come back, in among the new ones.
       if (history.length > 0 && rnd() < 0.4) {
@@ -191,118 +158,122 @@ Deno.test("[integration] tb_dispositivo equals the pure fold over the readings e
         assert.deepEqual(await store.writeBatch(stale), { kind: "fenced" });
       }
       if (batch % 7 === 3 && unique.length > 0) {
-        // Isolation writes rows one by one under the fence before the batch write.
-        const [first] = unique;
+        // Isolation writes rows one by one under the fence before the batch write, which then
+        // finds them stored (IOT02) and plans again without them.
         const result = await store.writeRow({
           ...key,
           topicId: TOPIC_ID,
           expectedOffset: String(offset),
-        }, first);
+        }, unique[0]);
         assert.equal(result.kind, "written");
-        model.write([first]);
+        if (result.kind === "written" && result.inserted) inserted++;
       }
+      if (batch === 20) {
+        // A consumer restart: a new store, its cache empty.
+        store = new PostgresStore(sql, SETTINGS, 1000);
+      }
+      if (batch === 30 || batch === 45) {
+        // Another writer (the offline job) changed every device since this store cached them.
+        await sql`UPDATE tb_dispositivo SET versao = versao + 1`;
+      }
+      const racesBefore = store.races;
       const result = await store.writeBatch(write);
       assert.equal(result.kind, "written", JSON.stringify(result));
-      const before = model.stored.size;
-      model.write(unique);
-      assert.equal(result.kind === "written" && result.inserted, model.stored.size - before);
+      if (result.kind === "written") inserted += result.inserted;
+      if (batch === 30 && unique.some((r) => !history.includes(r))) {
+        assert.ok(store.races > racesBefore, "the stale cache made the write plan again");
+      }
       history.push(...unique);
       offset++;
-      assertAgree(await storedDevices(sql), model);
+      assert.equal(await count(sql, "SELECT count(*) FROM tb_sensor_evento"), inserted);
+      if (batch % 5 === 4) await assertStoredEqualsReplay(sql, SETTINGS, AHEAD);
     }
+    const compared = await assertStoredEqualsReplay(sql, SETTINGS, AHEAD);
     assert.ok(sawAhead > 3 && sawLate > 3 && sawTie > 3 && sawReplay > 3, "every case was fed");
-    const learned = [...model.devices.values()].filter((d) => d.intervalo_s !== null);
-    assert.equal(learned.length, devices.length + 1, "every device learned an interval");
+    assert.ok(compared.alerts > 10, `alerts compared: ${compared.alerts}`);
+    for (const tipo of ["temperature_high", "battery_low", "anomaly"]) {
+      const cleared = await count(
+        sql,
+        `SELECT count(*) FROM tb_alerta WHERE tipo = '${tipo}' AND cleared_at IS NOT NULL`,
+      );
+      assert.ok(cleared > 0, `a ${tipo} alert was cleared`);
+    }
   } finally {
     await sql.end();
   }
 });
 
-Deno.test("[integration] tb_dispositivo counts every reading when two partitions write one device at once", async () => {
-  const { sql, store } = await setUp("device_race");
+Deno.test("[integration] two partitions writing one device at once: every reading folded once, in one order", async () => {
+  const { sql } = await setUp("device_race");
   try {
     const rnd = random(7);
     const keys = [0, 1].map((partition) => ({ groupId: "g", topic: "t", partition }));
-    for (const key of keys) await store.claimOffset(key, { nextOffset: "0", topicId: TOPIC_ID });
-    const all: BatchRow[] = [];
-    let retried = 0;
-    // Each partition writes 15 batches of readings of the same two devices, both at once; the
-    // devices are new, so the first writes race to create their rows.
-    await Promise.all(keys.map(async (key) => {
+    // Two consumers, each with its own cache: each one's cache goes stale at every write of the
+    // other, so most writes plan again at least once.
+    const stores = keys.map(() => new PostgresStore(sql, SETTINGS, 1000));
+    for (const key of keys) {
+      await stores[0].claimOffset(key, { nextOffset: "0", topicId: TOPIC_ID });
+    }
+    await Promise.all(keys.map(async (key, k) => {
       for (let offset = 0; offset < 15; offset++) {
         const rows = ["r-1", "r-2"].map((d) =>
-          reading(d, T0_MICROS + Math.floor(rnd() * 3600e6), false, rnd)
+          track(reading(d, T0_MICROS + Math.floor(rnd() * 3600e6), rnd() < 0.1, rnd))
         );
-        all.push(...rows);
-        const write = { ...key, topicId: TOPIC_ID, rows, rejects: [] };
-        for (;;) {
-          try {
-            const result = await store.writeBatch({
-              ...write,
-              expectedOffset: String(offset),
-              nextOffset: String(offset + 1),
-            });
-            assert.equal(result.kind, "written");
-            break;
-          } catch (error) {
-            // A write that raced another to create a device's row is retried, as the pipeline does.
-            const code = (error as { code?: string }).code;
-            if (code !== "40001" && code !== "40P01") throw error;
-            retried++;
-          }
-        }
+        const result = await writeRetrying(stores[k], {
+          ...key,
+          topicId: TOPIC_ID,
+          rows,
+          rejects: [],
+          expectedOffset: String(offset),
+          nextOffset: String(offset + 1),
+        });
+        assert.equal(result.kind, "written");
       }
     }));
-    const stored = await storedDevices(sql);
-    for (const device of ["r-1", "r-2"]) {
-      const mine = all.filter((r) => r.id_dispositivo === device);
-      const newest = mine.reduce((a, b) =>
-        epochMicros(b.timestamp_ts) > epochMicros(a.timestamp_ts) ||
-          (b.timestamp_ts === a.timestamp_ts && b.id > a.id)
-          ? b
-          : a
-      );
-      assert.equal(stored.get(device)?.qt_leituras, 30);
-      assert.equal(stored.get(device)?.id_evento, newest.id);
-    }
-    console.log(`writes retried after a race: ${retried}`);
+    await assertStoredEqualsReplay(sql, SETTINGS, AHEAD);
+    assert.equal(await count(sql, "SELECT sum(qt_leituras) FROM tb_dispositivo"), 60);
+    console.log(`writes planned again after a race: ${stores[0].races + stores[1].races}`);
   } finally {
     await sql.end();
   }
 });
 
-Deno.test("[integration] a write racing another to create a device's row fails with 40001, and its retry folds into the row", async () => {
+Deno.test("[integration] a write racing another to create a device's row gets 40001, reads the row and folds into it", async () => {
   const { sql, store } = await setUp("device_new_race");
   try {
     const rnd = random(3);
     const key = { groupId: "g", topic: "t", partition: 0 };
     await store.claimOffset(key, { nextOffset: "0", topicId: TOPIC_ID });
     const row = reading("late-comer", T0_MICROS, false, rnd);
-    const write = { ...key, topicId: TOPIC_ID, expectedOffset: "0", nextOffset: "1" };
     // Another writer has inserted the device's row and not committed yet.
     const other = await sql.reserve();
     await other`BEGIN`;
-    await other`INSERT INTO tb_dispositivo (id_dispositivo, qt_leituras) VALUES ('late-comer', 5)`;
-    const pending = store.writeBatch({ ...write, rows: [row], rejects: [] });
+    await other`INSERT INTO tb_dispositivo (id_dispositivo, qt_leituras, versao)
+      VALUES ('late-comer', 5, 7)`;
+    const pending = store.writeBatch({
+      ...key,
+      topicId: TOPIC_ID,
+      expectedOffset: "0",
+      nextOffset: "1",
+      rows: [row],
+      rejects: [],
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(store.races, 0, "the write waits for the other one");
     await other`COMMIT`;
     other.release();
-    await assert.rejects(pending, (error: { code?: string }) => error.code === "40001");
-    const [{ n }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM tb_sensor_evento`;
-    assert.equal(n, 0, "the failed statement wrote nothing");
-    assert.deepEqual(await store.writeBatch({ ...write, rows: [row], rejects: [] }), {
-      kind: "written",
-      inserted: 1,
-    });
-    const stored = (await storedDevices(sql)).get("late-comer");
-    assert.equal(stored?.qt_leituras, 6);
-    assert.equal(stored?.id_evento, row.id);
+    assert.deepEqual(await pending, { kind: "written", inserted: 1 });
+    assert.equal(store.races, 1, "40001 once, then planned again on the row as committed");
+    const [stored] = await sql<{ qt: number; versao: number; seq: number }[]>`
+      SELECT d.qt_leituras::int AS qt, d.versao::int AS versao, e.seq_dispositivo::int AS seq
+      FROM tb_dispositivo d JOIN tb_sensor_evento e ON e.id_dispositivo = d.id_dispositivo`;
+    assert.deepEqual(stored, { qt: 6, versao: 8, seq: 6 });
   } finally {
     await sql.end();
   }
 });
 
-Deno.test("[integration] tb_dispositivo folds a batch of 8000 gaps of one device (weights past 5000 cut)", async () => {
+Deno.test("[integration] a batch of 8000 readings of one device is folded like the replay", async () => {
   const { sql, store } = await setUp("device_long");
   try {
     const rnd = random(5);
@@ -312,7 +283,6 @@ Deno.test("[integration] tb_dispositivo folds a batch of 8000 gaps of one device
       { length: 8001 },
       (_, i) => reading("busy", T0_MICROS + i * 2_000_000 + Math.floor(rnd() * 1e6), false, rnd),
     );
-    const model = new Model();
     for (const [offset, part] of [rows.slice(0, 1), rows.slice(1)].entries()) {
       const write = {
         ...key,
@@ -323,9 +293,8 @@ Deno.test("[integration] tb_dispositivo folds a batch of 8000 gaps of one device
         rejects: [],
       };
       assert.equal((await store.writeBatch(write)).kind, "written");
-      model.write(part);
     }
-    assertAgree(await storedDevices(sql), model);
+    await assertStoredEqualsReplay(sql, SETTINGS, AHEAD);
   } finally {
     await sql.end();
   }

@@ -107,7 +107,8 @@ export interface EventStore {
    * is still `expectedOffset`. Inserts are idempotent on the row id; an id stored with other
    * values makes the whole write a `conflict` that lists every such id of the batch at once, so
    * the caller refuses them all and retries once (not once per id). The same write folds the
-   * rows it inserted (not those stored already) into their devices' state, `tb_dispositivo`.
+   * rows it inserted (not those stored already) into their devices' state (`tb_dispositivo`),
+   * anomaly models and alerts (`tb_alerta`), and gives each its place and score (monitoring.ts).
    */
   writeBatch(batch: BatchWrite): Promise<BatchResult>;
   /**

@@ -71,7 +71,9 @@ export async function main(
     createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity)
   );
   const pipeline = new Pipeline({
-    store: wrapStore(boundedStore(new PostgresStore(pool, config.deviceState), pool)),
+    store: wrapStore(
+      boundedStore(new PostgresStore(pool, config.monitoring, config.deviceCacheSize), pool),
+    ),
     groupId: config.groupId,
     alertRule: config.alertRule,
     rejectMaxStoredBytes: config.rejectMaxStoredBytes,

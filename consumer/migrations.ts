@@ -17,6 +17,12 @@ export const MIGRATION_LOCK_KEY = 0x696f742d6d696772n;
 /** SQLSTATE raised when an event reuses a stored id with different values. */
 export const CONFLICTING_DUPLICATE_SQLSTATE = "IOT01";
 
+/**
+ * SQLSTATE raised when a write planned a row as new (and folded it into its device) but the row
+ * was stored already: the write is planned again without it.
+ */
+export const PLANNED_ROWS_STORED_SQLSTATE = "IOT02";
+
 /** The DDL, in order. Statements only ever add: old replicas keep working during an upgrade. */
 export const MIGRATION_SQL = `
 CREATE TABLE IF NOT EXISTS tb_sensor_evento (
@@ -233,6 +239,17 @@ CREATE UNIQUE INDEX IF NOT EXISTS ux_alerta_aberto
   ON tb_alerta (id_dispositivo, tipo) WHERE cleared_at IS NULL;
 CREATE INDEX IF NOT EXISTS ix_alerta_dispositivo_opened ON tb_alerta (id_dispositivo, opened_at DESC);
 CREATE INDEX IF NOT EXISTS ix_alerta_opened ON tb_alerta (opened_at DESC);
+
+-- Raised by a write that planned rows as new (their devices' fold counted them) when some of them
+-- were stored already (a re-send of a stored id): the consumer finds those and plans again
+-- without them (consumer/store_write.ts).
+CREATE OR REPLACE FUNCTION iot_planned_rows_stored(missing bigint) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION USING ERRCODE = '${PLANNED_ROWS_STORED_SQLSTATE}',
+    MESSAGE = 'rows planned as new are stored already', DETAIL = missing::text;
+END
+$$;
 `;
 
 /** The schema's version: a digest of {@linkcode MIGRATION_SQL}, stored once it has run. */
