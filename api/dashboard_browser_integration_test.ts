@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { logLevel } from "kafkajs";
 import postgres from "postgres";
-import { openBrowser } from "../testing/browser.ts";
+import { openBrowser, requireChromium } from "../testing/browser.ts";
 import { eventually, ServiceProcess, startConsumer } from "../testing/processes.ts";
 import {
   createTopic,
@@ -34,6 +34,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
+    await requireChromium(); // no browser: fail now, naming the package, never skip
     const { kafkaBrokers } = await startServices();
     const name = uniqueName("dash_it");
     await createTopic(name, 3);
@@ -164,9 +165,14 @@ Deno.test({
         "the token is kept for the tab",
       );
       await page.locator("#token-state", { hasText: "kept for this tab" }).waitFor();
-      await page.locator(`#map circle[data-device="${hot}"]`).click();
-      await page.locator("#device-id", { hasText: hot }).waitFor();
       console.log(`acknowledged: ${await browser.screenshot(page, "dashboard-acknowledged")}`);
+      // The README's picture: a device of the fleet with its charts, and the acknowledged alert.
+      await page.locator(`#alerts tr[data-device="${hot}"] a`).click();
+      await page.locator("#device-id", { hasText: hot }).waitFor();
+      await page.locator(`#map circle[data-device="${chosen}"]`).click();
+      await page.locator("#device-id", { hasText: chosen }).waitFor();
+      await page.locator("#chart-temperature:not([data-points='0'])").waitFor();
+      console.log(`overview: ${await browser.screenshot(page, "dashboard")}`);
 
       assert.deepEqual(browser.blocked, [], "the page asked for nothing off loopback");
       assert.deepEqual(browser.pageErrors, [], "no error in the page");

@@ -42,6 +42,23 @@ export function isLoopbackUrl(url: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/**
+ * Throws unless chromium is at {@linkcode CHROMIUM_PATH}, saying how to install it. Call it
+ * first in a test that needs a browser, so a machine without one fails at once and clearly.
+ */
+export async function requireChromium(path = CHROMIUM_PATH): Promise<void> {
+  try {
+    const info = await Deno.stat(path);
+    if (info.isFile && (info.mode ?? 0o111) & 0o111) return;
+  } catch {
+    // missing: the error below
+  }
+  throw new Error(
+    `the browser tests need chromium at ${path}: apt-get install chromium ` +
+      "(bash scripts/prerequisites.sh lists what is missing; CI=true bash .ci/run installs it)",
+  );
+}
+
 /** A running browser, closed with `await using` or {@linkcode Browser.close}. */
 export interface Browser extends AsyncDisposable {
   /** The persistent context (its profile is a fresh temporary folder). */
@@ -63,14 +80,7 @@ export interface Browser extends AsyncDisposable {
  * it: a test that needs a browser fails rather than passes without one.
  */
 export async function openBrowser(): Promise<Browser> {
-  try {
-    await Deno.stat(CHROMIUM_PATH);
-  } catch {
-    throw new Error(
-      `the browser tests need chromium at ${CHROMIUM_PATH}: apt-get install chromium ` +
-        "(bash scripts/prerequisites.sh lists what is missing)",
-    );
-  }
+  await requireChromium();
   const profile = await Deno.makeTempDir({ prefix: "iot-chromium-" });
   let context: BrowserContext;
   try {

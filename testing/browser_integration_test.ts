@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { isLoopbackUrl, openBrowser } from "./browser.ts";
+import { isLoopbackUrl, openBrowser, requireChromium } from "./browser.ts";
 
 Deno.test("isLoopbackUrl() accepts only loopback hosts and network-free schemes", () => {
   for (
@@ -22,6 +22,17 @@ Deno.test("isLoopbackUrl() accepts only loopback hosts and network-free schemes"
   ) {
     assert.ok(!isLoopbackUrl(url), url);
   }
+});
+
+Deno.test("requireChromium() fails naming the package when chromium is missing", async () => {
+  await assert.rejects(
+    requireChromium("/nonexistent/chromium"),
+    new Error(
+      "the browser tests need chromium at /nonexistent/chromium: apt-get install chromium " +
+        "(bash scripts/prerequisites.sh lists what is missing; CI=true bash .ci/run installs it)",
+    ),
+  );
+  await requireChromium(); // and this machine has it
 });
 
 Deno.test({

@@ -147,12 +147,17 @@ export class AlertsPanel {
         this.editing = undefined;
         this.onAcknowledged(updated);
       } catch (error) {
-        // A refused token is forgotten, so the next try asks for it again.
+        const text = /** @type {Error} */ (error).message;
+        // A refused token is forgotten, and the form asks for it again.
         if (/** @type {any} */ (error).status === 401) {
           this.storage.removeItem(TOKEN_KEY);
           this.showToken();
+          const again = this.#form(alert);
+          /** @type {HTMLElement} */ (again.querySelector(".message")).textContent = text;
+          form.replaceWith(again);
+          return;
         }
-        message.textContent = /** @type {Error} */ (error).message;
+        message.textContent = text;
         submit.disabled = false;
       }
     });

@@ -25,10 +25,11 @@ export const CHART_SIZE = Object.freeze({
  * @param {Point[]} points time-ordered
  * @param {number} from ms
  * @param {number} to ms
- * @returns {{ line: string, band: string, low: number, high: number }}
+ * @param {typeof CHART_SIZE} size
+ * @returns {{ line: string, band: string, low: number, high: number, last?: [number, number] }}
  */
-export function chartPaths(points, from, to) {
-  const { width, height, left, right, top, bottom } = CHART_SIZE;
+export function chartPaths(points, from, to, size = CHART_SIZE) {
+  const { width, height, left, right, top, bottom } = size;
   const values = points.flatMap((p) => [p.v, p.min ?? p.v, p.max ?? p.v]).filter(Number.isFinite);
   let low = values.length ? Math.min(...values) : 0;
   let high = values.length ? Math.max(...values) : 1;
@@ -41,7 +42,8 @@ export function chartPaths(points, from, to) {
   const upper = points.map((p) => `${f(x(p.t))},${f(y(p.max ?? p.v))}`);
   const lower = points.map((p) => `${f(x(p.t))},${f(y(p.min ?? p.v))}`).reverse();
   const band = points.length ? `M${[...upper, ...lower].join("L")}Z` : "";
-  return { line, band, low, high };
+  const end = points.at(-1);
+  return { line, band, low, high, last: end && [x(end.t), y(end.v)] };
 }
 
 /**
@@ -51,8 +53,10 @@ export function chartPaths(points, from, to) {
  * @param {{ from: number, to: number, unit: string }} options
  */
 export function drawChart(svg, points, { from, to, unit }) {
-  const { width, height, left, bottom } = CHART_SIZE;
-  const { line, band, low, high } = chartPaths(points, from, to);
+  // One SVG unit per pixel of the box, so the text keeps its size whatever the box's width.
+  const size = { ...CHART_SIZE, width: Math.max(svg.clientWidth, 120) || CHART_SIZE.width };
+  const { width, height, left, bottom } = size;
+  const { line, band, low, high, last: end } = chartPaths(points, from, to, size);
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.replaceChildren(
     el("path", { class: "band", d: band }),
@@ -62,6 +66,10 @@ export function drawChart(svg, points, { from, to, unit }) {
     text(left, height - 2, new Date(from).toLocaleTimeString()),
     text(width - 60, height - 2, new Date(to).toLocaleTimeString()),
   );
+  // The newest value as a dot: a single reading still shows.
+  if (end !== undefined) {
+    svg.append(el("circle", { class: "last", cx: end[0], cy: end[1], r: 2.5 }));
+  }
   const last = points.at(-1);
   svg.dataset.points = String(points.length);
   svg.dataset.last = last ? String(last.v) : "";

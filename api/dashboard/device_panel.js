@@ -13,6 +13,9 @@ import { statusOf } from "./fleet_state.js";
 /** The charts' time window. */
 export const WINDOW_MS = 15 * 60_000;
 
+/** The shortest span the charts show. */
+export const MIN_SPAN_MS = 60_000;
+
 /** Points asked of the history endpoint for the window. */
 export const HISTORY_POINTS = 90;
 
@@ -94,13 +97,20 @@ export class DevicePanel {
       }`;
   }
 
-  /** Redraws the charts over the window ending now. */
+  /**
+   * Redraws the charts over the window ending now, narrowed to the readings there are (at
+   * least {@linkcode MIN_SPAN_MS}), so a young device's few points are not squeezed to the edge.
+   */
   draw() {
     const to = Date.now();
-    const from = to - WINDOW_MS;
+    const start = to - WINDOW_MS;
+    for (const { field } of METRICS) {
+      this.series[field] = this.series[field].filter((p) => p.t >= start);
+    }
+    const first = Math.min(...METRICS.map(({ field }) => this.series[field][0]?.t ?? to));
+    const from = Math.max(start, Math.min(first, to - MIN_SPAN_MS));
     for (const { field, unit } of METRICS) {
-      const points = this.series[field].filter((p) => p.t >= from);
-      this.series[field] = points;
+      const points = this.series[field];
       const svg = /** @type {SVGSVGElement} */ (/** @type {unknown} */ (
         this.doc.getElementById(`chart-${field}`)
       ));
