@@ -250,6 +250,61 @@ BEGIN
     MESSAGE = 'rows planned as new are stored already', DETAIL = missing::text;
 END
 $$;
+
+-- The api's live stream (api/stream_feed.ts) and its resumption with Last-Event-ID. Neither
+-- dt_carga nor updated_at is in commit order (a transaction that commits later can carry an
+-- earlier now()), so each row records the transaction that wrote it (a reading) or last changed it
+-- (an alert), and the api compares those with PostgreSQL snapshots (pg_visible_in_snapshot): the
+-- rows visible in one snapshot and not in the previous are exactly those committed in between.
+-- NULL in rows stored before these columns (older than any stream position). Setting a default
+-- rewrites nothing; the index leaves those rows out.
+ALTER TABLE tb_sensor_evento ADD COLUMN IF NOT EXISTS xid_carga xid8;
+ALTER TABLE tb_sensor_evento ALTER COLUMN xid_carga SET DEFAULT pg_current_xact_id();
+CREATE INDEX IF NOT EXISTS ix_sensor_evento_xid_carga
+  ON tb_sensor_evento (xid_carga) WHERE xid_carga IS NOT NULL;
+COMMENT ON COLUMN tb_sensor_evento.xid_carga IS 'Transaction that wrote the row (the api''s stream)';
+ALTER TABLE tb_alerta ADD COLUMN IF NOT EXISTS xid_alteracao xid8;
+CREATE OR REPLACE FUNCTION iot_alerta_xid() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.xid_alteracao := pg_current_xact_id();
+  RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER tg_alerta_xid BEFORE INSERT OR UPDATE ON tb_alerta
+  FOR EACH ROW EXECUTE FUNCTION iot_alerta_xid();
+CREATE INDEX IF NOT EXISTS ix_alerta_xid ON tb_alerta (xid_alteracao)
+  WHERE xid_alteracao IS NOT NULL;
+COMMENT ON COLUMN tb_alerta.xid_alteracao IS
+  'Transaction that last changed the alert, acknowledging included (the api''s stream)';
+-- Wakes the api's stream at the commit of a write (delivered only once committed, in commit
+-- order); one notification per statement, not per row. The stream stays correct without it: it
+-- also polls.
+CREATE OR REPLACE FUNCTION iot_stream_notify() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('iot_stream', TG_TABLE_NAME);
+  RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER tg_sensor_evento_notify AFTER INSERT ON tb_sensor_evento
+  FOR EACH STATEMENT EXECUTE FUNCTION iot_stream_notify();
+CREATE OR REPLACE TRIGGER tg_alerta_notify AFTER INSERT OR UPDATE ON tb_alerta
+  FOR EACH STATEMENT EXECUTE FUNCTION iot_stream_notify();
+-- The api's "recent readings" of the whole fleet, newest first by event time, in keyset pages
+-- (api/queries.ts); a device's and the alerts' pages have their indexes above.
+CREATE INDEX IF NOT EXISTS ix_sensor_evento_timestamp_ts ON tb_sensor_evento (timestamp_ts, id);
+-- The api's read-only role (README, "The read API"): the role itself is made by whoever may make
+-- roles (the local stack as superuser, CloudNativePG's managed roles in the chart); the tables'
+-- owner grants here, when the role exists at migration time (api/read_only_role.sql grants the
+-- same by hand). Reading everything, and changing only an alert's acknowledgement.
+DO $$ BEGIN
+  IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'iot_api') THEN
+    GRANT SELECT ON tb_sensor_evento, tb_dispositivo, tb_alerta, tb_sensor_evento_rejeitado,
+      tb_kafka_offset TO iot_api;
+    GRANT UPDATE (acknowledged_at, acknowledged_by, acknowledge_note) ON tb_alerta TO iot_api;
+  END IF;
+END $$;
 `;
 
 /** The schema's version: a digest of {@linkcode MIGRATION_SQL}, stored once it has run. */

@@ -21,6 +21,12 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
+/** The paths the operations server answers itself. */
+const OPS_PATHS = ["/healthz", "/readyz", "/metrics"];
+
+/** A service's own endpoints, served beside the operations ones (the api's). */
+export type AppHandler = (request: Request) => Response | Promise<Response>;
+
 /**
  * Starts the operations HTTP server.
  *
@@ -34,12 +40,14 @@ export interface OpsServer {
  * @param health Readiness source.
  * @param registry Metrics to expose.
  * @param log Logger for the start line.
+ * @param app Answers every other path and method, when given (without it: 404).
  */
 export function startOpsServer(
   port: number,
   health: HealthSource,
   registry: MetricsRegistry,
   log: Logger,
+  app?: AppHandler,
 ): OpsServer {
   addReadinessMetric(registry, () => health.notReadyReasons());
   const servers = listenEverywhere(port, route);
@@ -47,7 +55,7 @@ export function startOpsServer(
   log.info("http server listening", {
     port: bound,
     addresses: servers.map((server) => server.addr.hostname),
-    endpoints: ["/healthz", "/readyz", "/metrics"],
+    endpoints: ["/healthz", "/readyz", "/metrics", ...(app ? ["(the service's own)"] : [])],
   });
   return {
     port: bound,
@@ -56,6 +64,7 @@ export function startOpsServer(
 
   async function route(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
+    if (app !== undefined && !OPS_PATHS.includes(path)) return await app(request);
     if (request.method !== "GET" && request.method !== "HEAD") {
       return new Response("method not allowed\n", { status: 405 });
     }

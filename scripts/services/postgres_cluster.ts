@@ -188,7 +188,8 @@ export function superuserSql(
 }
 
 /**
- * Creates role iot/iot (CREATEDB, for freshDatabase) and database iot, if missing. The role may
+ * Creates role iot/iot (CREATEDB, for freshDatabase), the api's read-only role iot_api/iot_api
+ * and database iot, if missing. The role iot may
  * also CHECKPOINT (pg_checkpoint, PostgreSQL 15+): the benchmark flushes one experiment's dirty
  * pages before timing the next.
  */
@@ -202,6 +203,11 @@ export async function ensureRoleAndDb(
     DO $$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'iot') THEN
         CREATE ROLE iot LOGIN CREATEDB PASSWORD 'iot';
+      END IF;
+      -- The api's read-only role (README, "The read API"): the consumer's migration grants it
+      -- what it reads, and the acknowledgement of alerts.
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'iot_api') THEN
+        CREATE ROLE iot_api LOGIN PASSWORD 'iot_api';
       END IF;
       IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pg_checkpoint') THEN
         GRANT pg_checkpoint TO iot;
