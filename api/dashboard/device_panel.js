@@ -14,10 +14,10 @@ import { statusOf } from "./fleet_state.js";
 export const WINDOW_MS = 15 * 60_000;
 
 /** The shortest span the charts show. */
-export const MIN_SPAN_MS = 60_000;
+export const MIN_SPAN_MS = 15_000;
 
 /** Points asked of the history endpoint for the window. */
-export const HISTORY_POINTS = 90;
+export const HISTORY_POINTS = 300;
 
 /** The charted metrics: the field of a reading and of a history bucket, and its unit. */
 const METRICS = [
