@@ -102,6 +102,12 @@ Deno.test({
       );
       const charted = async (chart: string) =>
         Number(await page.locator(`#chart-${chart}`).getAttribute("data-points"));
+      // A chart's line runs left to right: history and stream merged in time order.
+      const inTimeOrder = async (chart: string) => {
+        const d = await page.locator(`#chart-${chart} path.line`).getAttribute("d") ?? "";
+        const xs = [...d.matchAll(/[ML](-?[\d.]+),/g)].map((m) => Number(m[1]));
+        return xs.length > 1 && xs.every((x, i) => i === 0 || x >= xs[i - 1]);
+      };
       const fromHistory: Record<string, number> = {};
       for (const chart of ["temperature", "humidity", "battery"]) {
         fromHistory[chart] = await charted(chart);
@@ -117,6 +123,9 @@ Deno.test({
         "three more points on every chart from the stream",
         15_000,
       );
+      for (const chart of ["temperature", "humidity", "battery"]) {
+        assert.ok(await inTimeOrder(chart), `${chart} chart in time order`);
+      }
 
       // A hot reading through Kafka, for a device of its own (the producer's readings of its own
       // devices could clear an alert the test opened on one of them).
@@ -189,6 +198,40 @@ Deno.test({
 
       assert.deepEqual(browser.blocked, [], "the page asked for nothing off loopback");
       assert.deepEqual(browser.pageErrors, [], "no error in the page");
+
+      // With the tiles setting on and no internet (the fixture refuses the tiles), the map
+      // switches to Web Mercator, drops the tiles that failed, and still draws everything.
+      await page.getByLabel(/OpenStreetMap tiles/).check(); // the page reloads
+      await page.locator("#map[data-projection=web-mercator]").waitFor();
+      await page.locator("body[data-loaded=true]").waitFor();
+      await page.locator("#map[data-tiles-failed]").waitFor();
+      await eventually(
+        async () => (await page.locator("#map image").count()) === 0,
+        "every failed tile removed",
+        10_000,
+      );
+      assert.equal(await page.locator("#map path.outline").count(), 1);
+      assert.equal(await page.locator("#map circle[data-device]").count(), DEVICES + 1);
+      // The reload selected the device again from the address (#device=...).
+      await page.locator("#device-id", { hasText: chosen }).waitFor();
+      await eventually(
+        () => inTimeOrder("temperature"),
+        "the reloaded chart in time order",
+        10_000,
+      );
+      // (assert.deepEqual above narrowed the list's type to never[])
+      const refused = browser.blocked as string[];
+      assert.ok(refused.length > 0, "the page asked for tiles");
+      assert.ok(
+        refused.every((u) => u.startsWith("https://tile.openstreetmap.org/5/")),
+        refused.join(", "),
+      );
+      console.log(
+        `tiles on, offline: ${refused.length} tiles refused; ${await browser.screenshot(
+          page,
+          "dashboard-tiles-offline",
+        )}`,
+      );
     } finally {
       await producerClient.disconnect().catch(() => {});
       for (const child of processes.reverse()) await child.dispose();

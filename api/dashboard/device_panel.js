@@ -59,6 +59,8 @@ export class DevicePanel {
         this.series[field].push({ t, v: stat.avg, min: stat.min, max: stat.max });
       }
     }
+    // Stream readings that came while the history loaded are already in: keep time order.
+    for (const { field } of METRICS) this.series[field].sort((a, b) => a.t - b.t);
     this.draw();
   }
 
