@@ -78,8 +78,12 @@ export function foldDevice(
     // A bound changed since the interval was learned: the mean restarts from inside the bounds.
     intervalo_s: previous?.intervalo_s == null ? null : clamp(previous.intervalo_s),
   };
-  // The newest event time seen, which is the latest reading's (ties do not move it).
+  // The newest event time seen, which is the latest reading's (ties do not move it), and the
+  // earliest: kept as numbers, so each reading's time is parsed once (the consumer's hot path).
   let newest = state.latest === null ? null : epochMicros(state.latest.timestamp_ts);
+  let first = state.primeiro_timestamp_ts === null
+    ? null
+    : epochMicros(state.primeiro_timestamp_ts);
   for (const reading of readings) {
     if (reading.id_dispositivo !== device) {
       throw new RangeError(
@@ -88,12 +92,19 @@ export function foldDevice(
     }
     state.qt_leituras++;
     if (reading.ahead) continue;
-    const { ahead: _, id_dispositivo: __, ...values } = reading;
     const at = epochMicros(reading.timestamp_ts);
-    if (state.primeiro_timestamp_ts === null || at < epochMicros(state.primeiro_timestamp_ts)) {
+    if (first === null || at < first) {
       state.primeiro_timestamp_ts = reading.timestamp_ts;
+      first = at;
     }
-    if (state.latest === null || isNewer(reading, state.latest)) state.latest = values;
+    // isNewer(reading, state.latest), with the latest's time already known as `newest`.
+    if (
+      state.latest === null || newest === null || at > newest ||
+      (at === newest && reading.id.toLowerCase() > state.latest.id.toLowerCase())
+    ) {
+      const { ahead: _, id_dispositivo: __, ...values } = reading;
+      state.latest = values;
+    }
     if (newest !== null && at > newest) {
       const gap = clamp((at - newest) / 1_000_000);
       state.intervalo_s = state.intervalo_s === null
@@ -122,12 +133,56 @@ export function isNewer(
  * @throws {SyntaxError} when the text is not an instant.
  */
 export function epochMicros(iso: string): number {
+  const fast = canonicalMicros(iso);
+  if (fast !== undefined) return fast;
   const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,6})\d*)?(Z|[+-]\d\d:\d\d)$/.exec(iso);
   const ms = m === null ? NaN : Date.parse(`${m[1]}${m[3]}`);
   if (m === null || Number.isNaN(ms)) {
     throw new SyntaxError(`Cannot parse an event time as ISO 8601: current value is '${iso}'`);
   }
   return ms * 1000 + Number((m[2] ?? "").padEnd(6, "0"));
+}
+
+/** Days in each month of a common year. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * {@linkcode epochMicros} of the one form the consumer makes (`YYYY-MM-DDTHH:MM:SS.ffffffZ`, as
+ * shared/timestamp.ts and PostgreSQL's to_char give it), from its digits: the general parse costs
+ * a regular expression and `Date.parse` per call, several times per reading. `undefined` for any
+ * other text, and for what the general parse treats apart (years before 100, which `Date.UTC`
+ * would move to the 1900s, hour 24, a leap second, a day past its month's end).
+ */
+function canonicalMicros(iso: string): number | undefined {
+  if (
+    iso.length !== 27 || iso[4] !== "-" || iso[7] !== "-" || iso[10] !== "T" ||
+    iso[13] !== ":" || iso[16] !== ":" || iso[19] !== "." || iso[26] !== "Z"
+  ) return undefined;
+  const n = (from: number, to: number) => {
+    let v = 0;
+    for (let i = from; i < to; i++) {
+      const d = iso.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return NaN;
+      v = v * 10 + d;
+    }
+    return v;
+  };
+  const [y, mo, d, h, mi, s, us] = [
+    n(0, 4),
+    n(5, 7),
+    n(8, 10),
+    n(11, 13),
+    n(14, 16),
+    n(17, 19),
+    n(20, 26),
+  ];
+  // NaN fails every comparison below, so a non-digit falls through to the general parse.
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  if (
+    !(y >= 100 && mo >= 1 && mo <= 12 && d >= 1 && h <= 23 && mi <= 59 && s <= 59 && us >= 0) ||
+    d > MONTH_DAYS[mo - 1] + (mo === 2 && leap ? 1 : 0)
+  ) return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, s) * 1000 + us;
 }
 
 function emptyState(device: string): DeviceState {

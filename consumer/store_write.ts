@@ -112,18 +112,22 @@ export class StoreWriter {
     fresh: boolean,
   ): Promise<Map<string, DeviceSnapshot>> {
     const found = new Map<string, DeviceSnapshot>();
-    const missing: string[] = [];
+    const missing = new Set<string>();
     for (const row of rows) {
       const device = row.id_dispositivo;
-      if (found.has(device) || missing.includes(device)) continue;
+      if (found.has(device) || missing.has(device)) continue;
       const cached = fresh ? undefined : this.#cache.get(device);
-      if (cached === undefined) missing.push(device);
+      if (cached === undefined) missing.add(device);
       else found.set(device, cached);
     }
-    if (missing.length === 0) return found;
-    const read = await this.#sql().unsafe<DeviceRow[]>(READ_DEVICES, [JSON.stringify(missing)], {
-      prepare: true,
-    });
+    if (missing.size === 0) return found;
+    const read = await this.#sql().unsafe<DeviceRow[]>(
+      READ_DEVICES,
+      [JSON.stringify([...missing])],
+      {
+        prepare: true,
+      },
+    );
     for (const row of read) {
       const snapshot = snapshotOf(row);
       found.set(row.id_dispositivo, snapshot);
