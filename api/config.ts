@@ -76,7 +76,7 @@ export const API_SETTINGS = {
   },
   STREAM_INTERVAL_MS: {
     type: "integer",
-    default: 250,
+    default: 100,
     min: 10,
     max: 60_000,
     description: "Least time between two reads of the stream, in ms: a device gets at most " +

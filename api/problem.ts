@@ -91,7 +91,7 @@ export function problemResponse(
 /** The 400 of a {@linkcode ParameterError}. */
 export function parameterProblem(error: ParameterError): Response {
   return problemResponse(400, error.message, {
-    type: "/openapi.json#/components/responses/BadRequest",
+    type: "/openapi.json#/components/responses/P400",
     title: "Invalid parameter",
     parameter: error.parameter,
   });

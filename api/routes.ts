@@ -8,13 +8,12 @@
 import type { Logger } from "@iot/shared/runtime";
 import type { Sql } from "postgres";
 import { acknowledgeAlert, checkAckToken } from "./acknowledge.ts";
+import { encodeCursor, type PageKey } from "./cursor.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { OPENAPI } from "./openapi.ts";
 import {
   ALERT_TYPES,
-  encodeCursor,
   MAX_DEVICE_LENGTH,
-  type PageKey,
   parseAcknowledgeBody,
   parseAlertId,
   parseAlertsQuery,

@@ -76,7 +76,10 @@ export class StreamFeed {
     this.#startedAt = now();
   }
 
-  /** Starts reading; with `notify`, listens first (a failed LISTEN leaves polling alone). */
+  /**
+   * Starts reading; with `notify`, listens first (a failed LISTEN leaves polling alone).
+   * Resolves after the first read (see {@linkcode StreamFeed.problem} for how it went).
+   */
   async start(): Promise<void> {
     if (this.#options.wake === "notify") {
       try {
@@ -85,7 +88,9 @@ export class StreamFeed {
         this.#log.warn("stream: LISTEN failed; polling only", { error });
       }
     }
-    this.#loop = this.#run();
+    const first = Promise.withResolvers<void>();
+    this.#loop = this.#run(first.resolve);
+    await first.promise;
   }
 
   /** Asks for a read as soon as the minimum interval allows. */
@@ -141,7 +146,7 @@ export class StreamFeed {
     for (const end of ends) end();
   }
 
-  async #run(): Promise<void> {
+  async #run(firstRead: () => void): Promise<void> {
     while (!this.#stopped) {
       const started = this.#now();
       this.#woken = false;
@@ -152,6 +157,7 @@ export class StreamFeed {
         this.#problem = `reading the tables failed: ${(error as Error).message}`;
         this.#log.warn("stream: read failed; retrying", { error });
       }
+      firstRead();
       await this.#pause(started);
     }
   }

@@ -5,7 +5,8 @@
  * charts/settings_file_test.ts fails when a committed file and the tables disagree.
  *
  * The tables: shared/service_settings.ts and shared/kafka_security.ts (both services),
- * consumer/config.ts and producer/config.ts (each service's own).
+ * consumer/config.ts and producer/config.ts (each service's own), api/config.ts (the README only:
+ * the chart does not deploy the api yet).
  *
  * @module
  */
@@ -21,6 +22,7 @@ import {
 } from "@iot/shared/runtime";
 import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from "../consumer/config.ts";
 import { PRODUCER_DEFAULTS, PRODUCER_SETTINGS } from "../producer/config.ts";
+import { API_SETTINGS } from "../api/config.ts";
 
 /** The two services, in the order the chart lists them. */
 export const SERVICES = ["producer", "consumer"] as const;
@@ -59,6 +61,19 @@ export function readmeText(current: string): string {
     "The producer (`producer/config.ts`):",
     markdownTable(
       own("producer").map((name) => row(name, SERVICE_SETTINGS.producer[name], "producer")),
+    ),
+    // Wrapped as deno fmt wraps prose, so the written README passes `deno fmt --check`.
+    [
+      "The api (`api/config.ts`), which has no Kafka settings: these, and `HTTP_PORT` (it serves the API",
+      "too; default `8080`), `LOG_LEVEL`, `LOG_FORMAT`, `SUMMARY_INTERVAL_S` and `SHUTDOWN_TIMEOUT_S` as",
+      "above. The chart does not deploy the api yet.",
+    ].join("\n"),
+    markdownTable(
+      Object.entries(API_SETTINGS).map(([name, setting]) => {
+        const cells = row(name, setting, "api");
+        cells[3] = "—";
+        return cells;
+      }),
     ),
   ].join("\n\n");
   return replaceBetween(current, README_BEGIN, README_END, `\n\n${body}\n\n`);

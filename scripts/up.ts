@@ -1,12 +1,15 @@
 /**
  * `deno task up`: the whole pipeline on this machine. Starts (or reuses) Kafka and PostgreSQL,
- * creates the topic, runs the consumers and the producer, and shows a live progress line
+ * creates the topic, runs the consumers, the api and the producer, and shows a live progress line
  * (scripts/progress.ts) read from the consumers' `/metrics` and the offsets in Kafka and
  * PostgreSQL. Ctrl-C stops the producer and the consumers gracefully; the servers keep running so
  * the data can be queried (`deno task services:down` stops them).
  *
- * Settings: the services' own variables (see README), plus UP_CONSUMERS (default 2) and
- * KAFKA_TOPIC_PARTITIONS (default 6). Each service's log goes to .cache/logs/.
+ * Settings: the services' own variables (see README), plus UP_CONSUMERS (default 2),
+ * KAFKA_TOPIC_PARTITIONS (default 6), UP_HTTP_PORT (default 8080: consumer i on 8080 + 2(i-1), the
+ * producer on 8081), UP_API_PORT (default 8000), UP_API_DATABASE_URL (default:
+ * DATABASE_URL as the role iot_api) and API_ACK_TOKEN (default: random, printed). Each service's
+ * log goes to .cache/logs/.
  *
  * @module
  */
@@ -48,18 +51,37 @@ async function main(): Promise<number> {
     KAFKA_TOPIC: topic,
   };
   const children: Child[] = [];
+  const httpBase = positiveInt("UP_HTTP_PORT", 8080);
   for (let i = 1; i <= consumers; i++) {
     children.push(
-      spawn(`consumer-${i}`, "consumer/main.ts", { ...env, HTTP_PORT: String(8080 + 2 * (i - 1)) }),
+      spawn(`consumer-${i}`, "consumer/main.ts", {
+        ...env,
+        HTTP_PORT: String(httpBase + 2 * (i - 1)),
+      }),
     );
   }
-  children.push(spawn("producer", "producer/main.ts", { ...env, HTTP_PORT: "8081" }));
+  const apiPort = positiveInt("UP_API_PORT", 8000);
+  const ackToken = Deno.env.get("API_ACK_TOKEN") ??
+    Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0"))
+      .join("");
+  // --allow-read: the api reads its dashboard's files (api/dashboard/) at start.
+  children.push(spawn("api", "api/main.ts", {
+    DATABASE_URL: apiDatabaseUrl(services.databaseUrl),
+    HTTP_PORT: String(apiPort),
+    API_ACK_TOKEN: ackToken,
+  }, ["--allow-read"]));
+  // The producer stays last: the stop below relies on it.
+  children.push(spawn("producer", "producer/main.ts", { ...env, HTTP_PORT: String(httpBase + 1) }));
+  console.log(
+    `dashboard: http://127.0.0.1:${apiPort}/ · API: http://127.0.0.1:${apiPort}/openapi.json`,
+  );
+  console.log(`acknowledging alerts: Authorization: Bearer ${ackToken}`);
   console.log(
     `logs: ${LOG_DIR}/<service>.log · metrics: ${
       children.map((c) => `${c.name} :${c.port}/metrics`).join(", ")
     }`,
   );
-  console.log("Ctrl-C stops the producer and the consumers.\n");
+  console.log("Ctrl-C stops the producer, the consumers and the api.\n");
 
   const stop = Promise.withResolvers<void>();
   const onSignal = () => stop.resolve();
@@ -78,7 +100,9 @@ async function main(): Promise<number> {
     await Promise.race([stop.promise, drained(sql, services.kafkaBrokers, topic, groupId)]);
   }
 
-  console.log("\nstopping: producer first, then the consumers (each finishes its batch)…");
+  console.log(
+    "\nstopping: producer first, then the consumers (each finishes its batch) and the api…",
+  );
   await progress.stop();
   for (const child of [producer, ...children.slice(0, -1)]) {
     try {
@@ -97,14 +121,19 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function spawn(name: string, entry: string, env: Record<string, string>): Child {
+function spawn(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  extraFlags: string[] = [],
+): Child {
   const logFile = Deno.openSync(`${LOG_DIR}/${name}.log`, {
     write: true,
     create: true,
     truncate: true,
   });
   const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", entry],
+    args: ["run", "--allow-net", "--allow-env", ...extraFlags, entry],
     cwd: ROOT,
     env,
     stdin: "null",
@@ -131,6 +160,19 @@ function spawn(name: string, entry: string, env: Record<string, string>): Child 
     },
   );
   return { name, process, port: Number(env.HTTP_PORT), done };
+}
+
+/**
+ * The pipeline's database as the api's read-only role (iot_api, made by the local stack; the
+ * consumer's migration grants it what it reads): UP_API_DATABASE_URL when set.
+ */
+function apiDatabaseUrl(databaseUrl: string): string {
+  const own = Deno.env.get("UP_API_DATABASE_URL");
+  if (own !== undefined && own !== "") return own;
+  const url = new URL(databaseUrl);
+  url.username = "iot_api";
+  url.password = "iot_api";
+  return url.toString();
 }
 
 async function ensureTopic(brokers: string, topic: string, partitions: number): Promise<void> {
