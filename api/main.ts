@@ -19,6 +19,7 @@ import { loadApiConfig } from "./config.ts";
 import { checkRole, connectApiDatabase } from "./database.ts";
 import { postgresFeedSource } from "./feed_reader.ts";
 import { createApiMetrics } from "./metrics.ts";
+import { dashboardHandler, readDashboardFiles } from "./dashboard_files.ts";
 import { createApiHandler } from "./routes.ts";
 import { StreamFeed } from "./stream_feed.ts";
 
@@ -71,6 +72,8 @@ export async function main(): Promise<number> {
     log,
     now: () => new Date(),
   });
+  // The dashboard's page at / and its files at /dashboard/*; every other path is the API's.
+  const dashboard = await dashboardHandler(await readDashboardFiles());
   const ops = startOpsServer(
     config.httpPort,
     {
@@ -82,7 +85,7 @@ export async function main(): Promise<number> {
     },
     metrics.registry,
     log,
-    handler,
+    (request) => dashboard(request) ?? handler(request),
   );
   log.info("api starting", {
     port: ops.port,

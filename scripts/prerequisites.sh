@@ -32,6 +32,10 @@ missing_prerequisites() {
   [[ -x "$(command -v ip || echo /usr/sbin/ip)" ]] ||
     printf 'ip (brings loopback up in the test control plane'"'"'s network namespace)\tiproute2\n'
   command -v openssl >/dev/null || printf 'openssl (the test control plane'"'"'s certificates)\topenssl\n'
+  # At this path, the one the browser fixture (testing/browser.ts) launches: Playwright's own
+  # browser download is not used, so the tests fetch nothing at run time.
+  [[ -x /usr/bin/chromium ]] ||
+    printf 'chromium at /usr/bin/chromium (the dashboard'"'"'s browser test, driven by playwright-core)\tchromium\n'
   [[ -s /etc/ssl/certs/ca-certificates.crt ]] || printf 'CA certificates (downloads)\tca-certificates\n'
   # Debian 12's golang-go is 1.19, too old to fetch a newer toolchain: there, take Go from go.dev.
   go_ok || printf 'Go 1.21+ (builds helm and kubeconform; on Debian 12: https://go.dev/dl/)\tgolang-go\n'

@@ -64,11 +64,12 @@ async function main(): Promise<number> {
   const ackToken = Deno.env.get("API_ACK_TOKEN") ??
     Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0"))
       .join("");
+  // --allow-read: the api reads its dashboard's files (api/dashboard/) at start.
   children.push(spawn("api", "api/main.ts", {
     DATABASE_URL: apiDatabaseUrl(services.databaseUrl),
     HTTP_PORT: String(apiPort),
     API_ACK_TOKEN: ackToken,
-  }));
+  }, ["--allow-read"]));
   // The producer stays last: the stop below relies on it.
   children.push(spawn("producer", "producer/main.ts", { ...env, HTTP_PORT: String(httpBase + 1) }));
   console.log(
@@ -120,14 +121,19 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function spawn(name: string, entry: string, env: Record<string, string>): Child {
+function spawn(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  extraFlags: string[] = [],
+): Child {
   const logFile = Deno.openSync(`${LOG_DIR}/${name}.log`, {
     write: true,
     create: true,
     truncate: true,
   });
   const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", entry],
+    args: ["run", "--allow-net", "--allow-env", ...extraFlags, entry],
     cwd: ROOT,
     env,
     stdin: "null",
