@@ -9,7 +9,10 @@
 import assert from "node:assert/strict";
 import type { Sql } from "postgres";
 import type { BatchRow } from "./event_store.ts";
-import { migrate } from "./migrations.ts";
+import { CONFLICTING_DUPLICATE_SQLSTATE, migrate } from "./migrations.ts";
+import { DeviceCache } from "./device_cache.ts";
+import { StoreWriter } from "./store_write.ts";
+import { RESENT_IDS } from "./store_write_sql.ts";
 import type { MonitoringSettings } from "./monitoring.ts";
 import { connectDatabase, PostgresStore } from "./postgres_store.ts";
 import { assertStoredEqualsReplay } from "./testing/monitoring_replay.ts";
@@ -206,6 +209,43 @@ Deno.test("[integration] a re-sent reading is not folded twice: the write plans 
     const [alert] = await alerts(sql);
     assert.equal(alert.trigger_count, 1, "the re-sent hot reading was not counted again");
     await assertStoredEqualsReplay(sql, SETTINGS, new Set());
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("[integration] an id stored with another reading while a write plans again is refused, not dropped", async () => {
+  const { sql, write } = await setUp("alert_resend_race");
+  try {
+    const resent = reading(1, 20);
+    await write(resent);
+    const late = reading(2, 20);
+    // The race the chaos suite found: the write fails on the re-send (IOT02), and before it looks
+    // the re-sends up, another partition commits `late`'s id with another reading.
+    const twin = { ...late, temperatura: 21 };
+    const pool = new Proxy(sql, {
+      get(target, name) {
+        if (name !== "unsafe") return Reflect.get(target, name);
+        return async (query: string, ...rest: unknown[]) => {
+          if (query === RESENT_IDS) {
+            await sql`INSERT INTO tb_sensor_evento (id, id_dispositivo, "timestamp", timestamp_ts,
+              temperatura, umidade, latitude, longitude, status, bateria, alerta)
+              VALUES (${twin.id}, ${twin.id_dispositivo}, ${twin.timestamp}, ${twin.timestamp_ts},
+                ${twin.temperatura}, 50, 0, 0, 'OK', 80, false)`;
+          }
+          return await (target.unsafe as (...a: unknown[]) => Promise<unknown>)(query, ...rest);
+        };
+      },
+    });
+    const writer = new StoreWriter(() => pool, SETTINGS, new DeviceCache(10));
+    const fence = { ...KEY, topicId: TOPIC_ID, expectedOffset: "1" };
+    await assert.rejects(
+      writer.write({ fence, rows: [resent, late], batch: { nextOffset: "2", rejects: "[]" } }),
+      (error: { code?: string }) => error.code === CONFLICTING_DUPLICATE_SQLSTATE,
+      "the conflicting id reaches the insert, which refuses it for the pipeline to reject",
+    );
+    const [offset] = await sql`SELECT next_offset::int AS n FROM tb_kafka_offset`;
+    assert.equal(offset.n, 1, "nothing of the batch was written");
   } finally {
     await sql.end();
   }

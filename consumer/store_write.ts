@@ -22,7 +22,7 @@ import {
   planWrite,
   type WritePlan,
 } from "./monitoring.ts";
-import { READ_DEVICES, STORED_IDS, writeStatement } from "./store_write_sql.ts";
+import { READ_DEVICES, RESENT_IDS, writeStatement } from "./store_write_sql.ts";
 
 /** Turns of a write whose devices changed under it before the error goes to the caller. */
 export const RACE_TURNS = 3;
@@ -87,9 +87,9 @@ export class StoreWriter {
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (code === PLANNED_ROWS_STORED_SQLSTATE && ++resent < RESENT_TURNS) {
-          const stored = await this.#stored(rows);
-          if (stored.size === 0) throw error;
-          rows = rows.filter((r) => !stored.has(r.id));
+          const resends = await this.#resent(rows);
+          if (resends.size === 0) throw error;
+          rows = rows.filter((r) => !resends.has(r.id));
           continue;
         }
         if (typeof code === "string" && code.startsWith("40")) {
@@ -136,9 +136,9 @@ export class StoreWriter {
     return found;
   }
 
-  async #stored(rows: readonly BatchRow[]): Promise<Set<string>> {
-    const ids = JSON.stringify(rows.map((r) => r.id));
-    const found = await this.#sql().unsafe<{ id: string }[]>(STORED_IDS, [ids]);
+  /** The rows' ids stored with the same reading (re-sends; see {@linkcode RESENT_IDS}). */
+  async #resent(rows: readonly BatchRow[]): Promise<Set<string>> {
+    const found = await this.#sql().unsafe<{ id: string }[]>(RESENT_IDS, [JSON.stringify(rows)]);
     return new Set(found.map((r) => r.id));
   }
 

@@ -232,10 +232,16 @@ export const READ_DEVICES = `
   FROM tb_dispositivo d
   WHERE d.id_dispositivo IN (SELECT json_array_elements_text($1::text::json))`;
 
-/** Which of a JSON array of ids are stored (`$1`). */
-export const STORED_IDS = `
-  SELECT id::text AS id FROM tb_sensor_evento
-  WHERE id IN (SELECT json_array_elements_text($1::text::json)::uuid)`;
+/**
+ * Every id of a rows document (`$1`) stored with the same reading: re-sends, which a write plans
+ * again without. An id stored with another reading is not one: it stays in the write, whose insert
+ * then refuses it (IOT01) instead of dropping it unseen.
+ */
+export const RESENT_IDS = `
+  SELECT r.id::text AS id
+  FROM json_to_recordset($1::text::json) AS ${ROWS_OF_DOCUMENT}
+  JOIN tb_sensor_evento t ON t.id = r.id
+  WHERE NOT ${readingDiffers("t", "r")}`;
 
 /** Every id of a rows document (`$1`) stored with another reading. */
 export const CONFLICTING_IDS = `
