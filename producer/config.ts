@@ -67,7 +67,7 @@ export const PRODUCER_SETTINGS = {
     min: 0,
     max: 1_000_000,
     description: "Devices whose temperature sensor starts drifting (chosen by the seed, logged " +
-      "at start), to see the consumer's anomaly alerts at work.",
+      "at start), to see how the consumer's alerts meet it (README: what the anomaly score catches).",
   },
   PRODUCER_DRIFT_AFTER_S: {
     type: "number",
