@@ -21,6 +21,7 @@ import type { Counter } from "prom-client";
 import { describeDatabaseError } from "./database_state.ts";
 import type { OfflineSettings } from "./offline.ts";
 import type { RunStatement } from "./retention.ts";
+import { startPeriodic } from "./periodic.ts";
 
 /** Key of the advisory lock that lets one replica check at a time ("iot-offl" in ASCII). */
 export const OFFLINE_LOCK_KEY = 0x696f742d6f66666cn;
@@ -173,7 +174,6 @@ export function startOfflineJob(options: OfflineJobOptions): () => Promise<void>
     return () => Promise.resolve();
   }
   const intervalMs = settings.checkIntervalS * 1000;
-  let running: Promise<void> | undefined;
   const run = async () => {
     try {
       const { changes } = await runStatement((sql) => checkOffline(sql, settings));
@@ -202,14 +202,5 @@ export function startOfflineJob(options: OfflineJobOptions): () => Promise<void>
       });
     }
   };
-  // A check still going when the next is due is not doubled.
-  const tick = () => {
-    running ??= run().finally(() => running = undefined);
-  };
-  tick();
-  const timer = setInterval(tick, intervalMs);
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return startPeriodic(run, intervalMs);
 }

@@ -12,6 +12,7 @@ import type { Logger } from "@iot/shared/runtime";
 import type { Sql } from "postgres";
 import type { Counter } from "prom-client";
 import { describeDatabaseError } from "./database_state.ts";
+import { startPeriodic } from "./periodic.ts";
 
 /** Key of the advisory lock that lets one replica delete at a time ("iot-rete" in ASCII). */
 export const RETENTION_LOCK_KEY = 0x696f742d72657465n;
@@ -112,7 +113,6 @@ export function startRetention(options: RetentionOptions): () => Promise<void> {
     return () => Promise.resolve();
   }
   let stopped = false;
-  let running: Promise<void> | undefined;
   const run = async () => {
     try {
       const total = await purgeOldRejects(
@@ -129,15 +129,9 @@ export function startRetention(options: RetentionOptions): () => Promise<void> {
       });
     }
   };
-  // A run still going when the next is due (a large backlog) is not doubled.
-  const tick = () => {
-    running ??= run().finally(() => running = undefined);
-  };
-  tick();
-  const timer = setInterval(tick, intervalMs);
+  const stop = startPeriodic(run, intervalMs);
   return async () => {
     stopped = true;
-    clearInterval(timer);
-    await running;
+    await stop();
   };
 }
