@@ -66,7 +66,6 @@ export interface RouteMatch {
 }
 
 const ROUTES: readonly { method: string; path: string }[] = [
-  { method: "GET", path: "/" },
   { method: "GET", path: "/openapi.json" },
   { method: "GET", path: "/api/events" },
   { method: "GET", path: "/api/devices" },
@@ -150,15 +149,6 @@ export function createApiHandler(deps: ApiDeps): (request: Request) => Promise<R
   };
 }
 
-const PLACEHOLDER = `<!doctype html>
-<html lang="en"><meta charset="utf-8"><title>IoT fleet</title>
-<h1>IoT fleet</h1>
-<p>The dashboard comes later. The API is here: <a href="/openapi.json">/openapi.json</a>,
-<a href="/api/devices">/api/devices</a>, <a href="/api/alerts?state=open">open alerts</a>,
-<a href="/api/stats">/api/stats</a>, and the live stream at <code>/api/stream</code>.</p>
-</html>
-`;
-
 async function answer(
   deps: ApiDeps,
   match: RouteMatch,
@@ -167,10 +157,6 @@ async function answer(
 ): Promise<Response> {
   const q = url.searchParams;
   const limit = deps.pageLimitMax;
-  if (match.route === "GET /") {
-    parseNoQuery(q);
-    return new Response(PLACEHOLDER, { headers: { "content-type": "text/html; charset=utf-8" } });
-  }
   if (match.route === "GET /openapi.json") {
     parseNoQuery(q);
     return Response.json(OPENAPI);
