@@ -28,12 +28,14 @@ export const API_SETTINGS = {
     default: "postgres://iot_api:iot_api@localhost:5432/iot",
     check: checkDbUrl,
     accepts: "`postgres://` or `postgresql://` URL",
+    chart: "the `iot_api` role's Secret",
     description: "PostgreSQL connection URL, as the read-only role `iot_api` (README, " +
       '"The read API").',
   },
   DATABASE_CA_FILE: {
     type: "file",
     holds: "PEM certificates",
+    chart: "`postgresql.create`",
     description: "CA of PostgreSQL's certificate; when set, TLS with the certificate and host " +
       "name verified (`verify-full`).",
   },
@@ -58,6 +60,7 @@ export const API_SETTINGS = {
         "more printable ASCII characters without spaces",
     accepts: "16+ printable ASCII, no spaces",
     defaultText: "unset: acknowledging is refused",
+    chart: "`api.ackToken`",
     description: "Bearer token that acknowledging an alert needs.",
   },
   API_PAGE_LIMIT_MAX: {

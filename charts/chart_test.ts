@@ -452,8 +452,8 @@ Deno.test("[chart] selectors match labels", async () => {
       const picked = selects(pm.spec.selector).map((w) => w.metadata.name).sort();
       assert.deepEqual(
         picked,
-        ["iot-consumer", "iot-producer"],
-        "PodMonitor selects both services only",
+        ["iot-api", "iot-consumer", "iot-producer"],
+        "PodMonitor selects the three services only",
       );
       for (const name of picked) {
         const ports = podSpec(find(objects, "Deployment", name)).containers[0].ports;
@@ -485,19 +485,20 @@ Deno.test("[chart] selectors match labels", async () => {
       );
       const labels = peers.map((p: { podSelector?: Selector }) => p.podSelector?.matchLabels ?? {});
       if (kafka) {
-        assert.ok(
+        assert.equal(
           labels.some((l: Record<string, string>) =>
             l["strimzi.io/cluster"] === kafka.metadata.name
           ),
-          `${np.metadata.name} reaches Kafka`,
+          !np.metadata.name.endsWith("-api"),
+          `${np.metadata.name} reaches Kafka (the api does not)`,
         );
       }
       const toPg = cluster !== undefined &&
         labels.some((l: Record<string, string>) => l["cnpg.io/cluster"] === cluster.metadata.name);
       assert.equal(
         toPg,
-        Boolean(cluster) && np.metadata.name.endsWith("consumer"),
-        `${np.metadata.name}: PostgreSQL egress only for the consumer`,
+        Boolean(cluster) && /-(consumer|api)$/.test(np.metadata.name),
+        `${np.metadata.name}: PostgreSQL egress only for the consumer and the api`,
       );
     }
   }
@@ -546,12 +547,13 @@ Deno.test("[chart] the consumer's DATABASE_URL comes from the CloudNativePG secr
     }
     for (const scenario of SCENARIOS) {
       const { objects, operands } = await rendered(scenario);
-      assert.equal(
-        objects.filter((o) => o.kind === "Secret").length,
-        0,
-        "the chart renders no Secret",
+      // The only Secrets are the api's, with values generated at install (api_test.ts).
+      const secrets = objects.filter((o) => o.kind === "Secret").map((o) => o.metadata.name);
+      assert.ok(
+        secrets.every((name) => name === "iot-api-db" || name === "iot-api"),
+        `the chart renders no Secret but the api's generated ones: ${secrets}`,
       );
-      for (const o of [...objects, ...operands]) {
+      for (const o of [...objects, ...operands].filter((o) => o.kind !== "Secret")) {
         // The allowed mentions are references to the Secrets Strimzi makes for KafkaUsers: where
         // a password file is mounted and named, and KEDA's pointer to its Secret.
         const text = JSON.stringify(o.kind === "ConfigMap" ? { ...o, data: undefined } : o)
@@ -560,6 +562,8 @@ Deno.test("[chart] the consumer's DATABASE_URL comes from the CloudNativePG secr
             "",
           )
           .replaceAll('{"key":"password","path":"password"}', "")
+          // CloudNativePG's pointer to the api role's Secret.
+          .replace(/"passwordSecret":\{"name":"iot-api-db"\}/, "")
           .replace(/\{"parameter":"password","name":"[a-z0-9-]+","key":"password"\}/, "");
         assert.doesNotMatch(text, /passw(or)?d/i, `${o.kind}/${o.metadata.name}`);
       }
@@ -637,7 +641,7 @@ Deno.test("[chart] image tags follow the chart's appVersion", async () => {
     const { objects } = await rendered(scenario);
     const values = await effectiveValues(scenario);
     const prefix = values.image.registry ? `${values.image.registry}/` : "";
-    for (const name of ["producer", "consumer"]) {
+    for (const name of ["producer", "consumer", "api"]) {
       const image = podSpec(find(objects, "Deployment", `iot-${name}`)).containers[0].image;
       assert.equal(image, `${prefix}iot/${name}:${APP_VERSION}`, scenario.name);
     }
@@ -1051,7 +1055,7 @@ Deno.test("[chart] Kafka and PostgreSQL sizing: kind default and production", as
 Deno.test("[chart] services: probes, port 8080, grace period above SHUTDOWN_TIMEOUT_S, scrape annotations", async () => {
   for (const scenario of SCENARIOS) {
     const { objects } = await rendered(scenario);
-    for (const name of ["producer", "consumer"]) {
+    for (const name of ["producer", "consumer", "api"]) {
       const d = find(objects, "Deployment", `iot-${name}`);
       const c = podSpec(d).containers[0];
       const e = env(d, name);
@@ -1069,7 +1073,7 @@ Deno.test("[chart] services: probes, port 8080, grace period above SHUTDOWN_TIME
       assert.equal(d.spec.template.metadata.annotations?.["prometheus.io/port"], "8080");
     }
     const pdbs = objects.filter((o) => o.kind === "PodDisruptionBudget");
-    assert.equal(pdbs.length, 2, `${scenario.name}: a PodDisruptionBudget per service`);
+    assert.equal(pdbs.length, 3, `${scenario.name}: a PodDisruptionBudget per service`);
   }
 });
 

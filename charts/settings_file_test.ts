@@ -10,7 +10,8 @@ import { Ajv } from "ajv";
 import { ConfigError, type Setting } from "@iot/shared/runtime";
 import { loadConsumerConfig } from "../consumer/config.ts";
 import { loadProducerConfig } from "../producer/config.ts";
-import { chartEnvSettings, GENERATED, SERVICES } from "../scripts/settings.ts";
+import { loadApiConfig } from "../api/config.ts";
+import { CHART_SERVICES, chartEnvSettings, GENERATED } from "../scripts/settings.ts";
 
 Deno.test("the README, values.schema.json, values.yaml and _settings.tpl match the settings tables", async (t) => {
   for (const { file, make } of GENERATED) {
@@ -28,6 +29,7 @@ Deno.test("the README, values.schema.json, values.yaml and _settings.tpl match t
 const LOADERS = {
   producer: (env: Record<string, string>) => loadProducerConfig(env, 1),
   consumer: (env: Record<string, string>) => loadConsumerConfig(env),
+  api: (env: Record<string, string>) => loadApiConfig(env),
 };
 
 /** Values on and just past each bound of a row, and one of the wrong kind. */
@@ -62,7 +64,7 @@ Deno.test("the chart's env schema accepts exactly what each service accepts", as
     await Deno.readTextFile(new URL("values.schema.json", import.meta.url)),
   );
   const ajv = new Ajv({ strict: false, allErrors: true });
-  for (const service of SERVICES) {
+  for (const service of CHART_SERVICES) {
     const check = ajv.compile(schema.properties[service].properties.env);
     for (const [name, setting] of chartEnvSettings(service)) {
       await t.step(`${service}: ${name}`, () => {
@@ -89,7 +91,7 @@ Deno.test("every setting a user sets in the chart is documented with its bounds 
   const schema = JSON.parse(
     await Deno.readTextFile(new URL("values.schema.json", import.meta.url)),
   );
-  for (const service of SERVICES) {
+  for (const service of CHART_SERVICES) {
     const env = schema.properties[service].properties.env;
     assert.equal(env.additionalProperties, false);
     for (const [name, setting] of chartEnvSettings(service)) {

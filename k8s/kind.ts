@@ -2,11 +2,11 @@
  * The Kubernetes path on a local kind cluster, end to end:
  *
  * - `deno task kind:up`: create the cluster (k8s/kind-config.yaml: one control plane, two
- *   workers), build both images tagged with the chart's `appVersion`, load them into kind, fetch
- *   the chart's operator dependencies, `helm upgrade --install --wait`, then `helm test` (rows
- *   must arrive in PostgreSQL).
+ *   workers), build the three images (producer, consumer, api) tagged with the chart's
+ *   `appVersion`, load them into kind, fetch the chart's operator dependencies, `helm upgrade
+ *   --install --wait`, then `helm test` (rows must arrive in PostgreSQL).
  * - `deno task kind:down`: `helm uninstall` (the chart's pre-delete hook removes the Kafka topic
- *   while its operator still runs), delete the cluster, remove the two local images.
+ *   while its operator still runs), delete the cluster, remove the three local images.
  *
  * Flags: `--dry-run` prints the commands instead of running them; `--no-test` skips `helm test`;
  * `--keep-images` (down) keeps the local images.
@@ -31,7 +31,7 @@ export interface KindOptions {
   namespace: string;
   /** Helm release name. @default {"iot"} */
   release: string;
-  /** The chart's appVersion: the tag of both images. */
+  /** The chart's appVersion: the tag of the images. */
   appVersion: string;
   /** Container CLI. @default {"docker"} */
   containerCli: string;
@@ -53,9 +53,9 @@ export interface Step {
   skipIf?: () => Promise<boolean>;
 }
 
-/** The two service images, tagged with the chart's appVersion. */
+/** The three service images the chart runs, tagged with the chart's appVersion. */
 export function images(appVersion: string): { name: string; dockerfile: string; tag: string }[] {
-  return ["producer", "consumer"].map((name) => ({
+  return ["producer", "consumer", "api"].map((name) => ({
     name,
     dockerfile: `${name}/Dockerfile`,
     tag: `iot/${name}:${appVersion}`,
@@ -302,6 +302,7 @@ async function main(args: string[]): Promise<number> {
     console.error(
       `\nDone. Next:\n  kubectl -n ${ns} logs deploy/${options.release}-producer -f\n` +
         `  kubectl -n ${ns} logs -l app.kubernetes.io/component=consumer -f --prefix\n` +
+        `  kubectl -n ${ns} port-forward svc/${options.release}-api 8080:8080   (the dashboard: http://localhost:8080/)\n` +
         `  helm status ${options.release} -n ${ns}   (prints the chart's notes again)\n` +
         "  deno task kind:down",
     );

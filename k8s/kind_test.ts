@@ -30,11 +30,15 @@ Deno.test("[kind] k8s/kind-config.yaml: one control plane and two workers on one
   assert.match([...nodeImages][0] as string, /^kindest\/node:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
 });
 
-Deno.test("[kind] kind:up creates the cluster, builds and loads both images, installs, waits, tests", async () => {
+Deno.test("[kind] kind:up creates the cluster, builds and loads the three images, installs, waits, tests", async () => {
   const o = await options();
   const steps = upPlan(o).map((s) => s.cmd.join(" "));
   const tags = images(o.appVersion).map((i) => i.tag);
-  assert.deepEqual(tags, [`iot/producer:${o.appVersion}`, `iot/consumer:${o.appVersion}`]);
+  assert.deepEqual(tags, [
+    `iot/producer:${o.appVersion}`,
+    `iot/consumer:${o.appVersion}`,
+    `iot/api:${o.appVersion}`,
+  ]);
   assert.deepEqual(steps, [
     `kind create cluster --name iot --config ${ROOT}/k8s/kind-config.yaml --wait 120s`,
     `docker build -f ${ROOT}/producer/Dockerfile -t ${
@@ -43,8 +47,12 @@ Deno.test("[kind] kind:up creates the cluster, builds and loads both images, ins
     `docker build -f ${ROOT}/consumer/Dockerfile -t ${
       tags[1]
     } --build-arg VERSION=${o.appVersion} ${ROOT}`,
+    `docker build -f ${ROOT}/api/Dockerfile -t ${
+      tags[2]
+    } --build-arg VERSION=${o.appVersion} ${ROOT}`,
     `kind load docker-image ${tags[0]} --name iot`,
     `kind load docker-image ${tags[1]} --name iot`,
+    `kind load docker-image ${tags[2]} --name iot`,
     "helm repo add strimzi https://strimzi.io/charts/ --force-update",
     "helm repo add cnpg https://cloudnative-pg.github.io/charts --force-update",
     `helm dependency update ${ROOT}/charts`,

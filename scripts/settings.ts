@@ -5,8 +5,8 @@
  * charts/settings_file_test.ts fails when a committed file and the tables disagree.
  *
  * The tables: shared/service_settings.ts and shared/kafka_security.ts (both services),
- * consumer/config.ts and producer/config.ts (each service's own), api/config.ts (the README only:
- * the chart does not deploy the api yet).
+ * consumer/config.ts, producer/config.ts and api/config.ts (each service's own; the api has no
+ * Kafka settings).
  *
  * @module
  */
@@ -22,16 +22,21 @@ import {
 } from "@iot/shared/runtime";
 import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from "../consumer/config.ts";
 import { PRODUCER_DEFAULTS, PRODUCER_SETTINGS } from "../producer/config.ts";
-import { API_SETTINGS } from "../api/config.ts";
+import { API_SETTINGS, apiSettingsTable } from "../api/config.ts";
 
-/** The two services, in the order the chart lists them. */
+/** The two Kafka services, whose shared settings the README lists once. */
 export const SERVICES = ["producer", "consumer"] as const;
 type Service = typeof SERVICES[number];
 
+/** Every service the chart deploys, in the order values.yaml lists them. */
+export const CHART_SERVICES = [...SERVICES, "api"] as const;
+type ChartService = typeof CHART_SERVICES[number];
+
 /** Every row each service reads, in reading order. */
-export const SERVICE_SETTINGS: Readonly<Record<Service, SettingsTable>> = {
+export const SERVICE_SETTINGS: Readonly<Record<ChartService, SettingsTable>> = {
   producer: allSettings(PRODUCER_DEFAULTS, PRODUCER_SETTINGS),
   consumer: allSettings(CONSUMER_DEFAULTS, CONSUMER_SETTINGS),
+  api: apiSettingsTable(),
 };
 
 /** The files this writes, with the function that makes each from its current text. */
@@ -66,15 +71,9 @@ export function readmeText(current: string): string {
     [
       "The api (`api/config.ts`), which has no Kafka settings: these, and `HTTP_PORT` (it serves the API",
       "too; default `8080`), `LOG_LEVEL`, `LOG_FORMAT`, `SUMMARY_INTERVAL_S` and `SHUTDOWN_TIMEOUT_S` as",
-      "above. The chart does not deploy the api yet.",
+      "above.",
     ].join("\n"),
-    markdownTable(
-      Object.entries(API_SETTINGS).map(([name, setting]) => {
-        const cells = row(name, setting, "api");
-        cells[3] = "—";
-        return cells;
-      }),
-    ),
+    markdownTable(Object.entries(API_SETTINGS).map(([name, setting]) => row(name, setting, "api"))),
   ].join("\n\n");
   return replaceBetween(current, README_BEGIN, README_END, `\n\n${body}\n\n`);
 }
@@ -106,14 +105,14 @@ function markdownTable(rows: string[][]): string {
 }
 
 /** The settings a user sets in `<service>.env`: those the chart does not set itself. */
-export function chartEnvSettings(service: Service): [string, Setting][] {
+export function chartEnvSettings(service: ChartService): [string, Setting][] {
   return Object.entries(SERVICE_SETTINGS[service]).filter(([, s]) => s.chart === undefined);
 }
 
 /** values.schema.json with each service's `env` schema rewritten from the tables. */
 export function valuesSchemaText(current: string): string {
   const schema = JSON.parse(current);
-  for (const service of SERVICES) {
+  for (const service of CHART_SERVICES) {
     const chartSet = Object.entries(SERVICE_SETTINGS[service]).filter(([, s]) => s.chart);
     schema.properties[service].properties.env = {
       type: "object",
@@ -135,7 +134,7 @@ const YAML_END = "# settings:end";
 /** values.yaml with each service's `env` defaults rewritten between the markers. */
 export function valuesYamlText(current: string): string {
   let text = current;
-  for (const service of SERVICES) {
+  for (const service of CHART_SERVICES) {
     const begin = text.indexOf(`${YAML_BEGIN} ${service}`);
     if (begin < 0) throw new Error(`values.yaml has no "${YAML_BEGIN} ${service}" line`);
     const indent = text.slice(text.lastIndexOf("\n", begin) + 1, begin);
@@ -182,7 +181,7 @@ function wrapComment(text: string, indent: string, width = 100): string[] {
 
 /** charts/templates/_settings.tpl: the services' defaults of their `env` values, as JSON. */
 export function settingsTplText(): string {
-  const defaults = Object.fromEntries(SERVICES.map((service) => [
+  const defaults = Object.fromEntries(CHART_SERVICES.map((service) => [
     service,
     Object.fromEntries(
       chartEnvSettings(service).flatMap(([name, s]) =>
@@ -193,8 +192,9 @@ export function settingsTplText(): string {
   return [
     "{{/*",
     "Written by `deno task settings` from the settings tables (shared/service_settings.ts,",
-    "consumer/config.ts, producer/config.ts): do not edit. The defaults the services apply to the",
-    "variables of `<service>.env`, for the checks of _validate.tpl when a value is removed",
+    "consumer/config.ts, producer/config.ts, api/config.ts): do not edit. The defaults the",
+    "services apply to the variables of `<service>.env`, for the checks of _validate.tpl when a",
+    "value is removed",
     '(`--set consumer.env.SHUTDOWN_TIMEOUT_S=null`). Use: include "iot.settingDefaults" . | fromJson',
     "*/}}",
     '{{- define "iot.settingDefaults" -}}',

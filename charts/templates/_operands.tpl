@@ -183,7 +183,10 @@ spec:
     {{- end }}
 {{- end }}
 
-{{/* The CloudNativePG cluster: database and owner; the operator generates the <name>-app secret. */}}
+{{/*
+The CloudNativePG cluster: database and owner (the operator generates the <name>-app secret), and
+the api's role from the chart's <fullname>-api-db Secret.
+*/}}
 {{- define "iot.operands.postgresql" -}}
 {{- $pg := .Values.postgresql }}
 apiVersion: postgresql.cnpg.io/v1
@@ -202,6 +205,13 @@ spec:
     initdb:
       database: {{ $pg.database | quote }}
       owner: {{ $pg.owner | quote }}
+      {{- if .Values.api.enabled }}
+      # The api's role exists before the consumer first migrates, so the migration's GRANT block
+      # finds it; CloudNativePG creates managed roles only after bootstrap, which could lose that
+      # race. It then manages this existing role (LOGIN, password) from spec.managed.roles.
+      postInitApplicationSQL:
+        - {{ printf "CREATE ROLE %s NOLOGIN" .Values.api.database.role | quote }}
+      {{- end }}
   storage:
     size: {{ $pg.storage.size | quote }}
     {{- with $pg.storage.storageClass }}
@@ -210,6 +220,17 @@ spec:
   {{- with $pg.resources }}
   resources:
     {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- if .Values.api.enabled }}
+  # The api's read-only role; its grants come from the consumer's migration (api/read_only_role.sql).
+  managed:
+    roles:
+      - name: {{ .Values.api.database.role | quote }}
+        ensure: present
+        login: true
+        inherit: true
+        passwordSecret:
+          name: {{ include "iot.apiDatabaseSecretName" . | quote }}
   {{- end }}
   {{- if or $pg.parameters $pg.synchronous }}
   postgresql:

@@ -37,7 +37,7 @@ Graceful shutdown must finish inside the grace period. A value removed from env 
 service's own default (templates/_settings.tpl, written from the settings tables).
 */}}
 {{- $defaults := include "iot.settingDefaults" . | fromJson }}
-{{- range $component := list "producer" "consumer" }}
+{{- range $component := include "iot.components" $ | fromJsonArray }}
 {{- $cfg := index $v $component }}
 {{- $shutdown := int (default (index $defaults $component "SHUTDOWN_TIMEOUT_S") $cfg.env.SHUTDOWN_TIMEOUT_S) }}
 {{- if le (int $cfg.terminationGracePeriodSeconds) $shutdown }}
@@ -56,6 +56,16 @@ service's own default (templates/_settings.tpl, written from the settings tables
 {{- end }}
 {{- if and (not $v.postgresql.create) (not $v.postgresql.external.existingSecret) }}
 {{- $problems = append $problems "postgresql.create is false but postgresql.external.existingSecret is empty: name the Secret that holds DATABASE_URL" }}
+{{- end }}
+{{- if and $v.api.enabled (not $v.postgresql.create) (not $v.api.database.existingSecret) }}
+{{- $problems = append $problems (printf "postgresql.create is false but api.database.existingSecret is empty: name the Secret that holds the api's DATABASE_URL, as the read-only role %s (or set api.enabled=false)" $v.api.database.role) }}
+{{- end }}
+{{- if $v.api.enabled }}
+{{- $interval := int (default $defaults.api.STREAM_INTERVAL_MS $v.api.env.STREAM_INTERVAL_MS) }}
+{{- $poll := int (default $defaults.api.STREAM_POLL_INTERVAL_MS $v.api.env.STREAM_POLL_INTERVAL_MS) }}
+{{- if lt $poll $interval }}
+{{- $problems = append $problems (printf "api.env.STREAM_POLL_INTERVAL_MS (%d) must be at least api.env.STREAM_INTERVAL_MS (%d)" $poll $interval) }}
+{{- end }}
 {{- end }}
 
 {{/* Kafka sizing. */}}
@@ -104,7 +114,7 @@ Settings the services do not have: a name that looks like one would silently do 
 planted bugs of the fault-injection suite were once switched on by IOT_PLANTED_BUG; they no longer
 exist in the images, and the name is refused so no one believes otherwise.
 */}}
-{{- range $component := list "producer" "consumer" }}
+{{- range $component := list "producer" "consumer" "api" }}
 {{- range (index $v $component).extraEnv }}
 {{- if or (eq .name "IOT_PLANTED_BUG") (eq .name "CHAOS_PLANTED_BUG") }}
 {{- $problems = append $problems (printf "%s.extraEnv sets %s, a test-only name no image reads: remove it" $component .name) }}

@@ -67,6 +67,7 @@ export const THIRD_PARTY_IMAGES: ThirdPartyImage[] = [
 export const OWN_IMAGES: Record<string, string> = {
   "iot/consumer": "consumer/Dockerfile",
   "iot/producer": "producer/Dockerfile",
+  "iot/api": "api/Dockerfile",
 };
 
 /**
