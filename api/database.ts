@@ -5,7 +5,8 @@
  * @module
  */
 
-import postgres, { type Sql } from "postgres";
+import type { Sql } from "postgres";
+import { connectDatabase } from "@iot/shared/database";
 
 /** The tables the api reads. */
 export const READ_TABLES = [
@@ -20,7 +21,7 @@ export const READ_TABLES = [
 export const ACK_COLUMNS = ["acknowledged_at", "acknowledged_by", "acknowledge_note"] as const;
 
 /**
- * Opens the api's pool.
+ * Opens the api's pool: the services' pool (shared/database.ts), with idle transactions bounded.
  *
  * @param url `DATABASE_URL`.
  * @param poolSize `DATABASE_POOL_SIZE`.
@@ -33,22 +34,9 @@ export function connectApiDatabase(
   caPem: string | undefined,
   statementTimeoutMs: number,
 ): Sql {
-  return postgres(url, {
-    ...(caPem === undefined ? {} : { ssl: { ca: caPem, rejectUnauthorized: true } }),
-    max: poolSize,
-    connect_timeout: 10,
-    // As the consumer (consumer/database_connect.ts): the pg_type query's dropped promise can
-    // kill the process when its backend is terminated; json is parsed without it.
-    fetch_types: false,
-    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
-    idle_timeout: 60,
-    onnotice: () => {},
-    connection: {
-      application_name: "iot-api",
-      statement_timeout: Math.round(statementTimeoutMs),
-      // A reader never holds a snapshot open for long: the stream's reads are short.
-      idle_in_transaction_session_timeout: 60_000,
-    },
+  return connectDatabase(url, poolSize, "iot-api", caPem, statementTimeoutMs, {
+    // A reader never holds a snapshot open for long: the stream's reads are short.
+    idle_in_transaction_session_timeout: 60_000,
   });
 }
 

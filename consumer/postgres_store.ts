@@ -40,7 +40,7 @@ export const DEFAULT_MONITORING: MonitoringSettings = monitoringSettings(
   ) as MonitoringValues,
 );
 
-export { connectDatabase } from "./database_connect.ts";
+export { connectDatabase } from "@iot/shared/database";
 
 /** {@link EventStore} on PostgreSQL (see the module documentation). */
 export class PostgresStore implements EventStore {

@@ -1,5 +1,6 @@
 /**
- * The consumer's connection pool to PostgreSQL, with the options its failure modes need.
+ * The services' connection pool to PostgreSQL (the consumer's and the api's), with the options
+ * their failure modes need.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import postgres, { type Sql } from "postgres";
  * @param applicationName Shown in `pg_stat_activity`.
  * @param caPem PEM CA of the server's certificate (DATABASE_CA_FILE's content), if any.
  * @param statementTimeoutMs The server cancels any statement running longer (none if omitted).
+ * @param session More server settings for each session (e.g. the api's idle-in-transaction bound).
  */
 export function connectDatabase(
   url: string,
@@ -21,6 +23,7 @@ export function connectDatabase(
   applicationName: string,
   caPem?: string,
   statementTimeoutMs?: number,
+  session: Record<string, number | string> = {},
 ): Sql {
   return postgres(url, {
     // With a CA: TLS, the certificate checked against it and the host name checked (verify-full).
@@ -57,6 +60,7 @@ export function connectDatabase(
       tcp_keepalives_interval: 10,
       tcp_keepalives_count: 6,
       tcp_user_timeout: 120_000,
+      ...session,
     },
   });
 }
