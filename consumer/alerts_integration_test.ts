@@ -60,7 +60,8 @@ function reading(s: number, temperatura: number, extra: Partial<BatchRow> = {}):
 async function setUp(prefix: string) {
   const sql = connectDatabase(await freshDatabase(uniqueName(prefix)), 4, "alerts-it");
   await migrate(sql);
-  const store = new PostgresStore(sql, SETTINGS, 100);
+  const replans = { version: 0, resent: 0 };
+  const store = new PostgresStore(sql, SETTINGS, 100, (reason) => replans[reason]++);
   await store.claimOffset(KEY, { nextOffset: "0", topicId: TOPIC_ID });
   let offset = 0;
   const write = async (...rows: BatchRow[]) => {
@@ -75,7 +76,7 @@ async function setUp(prefix: string) {
     offset++;
     return result;
   };
-  return { sql, store, write };
+  return { sql, store, write, replans };
 }
 
 interface AlertRow {
@@ -164,7 +165,7 @@ Deno.test("[integration] tb_alerta: one statement clears an open alert and opens
 });
 
 Deno.test("[integration] tb_alerta: an open offline alert is cleared by the next reading not ahead, at max(opened_at, ts)", async () => {
-  const { sql, store, write } = await setUp("alert_offline");
+  const { sql, write, replans } = await setUp("alert_offline");
   try {
     await write(reading(1, 20));
     // What the offline job does: open the alert and move the device's version.
@@ -174,7 +175,11 @@ Deno.test("[integration] tb_alerta: an open offline alert is cleared by the next
     await sql`UPDATE tb_dispositivo SET versao = versao + 1`;
     const ahead = reading(3000, 20, { ahead: true });
     await write(ahead);
-    assert.equal(store.races, 1, "the cached version was stale: read again, planned again");
+    assert.deepEqual(
+      replans,
+      { version: 1, resent: 0 },
+      "the cached version was stale: read again, planned again",
+    );
     assert.equal((await alerts(sql))[0].cleared_at, null, "an ahead reading does not clear it");
     const late = reading(50, 20);
     await write(late);
@@ -188,7 +193,7 @@ Deno.test("[integration] tb_alerta: an open offline alert is cleared by the next
 });
 
 Deno.test("[integration] a re-sent reading is not folded twice: the write plans again without it", async () => {
-  const { sql, store, write } = await setUp("alert_resend");
+  const { sql, store, write, replans } = await setUp("alert_resend");
   try {
     const a = reading(1, 36);
     await write(a, reading(2, 20));
@@ -205,7 +210,7 @@ Deno.test("[integration] a re-sent reading is not folded twice: the write plans 
       SELECT id::text, seq_dispositivo::int AS seq FROM tb_sensor_evento ORDER BY seq_dispositivo`;
     assert.deepEqual(seqs.map((r) => r.seq), [1, 2, 3, 4, 5]);
     assert.equal(seqs[2].id, c.id);
-    assert.equal(store.races, 0);
+    assert.deepEqual(replans, { version: 0, resent: 2 }, "each re-send planned the write again");
     const [alert] = await alerts(sql);
     assert.equal(alert.trigger_count, 1, "the re-sent hot reading was not counted again");
     await assertStoredEqualsReplay(sql, SETTINGS, new Set());

@@ -73,7 +73,15 @@ export async function main(
   );
   const pipeline = new Pipeline({
     store: wrapStore(
-      boundedStore(new PostgresStore(pool, config.monitoring, config.deviceCacheSize), pool),
+      boundedStore(
+        new PostgresStore(
+          pool,
+          config.monitoring,
+          config.deviceCacheSize,
+          (reason) => metrics.replans.inc({ reason }),
+        ),
+        pool,
+      ),
     ),
     groupId: config.groupId,
     alertRule: config.alertRule,

@@ -6,6 +6,7 @@
 
 import { addProcessMetrics } from "@iot/shared/runtime";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { ReplanReason } from "./store_write.ts";
 
 /** Every metric of the consumer. */
 export interface ConsumerMetrics {
@@ -39,6 +40,8 @@ export interface ConsumerMetrics {
   offlineOpened: Counter;
   /** Open `offline` alerts the offline job found still silent and updated. */
   offlineUpdated: Counter;
+  /** Writes planned again, by reason (store_write.ts's ReplanReason). */
+  replans: Counter<"reason">;
   /** 1 for each partition stopped because its stored offset does not fit the log. */
   blocked: Gauge<"partition" | "reason">;
 }
@@ -46,7 +49,7 @@ export interface ConsumerMetrics {
 /** Creates the consumer's metrics in a registry of their own, with the process metrics. */
 export function createConsumerMetrics(): ConsumerMetrics {
   const registers = [new Registry()];
-  return {
+  const metrics: ConsumerMetrics = {
     registry: registers[0],
     close: addProcessMetrics(registers[0]),
     consumed: new Counter({
@@ -119,6 +122,13 @@ export function createConsumerMetrics(): ConsumerMetrics {
       help: "Checks that found a device with an open offline alert still silent",
       registers,
     }),
+    replans: new Counter({
+      name: "iot_consumer_write_replans_total",
+      help: "Batch writes planned again: reason version (a device or alert changed under the " +
+        "write, e.g. two partitions' writers on one device) or resent (rows stored already)",
+      labelNames: ["reason"],
+      registers,
+    }),
     blocked: new Gauge({
       name: "iot_consumer_partition_blocked",
       help: "1 while a partition is stopped: its stored offset does not fit the log " +
@@ -127,4 +137,8 @@ export function createConsumerMetrics(): ConsumerMetrics {
       registers,
     }),
   };
+  // Both reasons show 0 before the first re-plan, so rate() sees that one.
+  const reasons: ReplanReason[] = ["version", "resent"];
+  for (const reason of reasons) metrics.replans.inc({ reason }, 0);
+  return metrics;
 }

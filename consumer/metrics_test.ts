@@ -18,10 +18,13 @@ Deno.test("createConsumerMetrics() serves the names the chart, KEDA, bench and t
       iot_consumer_database_retries_total: "counter",
       iot_consumer_batch_duration_seconds: "histogram",
       iot_consumer_lag: "gauge",
+      iot_consumer_write_replans_total: "counter",
     };
     for (const [name, type] of Object.entries(expected)) assert.equal(types.get(name), type, name);
     // Unlabelled counters show 0 before their first event, so rate() sees that event.
     assert.match(text, /^iot_consumer_rows_written_total 0$/m);
+    assert.match(text, /^iot_consumer_write_replans_total\{reason="version"\} 0$/m);
+    assert.match(text, /^iot_consumer_write_replans_total\{reason="resent"\} 0$/m);
   } finally {
     metrics.close();
   }

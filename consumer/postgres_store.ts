@@ -24,7 +24,7 @@ import { CONFLICTING_DUPLICATE_SQLSTATE } from "./migrations.ts";
 import { DatabasePool } from "./database_pool.ts";
 import { DeviceCache } from "./device_cache.ts";
 import type { MonitoringSettings } from "./monitoring.ts";
-import { StoreWriter } from "./store_write.ts";
+import { type OnReplan, StoreWriter } from "./store_write.ts";
 import { CONFLICTING_IDS } from "./store_write_sql.ts";
 import { CONSUMER_SETTINGS } from "./config.ts";
 import {
@@ -53,19 +53,17 @@ export class PostgresStore implements EventStore {
    *   pool is used at each query.
    * @param monitoring The fold's settings (the settings table's defaults if omitted).
    * @param cacheSize DEVICE_CACHE_SIZE: devices whose stored state this process keeps.
+   * @param onReplan Told each time a write is planned again: a device or alert changed under it
+   *   (another writer, the offline job), or some of its rows were stored already.
    */
   constructor(
     sql: Sql | DatabasePool,
     monitoring: MonitoringSettings = DEFAULT_MONITORING,
     cacheSize: number = CONSUMER_SETTINGS.DEVICE_CACHE_SIZE.default,
+    onReplan?: OnReplan,
   ) {
     this.#pool = sql instanceof DatabasePool ? () => sql.sql : () => sql;
-    this.#writer = new StoreWriter(this.#pool, monitoring, new DeviceCache(cacheSize));
-  }
-
-  /** Writes planned again because a device changed under them (another writer, the offline job). */
-  get races(): number {
-    return this.#writer.races;
+    this.#writer = new StoreWriter(this.#pool, monitoring, new DeviceCache(cacheSize), onReplan);
   }
 
   get #sql(): Sql {

@@ -30,6 +30,15 @@ export const RACE_TURNS = 3;
 /** Turns of a write that found re-sent rows before the error goes to the caller. */
 const RESENT_TURNS = 5;
 
+/**
+ * Why a write was planned again: `version`, a device or alert changed under it (40001 from a
+ * guard, or a deadlock); `resent`, rows planned as new were stored already (IOT02).
+ */
+export type ReplanReason = "version" | "resent";
+
+/** Told each time a write is planned again, e.g. to count it in a metric. */
+export type OnReplan = (reason: ReplanReason) => void;
+
 /** A write: the rows (unique by id, in fold order) under a fence. */
 export interface GatedWrite {
   /** The partition and the offset expected. */
@@ -53,18 +62,24 @@ export class StoreWriter {
   readonly #sql: () => Sql;
   readonly #settings: MonitoringSettings;
   readonly #cache: DeviceCache;
-  /** Writes planned again after a guard failed (for tests and metrics). */
-  races = 0;
+  readonly #onReplan: OnReplan;
 
   /**
    * @param sql The pool to use at each query.
    * @param settings The fold's settings.
    * @param cache Devices as last stored by this process.
+   * @param onReplan Told each time a write is planned again.
    */
-  constructor(sql: () => Sql, settings: MonitoringSettings, cache: DeviceCache) {
+  constructor(
+    sql: () => Sql,
+    settings: MonitoringSettings,
+    cache: DeviceCache,
+    onReplan: OnReplan = () => {},
+  ) {
     this.#sql = sql;
     this.#settings = settings;
     this.#cache = cache;
+    this.#onReplan = onReplan;
   }
 
   /**
@@ -89,13 +104,14 @@ export class StoreWriter {
         if (code === PLANNED_ROWS_STORED_SQLSTATE && ++resent < RESENT_TURNS) {
           const resends = await this.#resent(rows);
           if (resends.size === 0) throw error;
+          this.#onReplan("resent");
           rows = rows.filter((r) => !resends.has(r.id));
           continue;
         }
         if (typeof code === "string" && code.startsWith("40")) {
           for (const device of snapshots.keys()) this.#cache.delete(device);
           for (const r of rows) this.#cache.delete(r.id_dispositivo);
-          this.races++;
+          this.#onReplan("version");
           if (++races < RACE_TURNS) {
             fresh = true;
             continue;
