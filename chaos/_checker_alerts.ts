@@ -65,7 +65,14 @@ export function judgeDevices(input: CheckInput, expected: Expected): DeviceJudge
         device,
         readings,
         replay,
-        alertProblems: compareAlerts(device, replay, alertsOf.get(device) ?? [], readings, isAhead),
+        alertProblems: compareAlerts(
+          device,
+          replay,
+          alertsOf.get(device) ?? [],
+          readings,
+          isAhead,
+          seqOf,
+        ),
         anomalyProblems: compareAnomaly(device, replay, readings, fold, model.get(device), pinned),
       };
       const count = judged.alertProblems.length + judged.anomalyProblems.length;
@@ -141,6 +148,7 @@ function compareAlerts(
   stored: readonly StoredAlert[],
   readings: readonly StoredRow[],
   isAhead: (id: string) => boolean,
+  seqOf: (r: StoredRow) => number,
 ): Problem[] {
   const problems: Problem[] = [];
   const key = (tipo: string, opened: string | null) => `${tipo} opened by ${opened}`;
@@ -175,7 +183,7 @@ function compareAlerts(
       });
     }
   }
-  return [...problems, ...offlineProblems(device, stored, readings, isAhead)];
+  return [...problems, ...offlineProblems(device, stored, readings, isAhead, seqOf)];
 }
 
 function diff(
@@ -191,25 +199,29 @@ function diff(
  * max(opened_at, the reading's event time); a reading clears at most one, and alerts created
  * later (higher id) are cleared by later readings.
  *
- * And none is cleared late, nor left open, past a reading that must have come after it: the job
- * opens at `timestamp_ts + limit` (limit > 0) with `timestamp_ts` the device's newest event time
- * folded so far, so a reading not ahead whose event time is at or past `opened_at` was folded
- * after the alert was created, and the first such reading (by seq) clears it, if none before did.
- * (Which readings before it came after the creation is not stored, so "cleared by the first reading
- * after its creation" is checked only this far.)
+ * And none is cleared late, nor left open, past the first reading folded after it was created:
+ * - exactly, when the alert records `qt_leituras_abertura` (its device's count of folded readings
+ *   when the job created it): the first reading not ahead whose seq is past that count clears it;
+ * - otherwise (alerts of a database migrated from before that column), as far as event times tell:
+ *   the job opens at `timestamp_ts + limit` (limit > 0) with `timestamp_ts` the device's newest
+ *   event time folded so far, so a reading not ahead at or past `opened_at` came after it.
  */
 function offlineProblems(
   device: string,
   stored: readonly StoredAlert[],
   readings: readonly StoredRow[],
   isAhead: (id: string) => boolean,
+  seqOf: (r: StoredRow) => number,
 ): Problem[] {
   const problems: Problem[] = [];
   const place = new Map(readings.map((r, i) => [r.id, i]));
   let lastPlace = -1;
   const offline = stored.filter((a) => a.tipo === "offline").sort((a, b) => a.id - b.id);
   offline.forEach((a, i) => {
-    const due = readings.findIndex((r) => !isAhead(r.id) && r.timestamp_ts >= a.opened_at);
+    const foldedBefore = a.qt_leituras_abertura;
+    const after = (r: StoredRow) =>
+      foldedBefore === null ? r.timestamp_ts >= a.opened_at : seqOf(r) > foldedBefore;
+    const due = readings.findIndex((r) => !isAhead(r.id) && after(r));
     const overdue = (at: number) =>
       due >= 0 && at > due &&
       problems.push({
@@ -233,6 +245,13 @@ function offlineProblems(
     }
     overdue(at);
     const r = readings[at];
+    if (foldedBefore !== null && seqOf(r) <= foldedBefore) {
+      problems.push({
+        message: `${device}: offline alert ${a.id} cleared by ${r.id} (seq ${seqOf(r)}), ` +
+          `folded before it was created (after ${foldedBefore} readings)`,
+      });
+      return;
+    }
     const clearedAt = r.timestamp_ts > a.opened_at ? r.timestamp_ts : a.opened_at;
     if (isAhead(r.id)) {
       problems.push({ message: `${device}: offline alert ${a.id} cleared by ${r.id}, ahead` });

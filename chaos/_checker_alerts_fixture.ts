@@ -109,6 +109,7 @@ export function alert(
     trigger_count: 1,
     peak_value: 0,
     clear_streak: 0,
+    qt_leituras_abertura: null,
     ...fields,
   };
 }

@@ -98,6 +98,26 @@ Deno.test("the monitoring invariants fail each broken history", async (t) => {
       /offline alert 7 .* not cleared by .*000000000208/,
     ],
     [
+      // Event times cannot tell this one: low's second reading (10:00:01) is before the opening
+      // (10:00:30), yet the count says it was folded after the alert was created.
+      "offline created after 1 reading, cleared by the third",
+      (m) => m.alerts[5].qt_leituras_abertura = 1,
+      ["alert-episodes"],
+      /offline alert 6 .* not cleared by .*000000000102/,
+    ],
+    [
+      "offline cleared by a reading folded before it was created",
+      (m) => m.alerts[5].qt_leituras_abertura = 3,
+      ["alert-episodes"],
+      /offline alert 6 cleared by .*000000000103 \(seq 3\), folded before it was created/,
+    ],
+    [
+      "offline left open past the first reading after its creation",
+      (m) => m.alerts[6].qt_leituras_abertura = 7,
+      ["alert-episodes"],
+      /offline alert 7 .* not cleared by .*000000000208/,
+    ],
+    [
       "a score off by one ulp",
       (m) => {
         const f = m.folds.find((x) => x.escore_anomalia === 4)!;
@@ -171,6 +191,15 @@ Deno.test("a reading whose records disagree on ahead may have been either", () =
   (input.monitoring.folds as StoredFold[]).find((x) => x.id === id("odd", 6).ID)!.escore_anomalia =
     7;
   assert.deepEqual(failing(input), ["anomaly-replay"]);
+});
+
+Deno.test("an offline alert cleared by the first reading folded after its creation passes", () => {
+  // Created after low's second reading; its third clears it.
+  const input = mutate((m) => m.alerts[5].qt_leituras_abertura = 2);
+  assert.deepEqual(failing(input), []);
+  // Still open on odd, created after its last reading (9): nothing came after.
+  const open = mutate((m) => m.alerts[6].qt_leituras_abertura = 9);
+  assert.deepEqual(failing(open), []);
 });
 
 Deno.test("an offline alert cleared by the first reading at or past its opening passes", () => {

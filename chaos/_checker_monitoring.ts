@@ -52,6 +52,11 @@ export interface StoredAlert {
   trigger_count: number;
   peak_value: number;
   clear_streak: number;
+  /**
+   * offline: its device's count of folded readings when the job created it (`null` for the other
+   * types, and for alerts created before the column existed).
+   */
+  qt_leituras_abertura: number | null;
 }
 
 /** The monitoring part of the checker's input. */

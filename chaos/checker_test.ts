@@ -137,7 +137,12 @@ function monitoringOf(rows: readonly StoredRow[]): Monitoring {
       umidade_var: model.umidade?.variance ?? null,
     });
     for (const e of episodes) {
-      out.alerts.push({ ...e, id: out.alerts.length + 1, id_dispositivo: device });
+      out.alerts.push({
+        ...e,
+        id: out.alerts.length + 1,
+        id_dispositivo: device,
+        qt_leituras_abertura: null,
+      });
     }
   }
   return out;

@@ -265,7 +265,8 @@ async function readMonitoring(sql: postgres.Sql) {
   const alerts = await sql.unsafe<StoredAlert[]>(`
     SELECT id::float8 AS id, id_dispositivo, tipo, opened_event::text, cleared_event::text,
       ${["opened_at", "cleared_at", "last_triggered_at"].map(instant).join(", ")},
-      trigger_count::float8 AS trigger_count, peak_value, clear_streak
+      trigger_count::float8 AS trigger_count, peak_value, clear_streak,
+      qt_leituras_abertura::float8 AS qt_leituras_abertura
     FROM tb_alerta`);
   return { folds: [...folds], models: [...models], alerts: [...alerts] };
 }

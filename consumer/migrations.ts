@@ -294,6 +294,11 @@ CREATE OR REPLACE TRIGGER tg_alerta_notify AFTER INSERT OR UPDATE ON tb_alerta
 -- The api's "recent readings" of the whole fleet, newest first by event time, in keyset pages
 -- (api/queries.ts); a device's and the alerts' pages have their indexes above.
 CREATE INDEX IF NOT EXISTS ix_sensor_evento_timestamp_ts ON tb_sensor_evento (timestamp_ts, id);
+-- offline: how many readings its device had folded when the job created it, so the first
+-- reading folded after the creation (the one that must clear it) is known exactly.
+ALTER TABLE tb_alerta ADD COLUMN IF NOT EXISTS qt_leituras_abertura bigint;
+COMMENT ON COLUMN tb_alerta.qt_leituras_abertura IS
+  'offline: the device''s qt_leituras when the alert was created (NULL for the other types)';
 -- The api's read-only role (README, "The read API"): the role itself is made by whoever may make
 -- roles (the local stack as superuser, CloudNativePG's managed roles in the chart); the tables'
 -- owner grants here, when the role exists at migration time (api/read_only_role.sql grants the

@@ -72,7 +72,7 @@ export async function checkOffline(
       WHERE (SELECT held FROM lock)
     ), judged AS (
       -- The rule of offline.ts, in the same float8 arithmetic.
-      SELECT d.id_dispositivo, d.versao, d.timestamp_ts, a.id AS alert_id, c.watermark,
+      SELECT d.id_dispositivo, d.versao, d.timestamp_ts, d.qt_leituras, a.id AS alert_id, c.watermark,
         ${factor}::float8 * least(greatest(coalesce(d.intervalo_s, ${maxS}::float8),
           ${minS}::float8), ${maxS}::float8) AS limit_s,
         extract(epoch FROM c.watermark - d.timestamp_ts)::float8 AS silent_s,
@@ -95,9 +95,9 @@ export async function checkOffline(
       RETURNING d.id_dispositivo
     ), opened AS (
       INSERT INTO tb_alerta (id_dispositivo, tipo, opened_at, last_triggered_at, peak_value,
-        trigger_count)
+        trigger_count, qt_leituras_abertura)
       SELECT o.id_dispositivo, 'offline', o.timestamp_ts + make_interval(secs => o.limit_s),
-        o.watermark, o.silent_s, 1
+        o.watermark, o.silent_s, 1, o.qt_leituras
       FROM offline o JOIN bumped b USING (id_dispositivo)
       WHERE o.alert_id IS NULL
       RETURNING id_dispositivo, 'open' AS kind, opened_at, last_triggered_at, peak_value,

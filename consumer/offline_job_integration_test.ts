@@ -64,9 +64,16 @@ Deno.test("[integration] checkOffline() opens exactly one alert for the one sile
       ["silent", "open", 90, 1],
     ]);
     const [row] = await sql<
-      { opened_s: number; peak_value: number; silent_s: number; lag_s: number }[]
+      {
+        opened_s: number;
+        peak_value: number;
+        silent_s: number;
+        lag_s: number;
+        folded_before: number;
+      }[]
     >`
       SELECT extract(epoch FROM a.opened_at - d.timestamp_ts)::float8 AS opened_s, a.peak_value,
+        a.qt_leituras_abertura::int AS folded_before,
         extract(epoch FROM w.watermark - d.timestamp_ts)::float8 AS silent_s,
         extract(epoch FROM a.last_triggered_at - w.watermark)::float8 AS lag_s
       FROM tb_alerta a JOIN tb_dispositivo d USING (id_dispositivo)
@@ -75,6 +82,7 @@ Deno.test("[integration] checkOffline() opens exactly one alert for the one sile
     assert.equal(row.peak_value, row.silent_s, "peak: the silence up to the watermark");
     assert.ok(Math.abs(row.peak_value - 600) < 1, `peak ${row.peak_value} s`);
     assert.equal(row.lag_s, 0, "last triggered at the watermark, the newest event time");
+    assert.equal(row.folded_before, 10, "the device's reading count when it was created");
     assert.deepEqual(await versions(sql), {
       "ok-0": 0,
       "ok-1": 0,
