@@ -158,6 +158,34 @@ Deno.test("Pipeline: device state counts each reading once, a batch read again i
   assert.equal(device.latest?.id, id(2));
 });
 
+Deno.test("Pipeline: a temperature_high alert opens, updates, clears with hysteresis and opens again across batches", async () => {
+  const temperatures = [36.2, 37.5, 34, 33, 33.5, 36];
+  const hot = (offset: number): KafkaRecord => ({
+    ...record(offset),
+    value: encoder.encode(JSON.stringify({
+      ...SAMPLE_EVENT,
+      ID: id(offset),
+      TIMESTAMP: `2026-11-26T10:15:3${offset}-03:00`,
+      TEMPERATURA: temperatures[offset],
+    })),
+  });
+  const store = new MemoryStore();
+  await pipelineOn(store).handle(batchOf([0, 1, 2], 6, hot).batch);
+  await pipelineOn(store).handle(batchOf([3, 4, 5], 6, hot).batch);
+  const alerts = [...store.alerts.values()].filter((a) => a.tipo === "temperature_high");
+  assert.deepEqual(
+    alerts.map((a) => [a.id, a.opened_event, a.trigger_count, a.peak_value, a.cleared_event]),
+    [
+      ["1", id(0), 2, 37.5, id(4)], // the third calm reading in a row (34, 33, 33.5) clears it
+      ["2", id(5), 1, 36, null],
+    ],
+  );
+  assert.deepEqual([...store.marks.values()].map((m) => m.seq), [1, 2, 3, 4, 5, 6]);
+  const [snapshot] = store.snapshots.values();
+  assert.equal(snapshot.versao, 2, "one version per write");
+  assert.equal(snapshot.open.temperature_high?.id, "2", "the open alert carries its id");
+});
+
 /** A logger that keeps every line as `level message`, with its fields. */
 function recordingLog() {
   const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];

@@ -15,15 +15,25 @@ import type {
   RowResult,
   StoredOffset,
 } from "../event_store.ts";
-import { type DeviceState, foldDevice } from "../device_state.ts";
+import type { Alert } from "../alerts.ts";
+import type { DeviceState } from "../device_state.ts";
+import {
+  type DeviceSnapshot,
+  type MonitoringSettings,
+  NEW_DEVICE,
+  planWrite,
+  type ReadingMark,
+} from "../monitoring.ts";
+import { DEFAULT_MONITORING } from "../postgres_store.ts";
 import { sameReading } from "../transform.ts";
 
 /**
  * An in-memory store with PostgreSQL's answers: the fence, idempotent inserts, a conflict for an
  * id stored with other values, and refusals for the ids listed in `refuse` (a data error the
  * database finds in those rows; `wholeBatch` refuses any batch even when every row goes alone).
- * Device state is the pure fold of device_state.ts over the rows each write inserted (default
- * interval bounds: 1 s to 1 h).
+ * Monitoring is the real store's pure plan (monitoring.ts) over the rows each write inserted:
+ * device state and model, each row's place and score, and the alerts, which get ids in creation
+ * order as `tb_alerta` gives them.
  */
 export class MemoryStore implements EventStore {
   /** Next offset by `topic/partition`. */
@@ -31,12 +41,31 @@ export class MemoryStore implements EventStore {
   /** Topic ID of the offsets by `topic/partition` (absent: a row stored before topic IDs). */
   readonly topicIds = new Map<string, string>();
   readonly rows = new Map<string, BatchRow>();
-  /** Device state by device id. */
-  readonly devices = new Map<string, DeviceState>();
+  /** Each device as written: version, state, model, open alerts. */
+  readonly snapshots = new Map<string, DeviceSnapshot>();
+  /** Every alert as last written (open, updated or cleared), by id. */
+  readonly alerts = new Map<string, Alert>();
+  /** Each inserted row's place in its device's fold and its anomaly score, by id. */
+  readonly marks = new Map<string, ReadingMark>();
   readonly rejects: BatchWrite["rejects"][number][] = [];
   readonly calls: string[] = [];
+  #alertIds = 0;
 
-  constructor(readonly refuse = new Set<string>(), readonly wholeBatch = false) {}
+  /**
+   * @param refuse Ids of rows the "database" refuses (SQLSTATE 22003).
+   * @param wholeBatch Refuse every batch, even when each row would pass alone.
+   * @param monitoring The fold's settings (the settings table's defaults if omitted).
+   */
+  constructor(
+    readonly refuse = new Set<string>(),
+    readonly wholeBatch = false,
+    readonly monitoring: MonitoringSettings = DEFAULT_MONITORING,
+  ) {}
+
+  /** Device state by device id. */
+  get devices(): Map<string, DeviceState> {
+    return new Map([...this.snapshots].map(([device, s]) => [device, s.state!]));
+  }
 
   /** The derivation key of derived ids. */
   key = "memory-store-key";
@@ -100,10 +129,17 @@ export class MemoryStore implements EventStore {
   }
 
   #fold(rows: readonly BatchRow[]): void {
-    const byDevice = Map.groupBy(rows, (row) => row.id_dispositivo);
-    for (const [device, readings] of byDevice) {
-      const bounds = { intervalMinS: 1, intervalMaxS: 3600 };
-      this.devices.set(device, foldDevice(this.devices.get(device), readings, bounds));
+    const plan = planWrite(rows, (d) => this.snapshots.get(d) ?? NEW_DEVICE, this.monitoring);
+    for (const [id, mark] of plan.marks) this.marks.set(id, mark);
+    for (const { device, after, updates, inserts } of plan.devices) {
+      for (const alert of updates) this.alerts.set(alert.id!, alert);
+      const open = { ...after.open };
+      for (const alert of inserts) {
+        const stored = { ...alert, id: String(++this.#alertIds) };
+        this.alerts.set(stored.id, stored);
+        if (open[alert.tipo] === alert) open[alert.tipo] = stored;
+      }
+      this.snapshots.set(device, { ...after, open });
     }
   }
 
