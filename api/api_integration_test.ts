@@ -185,6 +185,7 @@ Deno.test("api: every endpoint's real responses match its OpenAPI document", asy
         battery_low: 0,
         offline: 1,
         anomaly: 0,
+        drift: 0,
       });
     });
 

@@ -12,7 +12,13 @@ import { ParameterError } from "./problem.ts";
 export type { PageKey };
 
 /** Alert types, as stored in `tb_alerta.tipo`. */
-export const ALERT_TYPES = ["temperature_high", "battery_low", "offline", "anomaly"] as const;
+export const ALERT_TYPES = [
+  "temperature_high",
+  "battery_low",
+  "offline",
+  "anomaly",
+  "drift",
+] as const;
 
 /** An alert type. */
 export type AlertType = typeof ALERT_TYPES[number];

@@ -2,9 +2,9 @@
  * `deno task bench:anomaly`: how the per-device anomaly model (consumer/anomaly.ts) behaves on the
  * simulated fleet (producer/fleet.ts): its alert rate on a normal fleet, which has heat spikes, and
  * how fast it flags a temperature sensor that drifts. Pure and seeded: no Kafka, no PostgreSQL; the
- * readings go through `scoreAndLearn` and the `anomaly` alert rule of design-12 step 4 (open above
- * the threshold, close after N consecutive readings at or below the clearing score). It prints
- * figures; nothing is asserted.
+ * readings go through `scoreAndLearn` and the `anomaly` and `drift` alert rules of alerts.ts (open
+ * above the threshold, close after N consecutive readings at or below the clearing value). It
+ * prints figures; nothing is asserted.
  *
  *     deno task bench:anomaly                 # the defaults
  *     deno task bench:anomaly --grid          # and a few other settings, for comparison
@@ -15,65 +15,37 @@
 
 import { parseArgs } from "node:util";
 import {
-  ANOMALY_METRICS,
-  type AnomalyMetric,
   type AnomalyModel,
   type AnomalySettings,
   EMPTY_MODEL,
-  type MetricModel,
   scoreAndLearn,
 } from "../consumer/anomaly.ts";
 import { NO_FAULTS } from "../producer/faults.ts";
 import { canonicalOf, Fleet } from "../producer/fleet.ts";
 
-/** The model's settings and the alert rule's. */
+/** The model's settings and the alert rules'. */
 interface Rule extends AnomalySettings {
   /** ANOMALY_Z_THRESHOLD: a score above it holds. */
   threshold: number;
   /** ANOMALY_CLEAR_Z: a score at or below it is calm. */
   clearZ: number;
-  /** ALERT_CLEAR_READINGS: calm readings in a row that close the alert. */
+  /** ANOMALY_DRIFT_THRESHOLD: a drift above it holds. */
+  driftThreshold: number;
+  /** ANOMALY_DRIFT_CLEAR: a drift at or below it is calm. */
+  driftClear: number;
+  /** ALERT_CLEAR_READINGS: calm readings in a row that close an alert. */
   clearReadings: number;
-  /** The model: consumer/anomaly.ts's, or the variant below. */
-  model?: "consumer" | "frozen-variance";
-}
-
-type Scorer = typeof scoreAndLearn;
-
-/**
- * A variant for comparison, not in the consumer: like `scoreAndLearn`, but a metric's variance
- * learns only from readings whose |z| is at or below the clearing score. Learning every reading
- * makes a ramp's variance grow with it, so its z settles near 1/sqrt(1 - alpha) whatever the
- * slope; with the variance held, z settles near slope x (1 - alpha) / alpha / sigma.
- */
-function frozenVariance(clearZ: number): Scorer {
-  return (model, reading, settings) => {
-    if (model.metrics === null || model.n < settings.warmup) {
-      return scoreAndLearn(model, reading, settings);
-    }
-    const { alpha, minStddev } = settings;
-    let score = 0;
-    const metrics = {} as Record<AnomalyMetric, MetricModel>;
-    for (const name of ANOMALY_METRICS) {
-      const { mean, variance } = model.metrics[name];
-      const d = reading[name] - mean;
-      const z = Math.abs(d) / Math.max(Math.sqrt(variance), minStddev);
-      score = Math.max(score, z);
-      metrics[name] = {
-        mean: mean + alpha * d,
-        variance: z <= clearZ ? (1 - alpha) * (variance + alpha * d * d) : variance,
-      };
-    }
-    return { score, model: { n: model.n + 1, metrics } };
-  };
 }
 
 const DEFAULTS: Rule = {
   alpha: 0.05,
   warmup: 30,
   minStddev: 0.1,
+  driftStep: 0.1,
   threshold: 4,
   clearZ: 3,
+  driftThreshold: 6,
+  driftClear: 3,
   clearReadings: 3,
 };
 
@@ -88,10 +60,16 @@ interface Alert {
   streak: number;
 }
 
-/** Steps the `anomaly` alert of one device; returns whether this reading opened one. */
-function stepAlert(alert: Alert, score: number | null, rule: Rule): boolean {
-  const holds = score !== null && score > rule.threshold;
-  const calm = score !== null && score <= rule.clearZ;
+/** Steps one alert of one device on a score; returns whether this reading opened it. */
+function stepAlert(
+  alert: Alert,
+  score: number | null,
+  threshold: number,
+  clear: number,
+  rule: Rule,
+): boolean {
+  const holds = score !== null && score > threshold;
+  const calm = score !== null && score <= clear;
   if (!alert.open) {
     if (holds) Object.assign(alert, { open: true, streak: 0 });
     return holds;
@@ -110,36 +88,46 @@ function run(
   readings: number,
   intervalS: number,
   rule: Rule,
-  onReading: (
-    device: number,
-    perDevice: number,
-    nowMs: number,
-    opened: boolean,
-    score: number | null,
-  ) => void,
+  onReading: (device: number, perDevice: number, nowMs: number, seen: Seen) => void,
 ): void {
   const index = new Map(fleet.devices.map((d, i) => [d.id, i]));
   const models: AnomalyModel[] = fleet.devices.map(() => EMPTY_MODEL);
-  const alerts: Alert[] = fleet.devices.map(() => ({ open: false, streak: 0 }));
+  const anomalies: Alert[] = fleet.devices.map(() => ({ open: false, streak: 0 }));
+  const drifts: Alert[] = fleet.devices.map(() => ({ open: false, streak: 0 }));
   const counts = fleet.devices.map(() => 0);
   const stepMs = intervalS * 1000 / fleet.devices.length;
   const total = readings * fleet.devices.length;
-  const score = rule.model === "frozen-variance" ? frozenVariance(rule.clearZ) : scoreAndLearn;
   for (let k = 0; k < total; k++) {
     const nowMs = START_MS + k * stepMs;
     const reading = fleet.nextReading(nowMs);
     const i = index.get(reading.key)!;
     const c = canonicalOf(reading.payload);
-    const { score: z, model } = score(models[i], {
+    const { score, drift, model } = scoreAndLearn(models[i], {
       temperatura: c.TEMPERATURA as number,
       umidade: c.UMIDADE as number,
     }, rule);
     models[i] = model;
-    onReading(i, counts[i]++, nowMs, stepAlert(alerts[i], z, rule), z);
+    onReading(i, counts[i]++, nowMs, {
+      score,
+      drift,
+      anomalyOpened: stepAlert(anomalies[i], score, rule.threshold, rule.clearZ, rule),
+      driftOpened: stepAlert(drifts[i], drift, rule.driftThreshold, rule.driftClear, rule),
+    });
   }
 }
 
-/** The normal fleet: alerts opened per 1000 readings, during heat spikes and outside. */
+/** What one reading got: its score and drift, and whether it opened either alert. */
+interface Seen {
+  score: number | null;
+  drift: number | null;
+  anomalyOpened: boolean;
+  driftOpened: boolean;
+}
+
+/**
+ * The normal fleet: alerts opened per 1000 scored readings, for `anomaly` during heat spikes and
+ * outside, and for `drift` (which no reading of a normal fleet should open).
+ */
 function normalFleet(
   devices: number,
   readings: number,
@@ -149,16 +137,18 @@ function normalFleet(
 ) {
   const fleet = new Fleet(devices, seed);
   const lastSpike = fleet.devices.map(() => -Infinity);
-  let [scored, opened, inSpike, above, spikes] = [0, 0, 0, 0, 0];
-  run(fleet, readings, intervalS, rule, (i, n, _now, open, score) => {
+  let [scored, opened, inSpike, above, spikes, drifts, maxDrift] = [0, 0, 0, 0, 0, 0, 0];
+  run(fleet, readings, intervalS, rule, (i, n, _now, seen) => {
     if (fleet.devices[i].spikeLeft > 0) {
-      if (lastSpike[i] !== n - 1 && score !== null) spikes++;
+      if (lastSpike[i] !== n - 1 && seen.score !== null) spikes++;
       lastSpike[i] = n;
     }
-    if (score === null) return;
+    if (seen.score === null) return;
     scored++;
-    if (score > rule.threshold) above++;
-    if (!open) return;
+    if (seen.score > rule.threshold) above++;
+    if (seen.driftOpened) drifts++;
+    maxDrift = Math.max(maxDrift, seen.drift ?? 0);
+    if (!seen.anomalyOpened) return;
     opened++;
     if (n - lastSpike[i] <= SPIKE_TAIL_READINGS) inSpike++;
   });
@@ -173,12 +163,15 @@ function normalFleet(
     outside: opened - inSpike,
     scoredAbovePct: round(100 * above / scored, 3),
     spikes,
+    driftOpened: drifts,
+    maxDrift: round(maxDrift, 2),
   };
 }
 
 /**
  * A fleet whose every sensor starts drifting halfway: readings and seconds from the drift's start
- * to the first reading the rule holds on outside a heat spike.
+ * to the first reading each rule holds on (`anomaly` outside a heat spike, which it flags whatever
+ * the drift does; `drift` anywhere).
  */
 function drift(
   devices: number,
@@ -196,36 +189,42 @@ function drift(
     driftCPerMin: cPerMin,
   });
   const driftStartMs = START_MS + driftAfterS * 1000;
-  const firstMs: (number | undefined)[] = fleet.devices.map(() => undefined);
-  const firstN: (number | undefined)[] = fleet.devices.map(() => undefined);
+  const first = {
+    anomaly: fleet.devices.map((): number | undefined => undefined),
+    drift: fleet.devices.map((): number | undefined => undefined),
+  };
   const startN: (number | undefined)[] = fleet.devices.map(() => undefined);
   const lastSpike = fleet.devices.map(() => -Infinity);
-  run(fleet, readings, intervalS, rule, (i, n, nowMs, _opened, score) => {
+  let driftBefore = 0;
+  run(fleet, readings, intervalS, rule, (i, n, nowMs, seen) => {
     if (fleet.devices[i].spikeLeft > 0) lastSpike[i] = n;
-    if (nowMs <= driftStartMs || firstMs[i] !== undefined) return;
+    if (nowMs <= driftStartMs) {
+      if (seen.driftOpened) driftBefore++;
+      return;
+    }
     startN[i] ??= n;
-    // A heat spike is flagged whatever the drift does: only readings outside one count.
+    const readingsIn = n - startN[i]! + 1;
+    if (seen.drift !== null && seen.drift > rule.driftThreshold) first.drift[i] ??= readingsIn;
     if (n - lastSpike[i] <= SPIKE_TAIL_READINGS) return;
-    // The first reading the rule holds on (opening an alert, or re-triggering one a spike opened).
-    if (score !== null && score > rule.threshold) [firstMs[i], firstN[i]] = [nowMs, n];
+    if (seen.score !== null && seen.score > rule.threshold) first.anomaly[i] ??= readingsIn;
   });
-  const flagged = firstMs.flatMap((ms, i) =>
-    ms === undefined ? [] : [{ s: (ms - driftStartMs) / 1000, n: firstN[i]! - startN[i]! + 1 }]
-  );
-  const seconds = flagged.map((f) => f.s).sort((a, b) => a - b);
-  const counts = flagged.map((f) => f.n).sort((a, b) => a - b);
+  const summary = (firsts: (number | undefined)[]) => {
+    const counts = firsts.filter((n) => n !== undefined).sort((a, b) => a - b);
+    const median = quantile(counts, 0.5);
+    return {
+      flagged: counts.length,
+      medianReadings: median,
+      p90Readings: quantile(counts, 0.9),
+      medianS: median === undefined ? undefined : round(median * intervalS, 1),
+      medianDriftC: median === undefined ? undefined : round(median * intervalS * cPerMin / 60, 2),
+    };
+  };
   return {
     cPerMin,
     devices,
-    flagged: flagged.length,
-    medianReadings: quantile(counts, 0.5),
-    p90Readings: quantile(counts, 0.9),
-    medianS: quantile(seconds, 0.5),
-    p90S: quantile(seconds, 0.9),
-    maxS: seconds.at(-1),
-    medianDriftC: seconds.length === 0
-      ? undefined
-      : round(quantile(seconds, 0.5)! * cPerMin / 60, 2),
+    anomaly: summary(first.anomaly),
+    drift: summary(first.drift),
+    driftAlertsBeforeTheDrift: driftBefore,
   };
 }
 
@@ -268,16 +267,18 @@ if (import.meta.main) {
         clearZ: threshold - 1,
       }]);
     }
-    // The warm-up grows with 1 / alpha: the variance starts at 0 and needs about that long.
-    rules.push(["alpha 0.02, warmup 75", { ...DEFAULTS, alpha: 0.02, warmup: 75 }]);
-    rules.push(["alpha 0.01, warmup 150", { ...DEFAULTS, alpha: 0.01, warmup: 150 }]);
-    rules.push(["alpha 0.005, warmup 300", { ...DEFAULTS, alpha: 0.005, warmup: 300 }]);
-    rules.push(["min stddev 0.3", { ...DEFAULTS, minStddev: 0.3 }]);
-    rules.push(["threshold 3, clear 2", { ...DEFAULTS, threshold: 3, clearZ: 2 }]);
-    rules.push(["variant: variance held above the clearing score", {
+    rules.push(["drift step 0.2, threshold 10", {
       ...DEFAULTS,
-      model: "frozen-variance",
+      driftStep: 0.2,
+      driftThreshold: 10,
     }]);
+    rules.push(["drift step 0.05, threshold 4", {
+      ...DEFAULTS,
+      driftStep: 0.05,
+      driftThreshold: 4,
+    }]);
+    rules.push(["drift threshold 5", { ...DEFAULTS, driftThreshold: 5 }]);
+    rules.push(["drift threshold 8", { ...DEFAULTS, driftThreshold: 8 }]);
   }
   console.log(
     `fleet: seed ${seed}, ${devices} devices x ${readings} readings, one every ${intervalS} s; ` +

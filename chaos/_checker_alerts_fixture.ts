@@ -28,6 +28,9 @@ const SETTINGS: MonitoringSettings = {
   minStddev: 1,
   zThreshold: 3,
   clearZ: 1,
+  driftStep: 0.1,
+  driftThreshold: 1000,
+  driftClear: 999,
 };
 const RECORD_MS = Date.UTC(2026, 10, 26, 12, 0, 0);
 const DEVICES = ["hot", "low", "odd"] as const;
@@ -155,18 +158,30 @@ export function history(): CheckInput {
       escore_anomalia: scores[d][i],
     }))
   );
-  const model = (d: string, n: number, t: [number, number]): StoredModel => ({
+  // The medians and spread (drift step 0.1) as consumer/anomaly.ts computes them over the same
+  // readings: a second implementation of the rules, to judge the checker's.
+  const model = (d: string, n: number, t: number[], medians: number[]): StoredModel => ({
     id_dispositivo: d,
     anomalia_n: n,
     temperatura_media: t[0],
     temperatura_var: t[1],
     umidade_media: 50,
     umidade_var: 0,
+    temperatura_nivel: medians[0],
+    temperatura_base: medians[1],
+    temperatura_dispersao: medians[2],
+    umidade_nivel: 50,
+    umidade_base: 50,
+    umidade_dispersao: 1,
   });
   const models = [
-    model("hot", 7, [34.921875, 2.282958984375]),
-    model("low", 9, [20, 0]),
-    model("odd", 8, [24.5, 0.84375]),
+    model("hot", 7, [34.921875, 2.282958984375], [
+      33.606018040546054,
+      33.06060180405461,
+      2.013281832133363,
+    ]),
+    model("low", 9, [20, 0], [20, 20, 1]),
+    model("odd", 8, [24.5, 0.84375], [20.61058793881469, 20.061058793881468, 1.0303775093937648]),
   ];
   const hot = (n: number) => ts(id("hot", n));
   const alerts: StoredAlert[] = [

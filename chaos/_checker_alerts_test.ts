@@ -118,6 +118,12 @@ Deno.test("the monitoring invariants fail each broken history", async (t) => {
       /offline alert 7 .* not cleared by .*000000000208/,
     ],
     [
+      "a slow median off by one ulp",
+      (m) => m.models[0].temperatura_base! += 2 ** -47,
+      ["anomaly-replay"],
+      /temperatura_base 33\.06060180405\d+ \(replay 33\.06060180405461\)/,
+    ],
+    [
       "a score off by one ulp",
       (m) => {
         const f = m.folds.find((x) => x.escore_anomalia === 4)!;

@@ -55,6 +55,12 @@ export function compareAnomaly(
     temperatura_var: m.temperatura?.variance ?? null,
     umidade_media: m.umidade?.mean ?? null,
     umidade_var: m.umidade?.variance ?? null,
+    temperatura_nivel: m.temperatura?.level ?? null,
+    temperatura_base: m.temperatura?.baseline ?? null,
+    temperatura_dispersao: m.temperatura?.spread ?? null,
+    umidade_nivel: m.umidade?.level ?? null,
+    umidade_base: m.umidade?.baseline ?? null,
+    umidade_dispersao: m.umidade?.spread ?? null,
   };
   const wrong = (Object.keys(want) as (keyof typeof want)[]).filter((c) => model[c] !== want[c]);
   if (wrong.length > 0) {

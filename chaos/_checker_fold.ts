@@ -5,9 +5,9 @@
  * `/work/design-12.md`, steps 1-4). Written from those rules, not from the consumer's code: a bug
  * in the consumer's fold cannot hide in both.
  *
- * The model is the two recurrences of the rules, in the same order of operations (floating point
- * is not associative: the same operations in the same order give the same bits, so stored scores
- * are compared exactly).
+ * The model is the recurrences of the rules, in the same order of operations (floating point is
+ * not associative: the same operations in the same order give the same bits, so stored scores and
+ * models are compared exactly).
  *
  * @module
  */
@@ -34,10 +34,16 @@ export interface MonitoringSettings {
   zThreshold: number;
   /** ANOMALY_CLEAR_Z: a score at or below it is calm. */
   clearZ: number;
+  /** ANOMALY_DRIFT_STEP: the fast median's step, in spreads. */
+  driftStep: number;
+  /** ANOMALY_DRIFT_THRESHOLD: a drift above it holds. */
+  driftThreshold: number;
+  /** ANOMALY_DRIFT_CLEAR: a drift at or below it is calm. */
+  driftClear: number;
 }
 
 /** The alert types a reading's fold opens and clears (offline is the periodic job's). */
-export const FOLDED_TYPES = ["temperature_high", "battery_low", "anomaly"] as const;
+export const FOLDED_TYPES = ["temperature_high", "battery_low", "anomaly", "drift"] as const;
 
 /** One of {@linkcode FOLDED_TYPES}. */
 export type FoldedType = typeof FOLDED_TYPES[number];
@@ -64,17 +70,23 @@ export interface Episode {
   clear_streak: number;
 }
 
-/** The model's learned mean and variance of one metric. */
+/** The model's learned state of one metric. */
 interface Moments {
   mean: number;
   variance: number;
+  /** Fast median. */
+  level: number;
+  /** Slow median. */
+  baseline: number;
+  /** Median distance from the slow one. */
+  spread: number;
 }
 
 /** A device's anomaly model after the replay. */
 export interface ReplayedModel {
   /** Readings learned from. */
   n: number;
-  /** Temperature's mean and variance; `null` before the first reading. */
+  /** Temperature's state; `null` before the first reading. */
   temperatura: Moments | null;
   /** Humidity's. */
   umidade: Moments | null;
@@ -92,7 +104,7 @@ export interface DeviceReplay {
 
 /** How each type's rule reads a reading: its value, whether it holds, whether it is calm. */
 interface Rule {
-  value: (r: FoldReading, score: number | null) => number | null;
+  value: (r: FoldReading, score: Scores) => number | null;
   holds: (v: number) => boolean;
   calm: (v: number) => boolean;
   /** Whether `a` is worse than the peak `b`. */
@@ -115,12 +127,24 @@ function rules(s: MonitoringSettings): Record<FoldedType, Rule> {
     },
     anomaly: {
       // A reading without a score (warm-up) neither holds nor is calm.
-      value: (_, score) => score,
+      value: (_, scores) => scores.z,
       holds: (v) => v > s.zThreshold,
       calm: (v) => v <= s.clearZ,
       worse: (a, b) => a > b,
     },
+    drift: {
+      value: (_, scores) => scores.drift,
+      holds: (v) => v > s.driftThreshold,
+      calm: (v) => v <= s.driftClear,
+      worse: (a, b) => a > b,
+    },
   };
+}
+
+/** A reading's z-score and drift; both `null` in warm-up. */
+interface Scores {
+  z: number | null;
+  drift: number | null;
 }
 
 /**
@@ -142,11 +166,11 @@ export function replayDevice(
       scores.set(r.id, null);
       continue;
     }
-    const score = learn(model, r, settings);
-    scores.set(r.id, score);
+    const scored = learn(model, r, settings);
+    scores.set(r.id, scored.z);
     for (const tipo of FOLDED_TYPES) {
       const rule = byType[tipo];
-      const v = rule.value(r, score);
+      const v = rule.value(r, scored);
       const alert = open.get(tipo);
       if (alert === undefined) {
         if (v !== null && rule.holds(v)) {
@@ -186,30 +210,52 @@ export function replayDevice(
 }
 
 /**
- * Scores a reading against the model as it stands, then learns from it (the rules' recurrences:
- * z = |x − mean| / max(√variance, floor) once `warmup` readings were learned, the larger of the two
- * metrics; d = x − mean, mean += α·d, variance = (1 − α)·(variance + α·d²); the first reading sets
- * mean = x, variance = 0).
+ * Scores a reading against the model as it stands, then learns from it (the rules' recurrences):
+ * - z = |x − mean| / max(√variance, floor) once `warmup` readings were learned, the larger of the
+ *   two metrics; d = x − mean, mean += α·d, variance = (1 − α)·(variance + α·d²);
+ * - in warm-up both medians follow the new mean and spread = max(floor, 0.6745·√variance);
+ * - after it, spread ×= 1 ± step/20 (+ when |x − baseline| is above it), at least the floor; then
+ *   level moves step·spread and baseline step/10·spread towards x; drift = |level − baseline| /
+ *   spread, the larger of the two metrics;
+ * - the first reading sets mean, level and baseline to x, variance 0 and spread the floor.
  */
-function learn(model: ReplayedModel, r: FoldReading, s: MonitoringSettings): number | null {
-  const { alpha, warmup, minStddev } = s;
+function learn(model: ReplayedModel, r: FoldReading, s: MonitoringSettings): Scores {
+  const { alpha, warmup, minStddev, driftStep } = s;
   if (model.temperatura === null || model.umidade === null) {
+    const start = (x: number): Moments => ({
+      mean: x,
+      variance: 0,
+      level: x,
+      baseline: x,
+      spread: minStddev,
+    });
     model.n = 1;
-    model.temperatura = { mean: r.temperatura, variance: 0 };
-    model.umidade = { mean: r.umidade, variance: 0 };
-    return warmup <= 0 ? 0 : null;
+    model.temperatura = start(r.temperatura);
+    model.umidade = start(r.umidade);
+    return warmup <= 0 ? { z: 0, drift: 0 } : { z: null, drift: null };
   }
-  let score: number | null = model.n >= warmup ? 0 : null;
+  const scored = model.n >= warmup;
+  let z = 0;
+  let drift = 0;
   for (const [m, x] of [[model.temperatura, r.temperatura], [model.umidade, r.umidade]] as const) {
     const d = x - m.mean;
-    if (score !== null) {
-      score = Math.max(score, Math.abs(d) / Math.max(Math.sqrt(m.variance), minStddev));
-    }
+    if (scored) z = Math.max(z, Math.abs(d) / Math.max(Math.sqrt(m.variance), minStddev));
     m.mean = m.mean + alpha * d;
     m.variance = (1 - alpha) * (m.variance + alpha * d * d);
+    if (!scored) {
+      m.level = m.mean;
+      m.baseline = m.mean;
+      m.spread = Math.max(minStddev, 0.6745 * Math.sqrt(m.variance));
+      continue;
+    }
+    const factor = Math.abs(x - m.baseline) > m.spread ? 1 + driftStep / 20 : 1 - driftStep / 20;
+    m.spread = Math.max(minStddev, m.spread * factor);
+    m.level = m.level + driftStep * m.spread * Math.sign(x - m.level);
+    m.baseline = m.baseline + driftStep / 10 * m.spread * Math.sign(x - m.baseline);
+    drift = Math.max(drift, Math.abs(m.level - m.baseline) / m.spread);
   }
   model.n++;
-  return score;
+  return scored ? { z, drift } : { z: null, drift: null };
 }
 
 /** The later of two `…ffffffZ` instants (fixed width: text order is time order). */

@@ -32,6 +32,18 @@ export interface StoredModel {
   umidade_media: number | null;
   /** Humidity's weighted variance. */
   umidade_var: number | null;
+  /** Temperature's fast median (`null` before the first reading). */
+  temperatura_nivel: number | null;
+  /** Temperature's slow median. */
+  temperatura_base: number | null;
+  /** Temperature's spread. */
+  temperatura_dispersao: number | null;
+  /** Humidity's fast median. */
+  umidade_nivel: number | null;
+  /** Humidity's slow median. */
+  umidade_base: number | null;
+  /** Humidity's spread. */
+  umidade_dispersao: number | null;
 }
 
 /** A row of `tb_alerta` (instants as `…ffffffZ` text, like `StoredRow.timestamp_ts`). */

@@ -127,7 +127,7 @@ export const INVARIANTS = {
   "device-state":
     "each device's state is its newest stored reading by event time (not one ahead of its record), and counts its stored readings",
   "alert-episodes":
-    "every temperature, battery and anomaly alert is an episode of the replay of its device's readings, opened once; offline alerts cleared by their device's next reading",
+    "every temperature, battery, anomaly and drift alert is an episode of the replay of its device's readings, opened once; offline alerts cleared by the first reading folded after their creation",
   "one-open-alert": "never two open alerts for one (device, type)",
   "anomaly-replay":
     "every anomaly score and model equals a replay from scratch; each device's readings numbered 1..n in an order each partition keeps",

@@ -135,6 +135,12 @@ function monitoringOf(rows: readonly StoredRow[]): Monitoring {
       temperatura_var: model.temperatura?.variance ?? null,
       umidade_media: model.umidade?.mean ?? null,
       umidade_var: model.umidade?.variance ?? null,
+      temperatura_nivel: model.temperatura?.level ?? null,
+      temperatura_base: model.temperatura?.baseline ?? null,
+      temperatura_dispersao: model.temperatura?.spread ?? null,
+      umidade_nivel: model.umidade?.level ?? null,
+      umidade_base: model.umidade?.baseline ?? null,
+      umidade_dispersao: model.umidade?.spread ?? null,
     });
     for (const e of episodes) {
       out.alerts.push({

@@ -11,8 +11,9 @@ import { ALERT } from "./ledger.ts";
 /**
  * The run's settings. The contract's alert thresholds (the ledger's `alerta` follows them too);
  * a warm-up short enough for the devices of a one-fault run (about 20 readings each) to get
- * scores; the other values are the documented defaults, set explicitly so a change of a default
- * does not change what the checker expects.
+ * scores; a drift step and threshold that let the workload's short ramps (and some heat spikes)
+ * open `drift` episodes within those few readings; the other values are the documented defaults,
+ * set explicitly so a change of a default does not change what the checker expects.
  */
 export const RUN_MONITORING: Readonly<MonitoringSettings> = Object.freeze({
   temperatureMax: ALERT.temperatureMax,
@@ -25,6 +26,9 @@ export const RUN_MONITORING: Readonly<MonitoringSettings> = Object.freeze({
   minStddev: 0.1,
   zThreshold: 4,
   clearZ: 3,
+  driftStep: 0.5,
+  driftThreshold: 3,
+  driftClear: 1.5,
 });
 
 /** The consumer environment that gives it {@linkcode RUN_MONITORING}. */
@@ -42,5 +46,8 @@ export function monitoringEnv(
     ANOMALY_MIN_STDDEV: String(s.minStddev),
     ANOMALY_Z_THRESHOLD: String(s.zThreshold),
     ANOMALY_CLEAR_Z: String(s.clearZ),
+    ANOMALY_DRIFT_STEP: String(s.driftStep),
+    ANOMALY_DRIFT_THRESHOLD: String(s.driftThreshold),
+    ANOMALY_DRIFT_CLEAR: String(s.driftClear),
   };
 }

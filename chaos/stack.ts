@@ -258,7 +258,8 @@ async function readMonitoring(sql: postgres.Sql) {
     FROM tb_sensor_evento`;
   const models = await sql<StoredModel[]>`
     SELECT id_dispositivo, anomalia_n::float8 AS anomalia_n, temperatura_media, temperatura_var,
-      umidade_media, umidade_var
+      umidade_media, umidade_var, temperatura_nivel, temperatura_base, temperatura_dispersao,
+      umidade_nivel, umidade_base, umidade_dispersao
     FROM tb_dispositivo`;
   const instant = (c: string) =>
     `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${c}`;

@@ -13,6 +13,8 @@
  * - `anomaly`: holds when the score is above the threshold; calm when it is at most the clearing
  *   score; a missing score (warm-up) is neither, so it is treated as inside the band. The peak is
  *   the highest score.
+ * - `drift`: the same with the reading's drift (anomaly.ts) and its own threshold and clearing
+ *   value; the peak is the highest drift.
  * - `offline` is opened by the offline job; the device's next folded reading not ahead clears it.
  *
  * @module
@@ -21,13 +23,19 @@
 import { epochMicros } from "./device_state.ts";
 
 /** Every alert type of `tb_alerta.tipo`. */
-export const ALERT_TYPES = ["temperature_high", "battery_low", "anomaly", "offline"] as const;
+export const ALERT_TYPES = [
+  "temperature_high",
+  "battery_low",
+  "anomaly",
+  "drift",
+  "offline",
+] as const;
 
 /** One of {@linkcode ALERT_TYPES}. */
 export type AlertType = typeof ALERT_TYPES[number];
 
 /** The types whose rule a reading decides, in the order they are applied. */
-export const READING_ALERT_TYPES = ["temperature_high", "battery_low", "anomaly"] as const;
+export const READING_ALERT_TYPES = ["temperature_high", "battery_low", "anomaly", "drift"] as const;
 
 /** One of {@linkcode READING_ALERT_TYPES}. */
 export type ReadingAlertType = typeof READING_ALERT_TYPES[number];
@@ -48,6 +56,10 @@ export interface AlertSettings {
   anomalyZThreshold: number;
   /** ANOMALY_CLEAR_Z: anomaly is calm at or below this score (at most the threshold). */
   anomalyClearZ: number;
+  /** ANOMALY_DRIFT_THRESHOLD: drift holds above this drift. */
+  driftThreshold: number;
+  /** ANOMALY_DRIFT_CLEAR: drift is calm at or below this drift (at most the threshold). */
+  driftClear: number;
 }
 
 /** An alert's lifecycle, as the columns of `tb_alerta` name it; times are ISO 8601 event times. */
@@ -94,14 +106,14 @@ export type Verdict = "holds" | "calm" | "band";
  *
  * @param tipo The rule.
  * @param reading The reading.
- * @param score The reading's anomaly score (`null` in warm-up).
+ * @param scores The reading's anomaly score and drift (`null` in warm-up).
  * @param settings Thresholds.
  * @returns The verdict and the value the alert's peak is made of (`NaN` for a missing score).
  */
 export function judge(
   tipo: ReadingAlertType,
   reading: AlertReading,
-  score: number | null,
+  scores: { score: number | null; drift: number | null },
   settings: AlertSettings,
 ): { verdict: Verdict; value: number } {
   switch (tipo) {
@@ -123,16 +135,22 @@ export function judge(
         : "band";
       return { verdict, value: b };
     }
-    case "anomaly": {
-      if (score === null) return { verdict: "band", value: NaN };
-      const verdict = score > settings.anomalyZThreshold
-        ? "holds"
-        : score <= settings.anomalyClearZ
-        ? "calm"
-        : "band";
-      return { verdict, value: score };
-    }
+    case "anomaly":
+      return byScore(scores.score, settings.anomalyZThreshold, settings.anomalyClearZ);
+    case "drift":
+      return byScore(scores.drift, settings.driftThreshold, settings.driftClear);
   }
+}
+
+/** A score's verdict: holds above `threshold`, calm at or below `clear`; none is in the band. */
+function byScore(
+  score: number | null,
+  threshold: number,
+  clear: number,
+): { verdict: Verdict; value: number } {
+  if (score === null) return { verdict: "band", value: NaN };
+  const verdict = score > threshold ? "holds" : score <= clear ? "calm" : "band";
+  return { verdict, value: score };
 }
 
 /** Whether a greater value is worse for the type (its peak is a maximum), or a smaller one. */

@@ -20,7 +20,7 @@ import { freshDatabase, uniqueName } from "../testing/services.ts";
 
 const SETTINGS: MonitoringSettings = {
   device: { intervalMinS: 1, intervalMaxS: 600 },
-  anomaly: { alpha: 0.05, warmup: 30, minStddev: 0.1 },
+  anomaly: { alpha: 0.05, warmup: 30, minStddev: 0.1, driftStep: 0.1 },
   alerts: {
     temperatureMax: 35,
     batteryMin: 15,
@@ -29,6 +29,8 @@ const SETTINGS: MonitoringSettings = {
     batteryHysteresis: 5,
     anomalyZThreshold: 4,
     anomalyClearZ: 3,
+    driftThreshold: 6,
+    driftClear: 3,
   },
 };
 const TOPIC_ID = "5bdfec01-1a90-4b30-8c2f-7fe3937582ee";

@@ -17,7 +17,11 @@ const SETTINGS: AlertSettings = {
   batteryHysteresis: 5,
   anomalyZThreshold: 4,
   anomalyClearZ: 3,
+  driftThreshold: 6,
+  driftClear: 3,
 };
+
+const NO_SCORES = { score: null, drift: null };
 
 let serial = 0;
 function reading(s: number, temperatura = 20, bateria = 80): AlertReading {
@@ -36,7 +40,13 @@ function run(tipo: ReadingAlertType, inputs: [AlertReading, (number | null)?][],
   let open = from;
   const cleared: Alert[] = [];
   for (const [r, score] of inputs) {
-    const step = stepAlert(tipo, open, judge(tipo, r, score ?? null, SETTINGS), r, 3);
+    const step = stepAlert(
+      tipo,
+      open,
+      judge(tipo, r, { score: score ?? null, drift: null }, SETTINGS),
+      r,
+      3,
+    );
     if (step.cleared) cleared.push(step.cleared);
     open = step.open;
   }
@@ -44,7 +54,7 @@ function run(tipo: ReadingAlertType, inputs: [AlertReading, (number | null)?][],
 }
 
 Deno.test("judge() temperature: above T holds, T exactly is inside the band, T - hysteresis exactly is calm", () => {
-  const v = (t: number) => judge("temperature_high", reading(0, t), null, SETTINGS).verdict;
+  const v = (t: number) => judge("temperature_high", reading(0, t), NO_SCORES, SETTINGS).verdict;
   assert.equal(v(35.0001), "holds");
   assert.equal(v(35), "band");
   assert.equal(v(34.5), "band");
@@ -53,7 +63,7 @@ Deno.test("judge() temperature: above T holds, T exactly is inside the band, T -
 });
 
 Deno.test("judge() battery: below B holds, B exactly is inside the band, B + hysteresis exactly is calm", () => {
-  const v = (b: number) => judge("battery_low", reading(0, 20, b), null, SETTINGS).verdict;
+  const v = (b: number) => judge("battery_low", reading(0, 20, b), NO_SCORES, SETTINGS).verdict;
   assert.equal(v(14.99), "holds");
   assert.equal(v(15), "band");
   assert.equal(v(19.99), "band");
@@ -61,13 +71,23 @@ Deno.test("judge() battery: below B holds, B exactly is inside the band, B + hys
 });
 
 Deno.test("judge() anomaly: above the threshold holds, the clearing score exactly is calm, a null score is neither", () => {
-  const v = (z: number | null) => judge("anomaly", reading(0), z, SETTINGS).verdict;
+  const v = (z: number | null) =>
+    judge("anomaly", reading(0), { score: z, drift: null }, SETTINGS).verdict;
   assert.equal(v(4.0001), "holds");
   assert.equal(v(4), "band");
   assert.equal(v(3.0001), "band");
   assert.equal(v(3), "calm");
   assert.equal(v(0), "calm");
   assert.equal(v(null), "band");
+});
+
+Deno.test("judge() drift: above its threshold holds, its clearing value exactly is calm, a null drift is neither, the z-score is not read", () => {
+  const v = (drift: number | null) => judge("drift", reading(0), { score: 100, drift }, SETTINGS);
+  assert.deepEqual(v(6.0001), { verdict: "holds", value: 6.0001 });
+  assert.equal(v(6).verdict, "band");
+  assert.equal(v(3.0001).verdict, "band");
+  assert.equal(v(3).verdict, "calm");
+  assert.equal(v(null).verdict, "band");
 });
 
 Deno.test("stepAlert() opens on the first reading that holds, with its time, value and id", () => {
@@ -176,7 +196,7 @@ Deno.test("stepAlert() returns the same alert when nothing changes", () => {
   const step = stepAlert(
     "temperature_high",
     open,
-    judge("temperature_high", reading(2, 35), null, SETTINGS),
+    judge("temperature_high", reading(2, 35), NO_SCORES, SETTINGS),
     reading(2, 35),
     3,
   );

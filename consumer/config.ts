@@ -189,7 +189,7 @@ export const CONSUMER_SETTINGS = {
     min: 1,
     max: 1000,
     description: "Consecutive calm readings (outside the hysteresis band) that clear an open " +
-      "`temperature_high`, `battery_low` or `anomaly` alert in `tb_alerta`.",
+      "`temperature_high`, `battery_low`, `anomaly` or `drift` alert in `tb_alerta`.",
   },
   ALERT_TEMPERATURE_HYSTERESIS_C: {
     type: "number",
@@ -246,6 +246,31 @@ export const CONSUMER_SETTINGS = {
     max: 1000,
     description: "A score at or below this is calm for an open `anomaly` alert; at most " +
       "`ANOMALY_Z_THRESHOLD`.",
+  },
+  ANOMALY_DRIFT_STEP: {
+    type: "number",
+    default: 0.1,
+    min: 0.001,
+    max: 1,
+    description: "How far each device's fast median of a metric moves per reading, in spreads " +
+      "(its slow median moves a tenth of that): larger flags a drift sooner and lets a longer " +
+      "spike look like one.",
+  },
+  ANOMALY_DRIFT_THRESHOLD: {
+    type: "number",
+    default: 6,
+    min: 0,
+    max: 1000,
+    description: "A `drift` alert opens (or keeps triggering) when the fast and slow medians of " +
+      "a metric are more than this many spreads apart.",
+  },
+  ANOMALY_DRIFT_CLEAR: {
+    type: "number",
+    default: 3,
+    min: 0,
+    max: 1000,
+    description: "A drift at or below this is calm for an open `drift` alert; at most " +
+      "`ANOMALY_DRIFT_THRESHOLD`.",
   },
   DEVICE_CACHE_SIZE: {
     type: "integer",
@@ -380,6 +405,12 @@ export function loadConsumerConfig(
     read.problem(
       `OFFLINE_MAX_S (${config.offline.maxS}) must be at least OFFLINE_MIN_S ` +
         `(${config.offline.minS})`,
+    );
+  }
+  if (own.ANOMALY_DRIFT_CLEAR > own.ANOMALY_DRIFT_THRESHOLD) {
+    read.problem(
+      `ANOMALY_DRIFT_CLEAR (${own.ANOMALY_DRIFT_CLEAR}) must be at most ANOMALY_DRIFT_THRESHOLD ` +
+        `(${own.ANOMALY_DRIFT_THRESHOLD})`,
     );
   }
   if (own.ANOMALY_CLEAR_Z > own.ANOMALY_Z_THRESHOLD) {

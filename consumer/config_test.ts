@@ -34,7 +34,7 @@ Deno.test("loadConsumerConfig() gives the contract's defaults", () => {
     deviceState: { futureToleranceS: 300, intervalMinS: 1, intervalMaxS: 3600 },
     monitoring: {
       device: { intervalMinS: 1, intervalMaxS: 3600 },
-      anomaly: { alpha: 0.05, warmup: 30, minStddev: 0.1 },
+      anomaly: { alpha: 0.05, warmup: 30, minStddev: 0.1, driftStep: 0.1 },
       alerts: {
         temperatureMax: 35,
         batteryMin: 15,
@@ -43,6 +43,8 @@ Deno.test("loadConsumerConfig() gives the contract's defaults", () => {
         batteryHysteresis: 5,
         anomalyZThreshold: 4,
         anomalyClearZ: 3,
+        driftThreshold: 6,
+        driftClear: 3,
       },
     },
     deviceCacheSize: 10000,
@@ -101,6 +103,9 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     ANOMALY_MIN_STDDEV: "0.2",
     ANOMALY_Z_THRESHOLD: "6",
     ANOMALY_CLEAR_Z: "6",
+    ANOMALY_DRIFT_STEP: "0.25",
+    ANOMALY_DRIFT_THRESHOLD: "9",
+    ANOMALY_DRIFT_CLEAR: "4",
     DEVICE_CACHE_SIZE: "0",
     HTTP_PORT: "0",
     LOG_LEVEL: "error",
@@ -139,7 +144,7 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
     deviceState: { futureToleranceS: 60, intervalMinS: 0.5, intervalMaxS: 900 },
     monitoring: {
       device: { intervalMinS: 0.5, intervalMaxS: 900 },
-      anomaly: { alpha: 0.1, warmup: 10, minStddev: 0.2 },
+      anomaly: { alpha: 0.1, warmup: 10, minStddev: 0.2, driftStep: 0.25 },
       alerts: {
         temperatureMax: 40.5,
         batteryMin: 10,
@@ -148,6 +153,8 @@ Deno.test("loadConsumerConfig() reads every variable", () => {
         batteryHysteresis: 2,
         anomalyZThreshold: 6,
         anomalyClearZ: 6,
+        driftThreshold: 9,
+        driftClear: 4,
       },
     },
     deviceCacheSize: 0,
@@ -221,6 +228,14 @@ Deno.test("loadConsumerConfig() wants the offline limit's bounds in order", () =
     problemsOf({ OFFLINE_MIN_S: "60", OFFLINE_MAX_S: "30" }),
     ["OFFLINE_MAX_S (30) must be at least OFFLINE_MIN_S (60)"],
   );
+});
+
+Deno.test("loadConsumerConfig() wants ANOMALY_DRIFT_CLEAR at most ANOMALY_DRIFT_THRESHOLD", () => {
+  assert.deepEqual(problemsOf({ ANOMALY_DRIFT_THRESHOLD: "2", ANOMALY_DRIFT_CLEAR: "2.5" }), [
+    "ANOMALY_DRIFT_CLEAR (2.5) must be at most ANOMALY_DRIFT_THRESHOLD (2)",
+  ]);
+  const equal = loadConsumerConfig({ ANOMALY_DRIFT_THRESHOLD: "2", ANOMALY_DRIFT_CLEAR: "2" });
+  assert.equal(equal.monitoring.alerts.driftClear, 2);
 });
 
 Deno.test("loadConsumerConfig() wants ANOMALY_CLEAR_Z at most ANOMALY_Z_THRESHOLD", () => {

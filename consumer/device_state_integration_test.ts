@@ -19,7 +19,7 @@ import { freshDatabase, uniqueName } from "../testing/services.ts";
 /** Small warm-up and wide thresholds' hysteresis, so every rule turns often in a short run. */
 const SETTINGS: MonitoringSettings = {
   device: { intervalMinS: 1, intervalMaxS: 600 },
-  anomaly: { alpha: 0.2, warmup: 4, minStddev: 0.1 },
+  anomaly: { alpha: 0.2, warmup: 4, minStddev: 0.1, driftStep: 0.1 },
   alerts: {
     temperatureMax: 35,
     batteryMin: 15,
@@ -28,6 +28,8 @@ const SETTINGS: MonitoringSettings = {
     batteryHysteresis: 5,
     anomalyZThreshold: 2,
     anomalyClearZ: 1.5,
+    driftThreshold: 6,
+    driftClear: 3,
   },
 };
 const TOPIC_ID = "5bdfec01-1a90-4b30-8c2f-7fe3937582ee";

@@ -299,6 +299,28 @@ CREATE INDEX IF NOT EXISTS ix_sensor_evento_timestamp_ts ON tb_sensor_evento (ti
 ALTER TABLE tb_alerta ADD COLUMN IF NOT EXISTS qt_leituras_abertura bigint;
 COMMENT ON COLUMN tb_alerta.qt_leituras_abertura IS
   'offline: the device''s qt_leituras when the alert was created (NULL for the other types)';
+-- The anomaly model's drift part (consumer/anomaly.ts): per metric a fast and a slow median and
+-- the spread they are measured in, and the alert type it opens. A model stored before these
+-- existed starts them from its mean.
+ALTER TABLE tb_dispositivo
+  ADD COLUMN IF NOT EXISTS temperatura_nivel float8,
+  ADD COLUMN IF NOT EXISTS temperatura_base float8,
+  ADD COLUMN IF NOT EXISTS temperatura_dispersao float8,
+  ADD COLUMN IF NOT EXISTS umidade_nivel float8,
+  ADD COLUMN IF NOT EXISTS umidade_base float8,
+  ADD COLUMN IF NOT EXISTS umidade_dispersao float8;
+COMMENT ON COLUMN tb_dispositivo.temperatura_nivel IS
+  'Temperature''s fast median (ANOMALY_DRIFT_STEP spreads a reading)';
+COMMENT ON COLUMN tb_dispositivo.temperatura_base IS
+  'Temperature''s slow median (a tenth of the fast one''s step)';
+COMMENT ON COLUMN tb_dispositivo.temperatura_dispersao IS
+  'Median |temperature - slow median|: the unit of the drift';
+COMMENT ON COLUMN tb_dispositivo.umidade_nivel IS 'Humidity''s fast median';
+COMMENT ON COLUMN tb_dispositivo.umidade_base IS 'Humidity''s slow median';
+COMMENT ON COLUMN tb_dispositivo.umidade_dispersao IS 'Median |humidity - slow median|';
+ALTER TABLE tb_alerta DROP CONSTRAINT IF EXISTS tb_alerta_tipo_check;
+ALTER TABLE tb_alerta ADD CONSTRAINT tb_alerta_tipo_check
+  CHECK (tipo IN ('temperature_high', 'battery_low', 'offline', 'anomaly', 'drift'));
 -- The api's read-only role (README, "The read API"): the role itself is made by whoever may make
 -- roles (the local stack as superuser, CloudNativePG's managed roles in the chart); the tables'
 -- owner grants here, when the role exists at migration time (api/read_only_role.sql grants the

@@ -35,7 +35,7 @@ import {
 export interface MonitoringSettings {
   /** DEVICE_INTERVAL_MIN_S and DEVICE_INTERVAL_MAX_S. */
   device: Pick<DeviceStateSettings, "intervalMinS" | "intervalMaxS">;
-  /** ANOMALY_ALPHA, ANOMALY_WARMUP, ANOMALY_MIN_STDDEV. */
+  /** ANOMALY_ALPHA, ANOMALY_WARMUP, ANOMALY_MIN_STDDEV, ANOMALY_DRIFT_STEP. */
   anomaly: AnomalySettings;
   /** The alert thresholds and hysteresis. */
   alerts: AlertSettings;
@@ -130,7 +130,7 @@ export function planDevice(
     model = scored.model;
     marks.set(reading.id, { seq, score: scored.score });
     for (const tipo of READING_ALERT_TYPES) {
-      const verdict = judge(tipo, reading, scored.score, settings.alerts);
+      const verdict = judge(tipo, reading, scored, settings.alerts);
       const step = stepAlert(tipo, open[tipo], verdict, reading, clearReadings);
       if (step.cleared !== undefined) closed(step.cleared);
       if (step.open === undefined) delete open[tipo];

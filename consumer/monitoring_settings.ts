@@ -21,6 +21,9 @@ export const MONITORING_NAMES = [
   "ANOMALY_MIN_STDDEV",
   "ANOMALY_Z_THRESHOLD",
   "ANOMALY_CLEAR_Z",
+  "ANOMALY_DRIFT_STEP",
+  "ANOMALY_DRIFT_THRESHOLD",
+  "ANOMALY_DRIFT_CLEAR",
 ] as const;
 
 /** The values of the settings the fold of monitoring.ts reads, by name. */
@@ -37,6 +40,7 @@ export function monitoringSettings(own: MonitoringValues): MonitoringSettings {
       alpha: own.ANOMALY_ALPHA,
       warmup: own.ANOMALY_WARMUP,
       minStddev: own.ANOMALY_MIN_STDDEV,
+      driftStep: own.ANOMALY_DRIFT_STEP,
     }),
     alerts: Object.freeze({
       temperatureMax: own.ALERT_TEMPERATURE_MAX,
@@ -46,6 +50,8 @@ export function monitoringSettings(own: MonitoringValues): MonitoringSettings {
       batteryHysteresis: own.ALERT_BATTERY_HYSTERESIS,
       anomalyZThreshold: own.ANOMALY_Z_THRESHOLD,
       anomalyClearZ: own.ANOMALY_CLEAR_Z,
+      driftThreshold: own.ANOMALY_DRIFT_THRESHOLD,
+      driftClear: own.ANOMALY_DRIFT_CLEAR,
     }),
   });
 }

@@ -12,7 +12,7 @@ import {
 
 const SETTINGS: MonitoringSettings = {
   device: { intervalMinS: 1, intervalMaxS: 600 },
-  anomaly: { alpha: 0.1, warmup: 5, minStddev: 0.1 },
+  anomaly: { alpha: 0.1, warmup: 5, minStddev: 0.1, driftStep: 0.1 },
   alerts: {
     temperatureMax: 35,
     batteryMin: 15,
@@ -21,6 +21,8 @@ const SETTINGS: MonitoringSettings = {
     batteryHysteresis: 5,
     anomalyZThreshold: 4,
     anomalyClearZ: 3,
+    driftThreshold: 6,
+    driftClear: 3,
   },
 };
 const T0 = Date.parse("2026-01-01T00:00:00Z");

@@ -210,6 +210,12 @@ function parameters(write: GatedWrite, rows: readonly BatchRow[], plan: WritePla
       temperatura_var: metrics?.temperatura.variance ?? null,
       umidade_media: metrics?.umidade.mean ?? null,
       umidade_var: metrics?.umidade.variance ?? null,
+      temperatura_nivel: metrics?.temperatura.level ?? null,
+      temperatura_base: metrics?.temperatura.baseline ?? null,
+      temperatura_dispersao: metrics?.temperatura.spread ?? null,
+      umidade_nivel: metrics?.umidade.level ?? null,
+      umidade_base: metrics?.umidade.baseline ?? null,
+      umidade_dispersao: metrics?.umidade.spread ?? null,
     };
   });
   const updates = plan.devices.flatMap((d) => d.updates);
@@ -257,10 +263,19 @@ interface DeviceRow {
   temperatura_var: number | null;
   umidade_media: number | null;
   umidade_var: number | null;
+  temperatura_nivel: number | null;
+  temperatura_base: number | null;
+  temperatura_dispersao: number | null;
+  umidade_nivel: number | null;
+  umidade_base: number | null;
+  umidade_dispersao: number | null;
   open: string;
 }
 
-/** A device as read back (exported for tests). */
+/**
+ * A device as read back (exported for tests). A model stored before the drift columns existed
+ * starts its medians at its mean and its spread at the floor (anomaly.ts raises 0 to it).
+ */
 export function snapshotOf(row: DeviceRow): DeviceSnapshot {
   const open: Partial<Record<AlertType, Alert>> = {};
   for (const alert of JSON.parse(row.open) as Omit<Alert, "cleared_at" | "cleared_event">[]) {
@@ -290,8 +305,20 @@ export function snapshotOf(row: DeviceRow): DeviceSnapshot {
       n: row.anomalia_n,
       metrics: hasModel
         ? {
-          temperatura: { mean: row.temperatura_media!, variance: row.temperatura_var ?? 0 },
-          umidade: { mean: row.umidade_media!, variance: row.umidade_var ?? 0 },
+          temperatura: {
+            mean: row.temperatura_media!,
+            variance: row.temperatura_var ?? 0,
+            level: row.temperatura_nivel ?? row.temperatura_media!,
+            baseline: row.temperatura_base ?? row.temperatura_media!,
+            spread: row.temperatura_dispersao ?? 0,
+          },
+          umidade: {
+            mean: row.umidade_media!,
+            variance: row.umidade_var ?? 0,
+            level: row.umidade_nivel ?? row.umidade_media!,
+            baseline: row.umidade_base ?? row.umidade_media!,
+            spread: row.umidade_dispersao ?? 0,
+          },
         }
         : null,
     },

@@ -77,6 +77,12 @@ export const DEVICE_COLUMNS = [
   ["temperatura_var", "float8"],
   ["umidade_media", "float8"],
   ["umidade_var", "float8"],
+  ["temperatura_nivel", "float8"],
+  ["temperatura_base", "float8"],
+  ["temperatura_dispersao", "float8"],
+  ["umidade_nivel", "float8"],
+  ["umidade_base", "float8"],
+  ["umidade_dispersao", "float8"],
 ] as const;
 
 /** The lifecycle columns of `tb_alerta` an update sets (never the acknowledgement). */
@@ -223,6 +229,8 @@ export const READ_DEVICES = `
     d.status, d.bateria, d.alerta, ${iso("d.primeiro_timestamp_ts")} AS primeiro_timestamp_ts,
     d.qt_leituras::float8 AS qt_leituras, d.intervalo_s, d.anomalia_n::float8 AS anomalia_n,
     d.temperatura_media, d.temperatura_var, d.umidade_media, d.umidade_var,
+    d.temperatura_nivel, d.temperatura_base, d.temperatura_dispersao,
+    d.umidade_nivel, d.umidade_base, d.umidade_dispersao,
     (SELECT coalesce(json_agg(json_build_object('id', a.id::text, 'tipo', a.tipo,
         'opened_at', ${iso("a.opened_at")}, 'last_triggered_at', ${iso("a.last_triggered_at")},
         'peak_value', a.peak_value, 'trigger_count', a.trigger_count,

@@ -5,7 +5,7 @@
  *
  * A device's status on the map:
  * - `offline`: it has an open `offline` alert (the consumer's offline job opened it);
- * - `alerting`: it has any other open alert (temperature_high, battery_low, anomaly);
+ * - `alerting`: it has any other open alert (temperature_high, battery_low, anomaly, drift);
  * - `ok`: no open alert.
  *
  * @module

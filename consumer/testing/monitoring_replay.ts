@@ -45,7 +45,9 @@ export async function assertStoredEqualsReplay(
       SELECT id_dispositivo, id_evento::text AS id_evento, ${iso("timestamp_ts")} AS timestamp_ts,
         ${iso("primeiro_timestamp_ts")} AS primeiro_timestamp_ts, qt_leituras::float8 AS qt,
         intervalo_s, versao::float8 AS versao, anomalia_n::float8 AS anomalia_n,
-        temperatura_media, temperatura_var, umidade_media, umidade_var, temperatura, bateria
+        temperatura_media, temperatura_var, umidade_media, umidade_var, temperatura, bateria,
+        temperatura_nivel, temperatura_base, temperatura_dispersao, umidade_nivel, umidade_base,
+        umidade_dispersao
       FROM tb_dispositivo`)).map((d) => [d.id_dispositivo as string, d]),
   );
   const alerts = Map.groupBy(
@@ -84,6 +86,12 @@ export async function assertStoredEqualsReplay(
       temperatura_var: d.temperatura_var,
       umidade_media: d.umidade_media,
       umidade_var: d.umidade_var,
+      temperatura_nivel: d.temperatura_nivel,
+      temperatura_base: d.temperatura_base,
+      temperatura_dispersao: d.temperatura_dispersao,
+      umidade_nivel: d.umidade_nivel,
+      umidade_base: d.umidade_base,
+      umidade_dispersao: d.umidade_dispersao,
       temperatura: d.temperatura,
       bateria: d.bateria,
     }, {
@@ -97,6 +105,12 @@ export async function assertStoredEqualsReplay(
       temperatura_var: model.metrics?.temperatura.variance ?? null,
       umidade_media: model.metrics?.umidade.mean ?? null,
       umidade_var: model.metrics?.umidade.variance ?? null,
+      temperatura_nivel: model.metrics?.temperatura.level ?? null,
+      temperatura_base: model.metrics?.temperatura.baseline ?? null,
+      temperatura_dispersao: model.metrics?.temperatura.spread ?? null,
+      umidade_nivel: model.metrics?.umidade.level ?? null,
+      umidade_base: model.metrics?.umidade.baseline ?? null,
+      umidade_dispersao: model.metrics?.umidade.spread ?? null,
       temperatura: state.latest?.temperatura ?? null,
       bateria: state.latest?.bateria ?? null,
     }, where);
