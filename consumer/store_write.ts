@@ -22,6 +22,7 @@ import {
   planWrite,
   type WritePlan,
 } from "./monitoring.ts";
+import { type DeviceRow, snapshotOf } from "./store_read.ts";
 import { READ_DEVICES, RESENT_IDS, writeStatement } from "./store_write_sql.ts";
 
 /** Turns of a write whose devices changed under it before the error goes to the caller. */
@@ -240,88 +241,4 @@ function parameters(write: GatedWrite, rows: readonly BatchRow[], plan: WritePla
   ];
   if (write.batch !== undefined) params.push(write.batch.nextOffset, write.batch.rejects);
   return params;
-}
-
-/** A row of `READ_DEVICES`. */
-interface DeviceRow {
-  id_dispositivo: string;
-  versao: number;
-  id_evento: string | null;
-  timestamp_ts: string | null;
-  temperatura: number;
-  umidade: number;
-  latitude: number;
-  longitude: number;
-  status: string;
-  bateria: number;
-  alerta: boolean;
-  primeiro_timestamp_ts: string | null;
-  qt_leituras: number;
-  intervalo_s: number | null;
-  anomalia_n: number;
-  temperatura_media: number | null;
-  temperatura_var: number | null;
-  umidade_media: number | null;
-  umidade_var: number | null;
-  temperatura_nivel: number | null;
-  temperatura_base: number | null;
-  temperatura_dispersao: number | null;
-  umidade_nivel: number | null;
-  umidade_base: number | null;
-  umidade_dispersao: number | null;
-  open: string;
-}
-
-/**
- * A device as read back (exported for tests). A model stored before the drift columns existed
- * starts its medians at its mean and its spread at the floor (anomaly.ts raises 0 to it).
- */
-export function snapshotOf(row: DeviceRow): DeviceSnapshot {
-  const open: Partial<Record<AlertType, Alert>> = {};
-  for (const alert of JSON.parse(row.open) as Omit<Alert, "cleared_at" | "cleared_event">[]) {
-    open[alert.tipo] = { ...alert, cleared_at: null, cleared_event: null };
-  }
-  const hasModel = row.temperatura_media !== null && row.umidade_media !== null;
-  return {
-    versao: row.versao,
-    state: {
-      id_dispositivo: row.id_dispositivo,
-      latest: row.id_evento === null || row.timestamp_ts === null ? null : {
-        id: row.id_evento,
-        timestamp_ts: row.timestamp_ts,
-        temperatura: row.temperatura,
-        umidade: row.umidade,
-        latitude: row.latitude,
-        longitude: row.longitude,
-        status: row.status,
-        bateria: row.bateria,
-        alerta: row.alerta,
-      },
-      primeiro_timestamp_ts: row.primeiro_timestamp_ts,
-      qt_leituras: row.qt_leituras,
-      intervalo_s: row.intervalo_s,
-    },
-    model: {
-      n: row.anomalia_n,
-      metrics: hasModel
-        ? {
-          temperatura: {
-            mean: row.temperatura_media!,
-            variance: row.temperatura_var ?? 0,
-            level: row.temperatura_nivel ?? row.temperatura_media!,
-            baseline: row.temperatura_base ?? row.temperatura_media!,
-            spread: row.temperatura_dispersao ?? 0,
-          },
-          umidade: {
-            mean: row.umidade_media!,
-            variance: row.umidade_var ?? 0,
-            level: row.umidade_nivel ?? row.umidade_media!,
-            baseline: row.umidade_base ?? row.umidade_media!,
-            spread: row.umidade_dispersao ?? 0,
-          },
-        }
-        : null,
-    },
-    open,
-  };
 }
