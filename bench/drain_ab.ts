@@ -110,8 +110,10 @@ for (let round = 0; round < rounds; round++) {
   for (const checkout of order) {
     const f = await drain(checkout, ++run);
     figures.get(checkout)!.push(f);
-    console.log(`${checkout}\t${f.rowsPerS} rows/s\t${f.consumerUs} µs/ev consumer\t` +
-      `${f.postgresUs} µs/ev postgres`);
+    console.log(
+      `${checkout}\t${f.rowsPerS} rows/s\t${f.consumerUs} µs/ev consumer\t` +
+        `${f.postgresUs} µs/ev postgres`,
+    );
   }
 }
 const median = (xs: number[]) => {
@@ -123,6 +125,8 @@ for (const [checkout, fs] of figures) {
     const xs = fs.map((f) => f[k]);
     return `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})`;
   };
-  console.log(`${checkout}: rows/s ${show("rowsPerS")}, consumer µs/ev ${show("consumerUs")}, ` +
-    `postgres µs/ev ${show("postgresUs")}`);
+  console.log(
+    `${checkout}: rows/s ${show("rowsPerS")}, consumer µs/ev ${show("consumerUs")}, ` +
+      `postgres µs/ev ${show("postgresUs")}`,
+  );
 }
