@@ -77,6 +77,12 @@ export type ValidationResult =
   | { ok: false; reasons: Reason[] };
 
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/**
+ * The same decoding, but replacing what is not UTF-8 with U+FFFD instead of throwing: Deno runs it
+ * 2-3 times faster than the fatal one (bench/README.md). Its text is the strict one's whenever it
+ * holds no U+FFFD; only then is the strict decoder needed, to tell a U+FFFD sent from a broken byte.
+ */
+const LENIENT_UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Validates a raw message value (bytes as received from Kafka, or text).
@@ -141,7 +147,8 @@ export function parsePayload(
   } else {
     if (payload.length > MAX_PAYLOAD_BYTES) return tooLarge(payload.length);
     try {
-      text = STRICT_UTF8.decode(payload);
+      text = LENIENT_UTF8.decode(payload);
+      if (text.includes("\uFFFD")) text = STRICT_UTF8.decode(payload);
     } catch {
       return refuse("payload", "not_utf8", "payload is not valid UTF-8 text");
     }
