@@ -24,20 +24,26 @@ export function checkField(
   referenceMs: number,
   reasons: Reason[],
 ): unknown {
-  const name = sentAs === field.key ? field.key : `${field.key} (sent as ${sentAs})`;
-  const refuseField = (code: ReasonCode, what: string) => {
-    reasons.push({ field: field.key, code, message: `${name} ${what}` });
-    return undefined;
-  };
   const rule = field.rule;
   switch (rule.type) {
     case "number": {
       if (typeof value !== "number") {
-        return refuseField("invalid_type", `must be a JSON number: got ${kind(value)}`);
+        return refuse(
+          field,
+          sentAs,
+          reasons,
+          "invalid_type",
+          `must be a JSON number: got ${kind(value)}`,
+        );
       }
-      if (!Number.isFinite(value)) return refuseField("invalid_type", "must be a finite number");
+      if (!Number.isFinite(value)) {
+        return refuse(field, sentAs, reasons, "invalid_type", "must be a finite number");
+      }
       if (value < rule.min || value > rule.max) {
-        return refuseField(
+        return refuse(
+          field,
+          sentAs,
+          reasons,
           "out_of_range",
           `must be between ${rule.min} and ${rule.max} ${rule.unit}: got ${value}`,
         );
@@ -46,10 +52,19 @@ export function checkField(
     }
     case "status": {
       if (typeof value !== "string") {
-        return refuseField("invalid_type", `must be a string: got ${kind(value)}`);
+        return refuse(
+          field,
+          sentAs,
+          reasons,
+          "invalid_type",
+          `must be a string: got ${kind(value)}`,
+        );
       }
       if (!(STATUSES as readonly string[]).includes(value)) {
-        return refuseField(
+        return refuse(
+          field,
+          sentAs,
+          reasons,
           "invalid_value",
           `must be one of ${STATUSES.join(", ")} (exact case): got ${quote(value)}`,
         );
@@ -58,10 +73,19 @@ export function checkField(
     }
     case "uuid": {
       if (typeof value !== "string") {
-        return refuseField("invalid_type", `must be a UUID string: got ${kind(value)}`);
+        return refuse(
+          field,
+          sentAs,
+          reasons,
+          "invalid_type",
+          `must be a UUID string: got ${kind(value)}`,
+        );
       }
       if (!UUID.test(value)) {
-        return refuseField(
+        return refuse(
+          field,
+          sentAs,
+          reasons,
           "invalid_format",
           `must be a UUID (8-4-4-4-12 hex): got ${quote(value)}`,
         );
@@ -70,13 +94,22 @@ export function checkField(
     }
     case "device_id": {
       if (typeof value !== "string") {
-        return refuseField("invalid_type", `must be a string: got ${kind(value)}`);
+        return refuse(
+          field,
+          sentAs,
+          reasons,
+          "invalid_type",
+          `must be a string: got ${kind(value)}`,
+        );
       }
       // One device, one id: "café" typed precomposed (NFC) or decomposed (NFD) is the same
       // device, so ids are stored and compared in NFC. ASCII ids (nearly all) are NFC already.
       const id = NON_ASCII.test(value) ? value.normalize("NFC") : value;
       if (!DEVICE_ID.test(id)) {
-        return refuseField(
+        return refuse(
+          field,
+          sentAs,
+          reasons,
           "invalid_format",
           "must be 1-64 letters or digits (any script) or . _ : / - , starting with a letter " +
             `or digit: got ${quote(value)}`,
@@ -86,8 +119,24 @@ export function checkField(
     }
     case "timestamp": {
       const result = normalizeTimestamp(value, referenceMs);
-      if (!result.ok) return refuseField(result.code, result.message);
+      if (!result.ok) return refuse(field, sentAs, reasons, result.code, result.message);
       return result.value;
     }
   }
+}
+
+/**
+ * Pushes the reason a field's value is refused; returns `undefined` (no value). Its name and
+ * message are built only here: checkField runs for every field of every event, nearly all valid.
+ */
+function refuse(
+  field: FieldSpec,
+  sentAs: string,
+  reasons: Reason[],
+  code: ReasonCode,
+  what: string,
+): undefined {
+  const name = sentAs === field.key ? field.key : `${field.key} (sent as ${sentAs})`;
+  reasons.push({ field: field.key, code, message: `${name} ${what}` });
+  return undefined;
 }

@@ -15,19 +15,38 @@
  * @param text A JSON object that `JSON.parse` accepted.
  * @param keys Member names to look for.
  */
-export function repeatedKeys(text: string, keys: readonly string[]): Map<string, unknown[]> {
+export function repeatedKeys(
+  text: string,
+  keys: readonly string[],
+): ReadonlyMap<string, unknown[]> {
+  let suspects: string[] | undefined;
+  for (const k of keys) {
+    // A second search only past the first: most keys are absent, and then the text is read once.
+    const quoted = quotedKey(k);
+    const first = text.indexOf(quoted);
+    if (first < 0 || text.indexOf(quoted, first + 1) < 0) continue;
+    (suspects ??= []).push(k);
+  }
+  if (suspects === undefined) return NONE;
   const found = new Map<string, unknown[]>();
-  const suspects = keys.filter((k) => {
-    const quoted = `"${k}"`;
-    return text.indexOf(quoted) !== text.lastIndexOf(quoted);
-  });
-  if (suspects.length === 0) return found;
   for (const [key, value] of topLevelMembers(text)) {
     if (!suspects.includes(key)) continue;
     found.set(key, [...(found.get(key) ?? []), value]);
   }
   for (const [key, values] of found) if (values.length < 2) found.delete(key);
   return found;
+}
+
+/** What nearly every message gets: no key repeated (nothing allocated per message). */
+const NONE: ReadonlyMap<string, unknown[]> = new Map();
+
+const QUOTED = new Map<string, string>();
+
+/** `"key"`, made once per key: the hot path searches for it in every message. */
+function quotedKey(key: string): string {
+  let quoted = QUOTED.get(key);
+  if (quoted === undefined) QUOTED.set(key, quoted = `"${key}"`);
+  return quoted;
 }
 
 /** Every member of the top-level object, repeats included, in order. */

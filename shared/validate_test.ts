@@ -495,6 +495,24 @@ Deno.test("validateEvent() refuses bytes that are not UTF-8 with not_utf8", asyn
   }
 });
 
+Deno.test("validateEvent() tells a U+FFFD sent as such from broken bytes, and keeps a BOM", async (t) => {
+  // The decoder that runs first replaces broken bytes with U+FFFD: one sent on purpose is valid.
+  await t.step("U+FFFD in the device id is refused by its rule, not as not_utf8", () => {
+    const bytes = encoder.encode(JSON.stringify(withField("ID_DISPOSITIVO", "a\uFFFDb")));
+    assert.deepEqual(reasons(bytes).map((r) => [r.field, r.code]), [
+      ["ID_DISPOSITIVO", "invalid_format"],
+    ]);
+  });
+  await t.step("U+FFFD in an ignored key is accepted", () => {
+    const bytes = encoder.encode(JSON.stringify({ ...CANONICAL, note: "\uFFFD" }));
+    assert.equal(valid(bytes).deviceId, CANONICAL.ID_DISPOSITIVO);
+  });
+  await t.step("a leading BOM is kept, so the text is not JSON", () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...encoder.encode(JSON.stringify(CANONICAL))]);
+    assert.equal(onlyReason(bytes).code, "not_json");
+  });
+});
+
 Deno.test("validateEvent() refuses text that is not JSON with not_json", async (t) => {
   await t.step("plain text", () => {
     const reason = onlyReason("ID_DISPOSITIVO=sensor-1;TEMPERATURA=20");
