@@ -125,7 +125,8 @@ export function createConsumerMetrics(): ConsumerMetrics {
     replans: new Counter({
       name: "iot_consumer_write_replans_total",
       help: "Batch writes planned again: reason version (a device or alert changed under the " +
-        "write, e.g. two partitions' writers on one device) or resent (rows stored already)",
+        "write, e.g. two partitions' writers on one device), deadlock, or resent (rows stored " +
+        "already)",
       labelNames: ["reason"],
       registers,
     }),
@@ -138,7 +139,7 @@ export function createConsumerMetrics(): ConsumerMetrics {
     }),
   };
   // Both reasons show 0 before the first re-plan, so rate() sees that one.
-  const reasons: ReplanReason[] = ["version", "resent"];
+  const reasons: ReplanReason[] = ["version", "deadlock", "resent"];
   for (const reason of reasons) metrics.replans.inc({ reason }, 0);
   return metrics;
 }

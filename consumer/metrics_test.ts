@@ -24,6 +24,7 @@ Deno.test("createConsumerMetrics() serves the names the chart, KEDA, bench and t
     // Unlabelled counters show 0 before their first event, so rate() sees that event.
     assert.match(text, /^iot_consumer_rows_written_total 0$/m);
     assert.match(text, /^iot_consumer_write_replans_total\{reason="version"\} 0$/m);
+    assert.match(text, /^iot_consumer_write_replans_total\{reason="deadlock"\} 0$/m);
     assert.match(text, /^iot_consumer_write_replans_total\{reason="resent"\} 0$/m);
   } finally {
     metrics.close();

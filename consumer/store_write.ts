@@ -33,9 +33,10 @@ const RESENT_TURNS = 5;
 
 /**
  * Why a write was planned again: `version`, a device or alert changed under it (40001 from a
- * guard, or a deadlock); `resent`, rows planned as new were stored already (IOT02).
+ * guard); `deadlock`, another class 40 error (40P01); `resent`, rows planned as new were stored
+ * already (IOT02). Only turns actually planned again count, not the last one thrown.
  */
-export type ReplanReason = "version" | "resent";
+export type ReplanReason = "version" | "deadlock" | "resent";
 
 /** Told each time a write is planned again, e.g. to count it in a metric. */
 export type OnReplan = (reason: ReplanReason) => void;
@@ -112,8 +113,8 @@ export class StoreWriter {
         if (typeof code === "string" && code.startsWith("40")) {
           for (const device of snapshots.keys()) this.#cache.delete(device);
           for (const r of rows) this.#cache.delete(r.id_dispositivo);
-          this.#onReplan("version");
           if (++races < RACE_TURNS) {
+            this.#onReplan(code === "40001" ? "version" : "deadlock");
             fresh = true;
             continue;
           }
