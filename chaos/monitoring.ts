@@ -49,10 +49,5 @@ export function monitoringEnv(
     ANOMALY_DRIFT_STEP: String(s.driftStep),
     ANOMALY_DRIFT_THRESHOLD: String(s.driftThreshold),
     ANOMALY_DRIFT_CLEAR: String(s.driftClear),
-    // Offline alerts within a fault: a partition stalled for a few seconds (a paused or killed
-    // member) leaves its devices silent past 3 × 2 s, so the checker's exact offline check has
-    // alerts to judge. Not part of the replay's settings: the job's decisions are not replayed.
-    OFFLINE_MIN_S: "2",
-    OFFLINE_CHECK_INTERVAL_S: "1",
   };
 }
