@@ -28,6 +28,14 @@ export class AlertsPanel {
     this.body = doc.getElementById("alerts");
     /** The alert whose form is open: a redraw keeps it. @type {number | undefined} */
     this.editing = undefined;
+    /**
+     * What is typed in the open form, so a row drawn again (the stream redraws the table at any
+     * moment, even between a click and its handler) opens with the same form and text.
+     * @type {{ note: string, token: string, by: string }}
+     */
+    this.draft = { note: "", token: "", by: "" };
+    /** The row holding the open form. @type {HTMLTableRowElement | undefined} */
+    this.editingRow = undefined;
     doc.getElementById("forget-token").addEventListener("click", () => {
       storage.removeItem(TOKEN_KEY);
       this.showToken();
@@ -51,9 +59,9 @@ export class AlertsPanel {
     this.doc.getElementById("no-alerts").hidden = alerts.length > 0;
     this.doc.getElementById("open-alert-count").textContent = String(alerts.length);
     const rows = alerts.map((alert) => {
-      const existing = this.body.querySelector(`tr[data-alert-id="${alert.id}"]`);
-      // Keep an open form (and what was typed in it) across redraws.
-      if (existing !== null && this.editing === alert.id) return existing;
+      // The row with the open form is the same element across redraws, even one drawn while
+      // the alert was briefly missing from the list: what is being typed into it stays there.
+      if (this.editing === alert.id && this.editingRow !== undefined) return this.editingRow;
       return this.#row(alert);
     });
     this.body.replaceChildren(...rows);
@@ -89,13 +97,20 @@ export class AlertsPanel {
       tr.classList.add("acknowledged");
       action.textContent = `acknowledged by ${alert.acknowledged_by}`;
       action.title = alert.acknowledge_note ?? "";
+    } else if (this.editing === alert.id) {
+      action.append(this.#form(alert));
+      this.editingRow = tr;
     } else {
       const button = this.doc.createElement("button");
       button.type = "button";
       button.textContent = "Acknowledge";
       button.addEventListener("click", () => {
         this.editing = alert.id;
+        this.draft = { note: "", token: "", by: this.storage.getItem(NAME_KEY) ?? "" };
         action.replaceChildren(this.#form(alert));
+        this.editingRow = tr;
+        // Clicked on a row a redraw had already replaced: draw this one, with its form, instead.
+        if (!tr.isConnected) this.render(this.last ?? []);
       });
       action.append(button);
     }
@@ -106,19 +121,27 @@ export class AlertsPanel {
   /** @param {any} alert */
   #form(alert) {
     const form = this.doc.createElement("form");
-    const field = (/** @type {string} */ label, /** @type {string} */ type, value = "") => {
+    const draft = this.draft;
+    const field = (
+      /** @type {string} */ label,
+      /** @type {string} */ type,
+      /** @type {"note" | "token" | "by"} */ key,
+    ) => {
       const input = this.doc.createElement("input");
       input.type = type;
-      input.value = value;
+      input.value = draft[key];
       input.required = label !== "Note";
       input.placeholder = label;
       input.setAttribute("aria-label", label);
+      input.addEventListener("input", () => draft[key] = input.value);
       form.append(input);
       return input;
     };
-    const note = field("Note", "text");
-    const token = this.storage.getItem(TOKEN_KEY) === null ? field("Token", "password") : null;
-    const by = field("Your name", "text", this.storage.getItem(NAME_KEY) ?? "");
+    const note = field("Note", "text", "note");
+    const token = this.storage.getItem(TOKEN_KEY) === null
+      ? field("Token", "password", "token")
+      : null;
+    const by = field("Your name", "text", "by");
     const submit = this.doc.createElement("button");
     submit.type = "submit";
     submit.textContent = "Send";
@@ -127,6 +150,7 @@ export class AlertsPanel {
     cancel.textContent = "Cancel";
     cancel.addEventListener("click", () => {
       this.editing = undefined;
+      this.editingRow = undefined;
       this.render(this.last ?? []);
     });
     const message = this.doc.createElement("span");
@@ -145,6 +169,7 @@ export class AlertsPanel {
           note: note.value,
         });
         this.editing = undefined;
+        this.editingRow = undefined;
         this.onAcknowledged(updated);
       } catch (error) {
         const text = /** @type {Error} */ (error).message;
@@ -152,6 +177,7 @@ export class AlertsPanel {
         if (/** @type {any} */ (error).status === 401) {
           this.storage.removeItem(TOKEN_KEY);
           this.showToken();
+          this.draft.token = "";
           const again = this.#form(alert);
           /** @type {HTMLElement} */ (again.querySelector(".message")).textContent = text;
           form.replaceWith(again);
