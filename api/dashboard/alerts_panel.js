@@ -64,7 +64,14 @@ export class AlertsPanel {
       if (this.editing === alert.id && this.editingRow !== undefined) return this.editingRow;
       return this.#row(alert);
     });
-    this.body.replaceChildren(...rows);
+    // Not replaceChildren: taking the open form's row out of the page, even to put it back at
+    // once, blurs the field being typed in, and the next keystrokes go nowhere.
+    const keep = new Set(rows);
+    for (const child of [...this.body.children]) if (!keep.has(child)) child.remove();
+    rows.forEach((row, i) => {
+      const at = this.body.children[i];
+      if (at !== row) this.body.insertBefore(row, at ?? null);
+    });
   }
 
   /** @param {any} alert */
