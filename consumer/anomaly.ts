@@ -118,8 +118,8 @@ export function scoreAndLearn(
     };
   }
   const warm = model.n >= warmup;
-  let score: number | null = warm ? 0 : null;
-  let drift: number | null = warm ? 0 : null;
+  let score = 0;
+  let drift = 0;
   const metrics = {} as Record<AnomalyMetric, MetricModel>;
   for (const name of ANOMALY_METRICS) {
     const m = model.metrics[name];
@@ -127,7 +127,7 @@ export function scoreAndLearn(
     const d = x - m.mean;
     const mean = m.mean + alpha * d;
     const variance = (1 - alpha) * (m.variance + alpha * d * d);
-    if (score === null || drift === null) {
+    if (!warm) {
       const spread = Math.max(minStddev, MAD_PER_SD * Math.sqrt(variance));
       metrics[name] = { mean, variance, level: mean, baseline: mean, spread };
       continue;
@@ -143,5 +143,9 @@ export function scoreAndLearn(
     drift = Math.max(drift, Math.abs(level - baseline) / spread);
     metrics[name] = { mean, variance, level, baseline, spread };
   }
-  return { score, drift, model: { n: model.n + 1, metrics } };
+  return {
+    score: warm ? score : null,
+    drift: warm ? drift : null,
+    model: { n: model.n + 1, metrics },
+  };
 }

@@ -28,12 +28,6 @@ export class AlertsPanel {
     this.body = doc.getElementById("alerts");
     /** The alert whose form is open: a redraw keeps it. @type {number | undefined} */
     this.editing = undefined;
-    /**
-     * What is typed in the open form, so a row drawn again (the stream redraws the table at any
-     * moment, even between a click and its handler) opens with the same form and text.
-     * @type {{ note: string, token: string, by: string }}
-     */
-    this.draft = { note: "", token: "", by: "" };
     /** The row holding the open form. @type {HTMLTableRowElement | undefined} */
     this.editingRow = undefined;
     doc.getElementById("forget-token").addEventListener("click", () => {
@@ -104,16 +98,12 @@ export class AlertsPanel {
       tr.classList.add("acknowledged");
       action.textContent = `acknowledged by ${alert.acknowledged_by}`;
       action.title = alert.acknowledge_note ?? "";
-    } else if (this.editing === alert.id) {
-      action.append(this.#form(alert));
-      this.editingRow = tr;
     } else {
       const button = this.doc.createElement("button");
       button.type = "button";
       button.textContent = "Acknowledge";
       button.addEventListener("click", () => {
         this.editing = alert.id;
-        this.draft = { note: "", token: "", by: this.storage.getItem(NAME_KEY) ?? "" };
         action.replaceChildren(this.#form(alert));
         this.editingRow = tr;
         // Clicked on a row a redraw had already replaced: draw this one, with its form, instead.
@@ -128,27 +118,19 @@ export class AlertsPanel {
   /** @param {any} alert */
   #form(alert) {
     const form = this.doc.createElement("form");
-    const draft = this.draft;
-    const field = (
-      /** @type {string} */ label,
-      /** @type {string} */ type,
-      /** @type {"note" | "token" | "by"} */ key,
-    ) => {
+    const field = (/** @type {string} */ label, /** @type {string} */ type, value = "") => {
       const input = this.doc.createElement("input");
       input.type = type;
-      input.value = draft[key];
+      input.value = value;
       input.required = label !== "Note";
       input.placeholder = label;
       input.setAttribute("aria-label", label);
-      input.addEventListener("input", () => draft[key] = input.value);
       form.append(input);
       return input;
     };
-    const note = field("Note", "text", "note");
-    const token = this.storage.getItem(TOKEN_KEY) === null
-      ? field("Token", "password", "token")
-      : null;
-    const by = field("Your name", "text", "by");
+    const note = field("Note", "text");
+    const token = this.storage.getItem(TOKEN_KEY) === null ? field("Token", "password") : null;
+    const by = field("Your name", "text", this.storage.getItem(NAME_KEY) ?? "");
     const submit = this.doc.createElement("button");
     submit.type = "submit";
     submit.textContent = "Send";
@@ -184,7 +166,6 @@ export class AlertsPanel {
         if (/** @type {any} */ (error).status === 401) {
           this.storage.removeItem(TOKEN_KEY);
           this.showToken();
-          this.draft.token = "";
           const again = this.#form(alert);
           /** @type {HTMLElement} */ (again.querySelector(".message")).textContent = text;
           form.replaceWith(again);
