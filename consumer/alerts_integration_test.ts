@@ -62,7 +62,7 @@ function reading(s: number, temperatura: number, extra: Partial<BatchRow> = {}):
 async function setUp(prefix: string) {
   const sql = connectDatabase(await freshDatabase(uniqueName(prefix)), 4, "alerts-it");
   await migrate(sql);
-  const replans = { version: 0, deadlock: 0, resent: 0 };
+  const replans = { version: 0, deadlock: 0, resent: 0, copy: 0 };
   const store = new PostgresStore(sql, SETTINGS, 100, (reason) => replans[reason]++);
   await store.claimOffset(KEY, { nextOffset: "0", topicId: TOPIC_ID });
   let offset = 0;
@@ -179,7 +179,7 @@ Deno.test("[integration] tb_alerta: an open offline alert is cleared by the next
     await write(ahead);
     assert.deepEqual(
       replans,
-      { version: 1, deadlock: 0, resent: 0 },
+      { version: 1, deadlock: 0, resent: 0, copy: 0 },
       "the cached version was stale: read again, planned again",
     );
     assert.equal((await alerts(sql))[0].cleared_at, null, "an ahead reading does not clear it");
@@ -214,8 +214,8 @@ Deno.test("[integration] a re-sent reading is not folded twice: the write plans 
     assert.equal(seqs[2].id, c.id);
     assert.deepEqual(
       replans,
-      { version: 0, deadlock: 0, resent: 2 },
-      "each re-send planned the write again",
+      { version: 0, deadlock: 0, resent: 2, copy: 2 },
+      "each re-send failed the COPY, then planned the statement's write again",
     );
     const [alert] = await alerts(sql);
     assert.equal(alert.trigger_count, 1, "the re-sent hot reading was not counted again");

@@ -83,7 +83,7 @@ function track(row: BatchRow): BatchRow {
 
 /** A store whose writes planned again are counted, by reason. */
 function countingStore(sql: Sql) {
-  const replans = { version: 0, deadlock: 0, resent: 0 };
+  const replans = { version: 0, deadlock: 0, resent: 0, copy: 0 };
   const store = new PostgresStore(sql, SETTINGS, 1000, (reason) => replans[reason]++);
   return { store, replans };
 }
@@ -276,7 +276,7 @@ Deno.test("[integration] a write racing another to create a device's row gets 40
     assert.deepEqual(await pending, { kind: "written", inserted: 1 });
     assert.deepEqual(
       replans,
-      { version: 1, deadlock: 0, resent: 0 },
+      { version: 1, deadlock: 0, resent: 0, copy: 0 },
       "40001 once, then planned again on the row as committed",
     );
     const [stored] = await sql<{ qt: number; versao: number; seq: number }[]>`

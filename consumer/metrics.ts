@@ -125,8 +125,8 @@ export function createConsumerMetrics(): ConsumerMetrics {
     replans: new Counter({
       name: "iot_consumer_write_replans_total",
       help: "Batch writes planned again: reason version (a device or alert changed under the " +
-        "write, e.g. two partitions' writers on one device), deadlock, or resent (rows stored " +
-        "already)",
+        "write, e.g. two partitions' writers on one device), deadlock, resent (rows stored " +
+        "already), or copy (PostgreSQL refused the batch's COPY: the statement writes it instead)",
       labelNames: ["reason"],
       registers,
     }),
@@ -138,8 +138,8 @@ export function createConsumerMetrics(): ConsumerMetrics {
       registers,
     }),
   };
-  // Both reasons show 0 before the first re-plan, so rate() sees that one.
-  const reasons: ReplanReason[] = ["version", "deadlock", "resent"];
+  // Every reason shows 0 before the first re-plan, so rate() sees that one.
+  const reasons: ReplanReason[] = ["version", "deadlock", "resent", "copy"];
   for (const reason of reasons) metrics.replans.inc({ reason }, 0);
   return metrics;
 }

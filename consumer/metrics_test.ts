@@ -26,6 +26,7 @@ Deno.test("createConsumerMetrics() serves the names the chart, KEDA, bench and t
     assert.match(text, /^iot_consumer_write_replans_total\{reason="version"\} 0$/m);
     assert.match(text, /^iot_consumer_write_replans_total\{reason="deadlock"\} 0$/m);
     assert.match(text, /^iot_consumer_write_replans_total\{reason="resent"\} 0$/m);
+    assert.match(text, /^iot_consumer_write_replans_total\{reason="copy"\} 0$/m);
   } finally {
     metrics.close();
   }

@@ -1,8 +1,8 @@
 /**
- * The consumer's database on PostgreSQL: offsets that fence writers, and one statement per batch
- * that advances the offset and inserts the rows and the rejects together, with each row's place
- * and anomaly score and its device's state, model and alerts (monitoring.ts, planned and written
- * by store_write.ts), or does nothing at all.
+ * The consumer's database on PostgreSQL: offsets that fence writers, and one transaction per
+ * batch that advances the offset and inserts the rows and the rejects together, with each row's
+ * place and anomaly score and its device's state, model and alerts (monitoring.ts, planned and
+ * written by store_write.ts: a statement, the rows by COPY), or does nothing at all.
  *
  * @module
  */
@@ -130,7 +130,7 @@ export class PostgresStore implements EventStore {
   }
 
   /**
-   * One statement: the offset moves from `expectedOffset` to `nextOffset`, and only if it did are
+   * One transaction: the offset moves from `expectedOffset` to `nextOffset`, and only if it did are
    * the rows and rejects inserted, and the rows it inserted folded into their devices' state,
    * anomaly models and alerts (store_write.ts). An
    * id that comes back with other values aborts it with {@linkcode CONFLICTING_DUPLICATE_SQLSTATE}.
