@@ -1,4 +1,10 @@
 import assert from "node:assert/strict";
+import {
+  AuthenticationError,
+  MultipleErrors,
+  NetworkError,
+  ResponseError,
+} from "@platformatic/kafka";
 import { ConfigError, EnvReader } from "./env.ts";
 import {
   explainKafkaFailure,
@@ -216,6 +222,38 @@ Deno.test("explainKafkaFailure() names the setting behind each failure kafkajs r
       "KafkaJSConnectionError",
       "Connection error: connect ECONNREFUSED 127.0.0.1:9094",
     );
+    assert.equal(explainKafkaFailure(error, security), undefined);
+  });
+});
+
+Deno.test("explainKafkaFailure() reads @platformatic/kafka's aggregated errors", async (t) => {
+  const security: KafkaSecurity = {
+    protocol: "SASL_SSL",
+    sasl: { mechanism: "scram-sha-512", username: "iot-producer", password: "x" },
+    tls: {},
+  };
+  await t.step("a wrong password, inside 'cannot connect to any broker'", () => {
+    const error = new MultipleErrors("Cannot connect to any broker.", [
+      new NetworkError("Connection to localhost:9094 failed.", {
+        cause: new AuthenticationError("SASL authentication failed."),
+      }),
+    ]);
+    assert.equal(explainKafkaFailure(error, security)?.reason, "authentication failed");
+  });
+  await t.step("a refused write: Kafka's error code in apiId", () => {
+    const error = new ResponseError(0, 11, {
+      "/topics/0/partitions/0": [29, null],
+    }, {});
+    const failure = explainKafkaFailure(error, security);
+    assert.equal(failure?.reason, "not authorized");
+    assert.match(failure!.message, /denied KAFKA_SASL_USERNAME="iot-producer"/);
+  });
+  await t.step("a broker that is down is no setting's fault", () => {
+    const error = new MultipleErrors("Cannot connect to any broker.", [
+      new NetworkError("Connection to localhost:9094 failed.", {
+        cause: new Error("connect ECONNREFUSED 127.0.0.1:9094"),
+      }),
+    ]);
     assert.equal(explainKafkaFailure(error, security), undefined);
   });
 });
