@@ -5,12 +5,7 @@
  * @module
  */
 
-import {
-  compatibilityPartitioner,
-  ProduceAcks,
-  Producer,
-  stringSerializers,
-} from "@platformatic/kafka";
+import { type Partitioner, ProduceAcks, Producer, stringSerializers } from "@platformatic/kafka";
 import {
   backoffDelay,
   CONNECT_BACKOFF,
@@ -20,6 +15,7 @@ import {
 } from "@iot/shared/runtime";
 import type { Counter, Histogram } from "prom-client";
 import { platformaticConnectionOptions } from "./client_options.ts";
+import { keyPartitionHash } from "./murmur2.ts";
 import type { OutgoingMessage, StopSignal } from "./emitter.ts";
 
 /** Metrics the sink updates. */
@@ -69,13 +65,18 @@ export const SEND_STALL_MS = 10_000;
 export const SEQUENCE_LIMIT = 2 ** 31 - 1;
 
 /**
- * How a key picks its partition: Kafka's murmur2 of the key's UTF-8 bytes, masked positive, modulo
- * the partition count, as Java's and kafkajs's default partitioners do (the partition a device had
- * before the move to @platformatic/kafka; sink_partition_test.ts proves it on known keys). The
- * client's own `defaultPartitioner` takes the hash unsigned (`>>> 0`): with a partition count that
- * is not a power of two it would move about half of the devices.
+ * How a key picks its partition: Kafka's murmur2 of the key's UTF-8 bytes, masked positive; the
+ * client takes it modulo the partition count. That is what Java's and kafkajs's default
+ * partitioners do, so a device keeps the partition it had before the move to @platformatic/kafka
+ * (murmur2_test.ts on Kafka's own vectors and the fleet's keys; sink_integration_test.ts on a real
+ * topic). The client's own `defaultPartitioner` takes the hash unsigned (`>>> 0`): with a
+ * partition count that is not a power of two it would move about half of the devices.
  */
-export const PARTITIONER: typeof compatibilityPartitioner = compatibilityPartitioner;
+export const PARTITIONER: Partitioner<string, string, string, string> = (_message, key) => {
+  // Every reading is keyed by its device: a message without a key is a bug upstream.
+  if (key === undefined) throw new TypeError("Cannot partition a message without a key");
+  return keyPartitionHash(key);
+};
 
 /** Metadata attempts when connecting: a broker that does not answer is retried by the caller. */
 const CONNECT_RETRIES = 3;
@@ -92,7 +93,7 @@ export interface SinkOptions {
  * Connects an idempotent producer: acks from all in-sync replicas, one request in flight, a
  * producer id and epoch from the broker and a sequence number per partition, so a retried request
  * is recognised by the broker and neither duplicates nor reorders a device's events. Keys go to
- * partitions by Kafka's murmur2 (`compatibilityPartitioner`: the partition kafkajs's and Java's
+ * partitions by Kafka's murmur2 ({@linkcode PARTITIONER}: the partition kafkajs's and Java's
  * default partitioners pick). Retries inside the client are unbounded, as idempotence requires:
  * giving up resets the producer id, and a request the broker had written would then be written
  * again. A send waits out a broker outage, each failed attempt is logged and counted, and

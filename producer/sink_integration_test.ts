@@ -14,6 +14,7 @@ import { createTopic, kafkaClient, startServices, uniqueName } from "../testing/
 import type { OutgoingMessage } from "./emitter.ts";
 import { Fleet } from "./fleet.ts";
 import { createProducerMetrics } from "./metrics.ts";
+import { keyPartitionHash } from "./murmur2.ts";
 import { connectSink, type KafkaSink } from "./sink.ts";
 
 const PARTITIONS = 6;
@@ -34,9 +35,9 @@ function messages(count: number, seed: number): OutgoingMessage[] {
 }
 
 /** kafkajs 2.2.4's default partitioner: where producer/sink.ts put a key before the move. */
-function kafkajsPartition(key: string): number {
+function kafkajsPartition(key: string, partitions = PARTITIONS): number {
   const partitionMetadata = Array.from(
-    { length: PARTITIONS },
+    { length: partitions },
     (_, partitionId) => ({ partitionId, leader: 1 }) as PartitionMetadata,
   );
   return Partitioners.DefaultPartitioner()({
@@ -207,3 +208,22 @@ Deno.test({
     }
   },
 });
+
+// Here rather than in murmur2_test.ts: kafkajs needs --allow-env to be imported.
+Deno.test(
+  "[integration] keyPartitionHash() keeps every fleet device on kafkajs's partition, at " +
+    "10 partition counts",
+  () => {
+    const fleet = new Fleet(2000, 42);
+    // Every tail length (0-3 trailing bytes) and bytes above 0x7f, besides the fleet's keys.
+    const keys = new Set<string>(["", "a", "ab", "abc", "abcd", "é°✓"]);
+    for (let i = 0; i < 20_000; i++) keys.add(fleet.nextReading(Date.UTC(2026, 0, 1) + i).key);
+    assert.ok(keys.size > 1000, String(keys.size));
+    for (const n of [1, 2, 3, 5, 6, 7, 12, 24, 50, 100]) {
+      const moved = [...keys].filter((k) =>
+        keyPartitionHash(new TextEncoder().encode(k)) % n !== kafkajsPartition(k, n)
+      );
+      assert.deepEqual(moved, [], `${n} partitions`);
+    }
+  },
+);
