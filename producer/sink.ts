@@ -68,8 +68,8 @@ export const SEQUENCE_LIMIT = 2 ** 31 - 1;
  * How a key picks its partition: Kafka's murmur2 of the key's UTF-8 bytes, masked positive; the
  * client takes it modulo the partition count. That is what Java's and kafkajs's default
  * partitioners do, so a device keeps the partition it had before the move to @platformatic/kafka
- * (murmur2_test.ts on Kafka's own vectors and the fleet's keys; sink_integration_test.ts on a real
- * topic). The client's own `defaultPartitioner` takes the hash unsigned (`>>> 0`): with a
+ * (murmur2_test.ts on Kafka's own vectors; sink_integration_test.ts against kafkajs on the fleet's
+ * keys and on a real topic). The client's own `defaultPartitioner` takes the hash unsigned (`>>> 0`): with a
  * partition count that is not a power of two it would move about half of the devices.
  */
 export const PARTITIONER: Partitioner<string, string, string, string> = (_message, key) => {
@@ -160,7 +160,8 @@ export async function connectSink(
           pendingSince = undefined;
           return;
         } catch (error) {
-          // Only errors the client does not retry reach here: the broker refused the batch.
+          // Only errors the client does not retry reach here (the broker refused the batch, or it
+          // could not be built); the client has dropped its producer id, the next attempt gets one.
           failing = true;
           pendingSince = undefined;
           metrics.errors.inc();
