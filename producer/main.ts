@@ -5,7 +5,6 @@
  * @module
  */
 
-import { createKafka } from "@iot/shared/kafka";
 import {
   createLogger,
   explainKafkaFailure,
@@ -99,9 +98,15 @@ async function main(): Promise<number> {
       explain,
     },
     async () => {
-      // A new client per attempt: it reads the password file again, so a rotated one is used.
-      const kafka = createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity);
-      sink = await connectSink(kafka, config.topic, metrics, stop, log, explain);
+      // A new client per attempt reads the CA file again; the password file is read at every
+      // connection (producer/client_options.ts), so a rotated password is used.
+      const target = {
+        brokers: config.kafkaBrokers,
+        clientId: config.clientId,
+        topic: config.topic,
+        security: config.kafkaSecurity,
+      };
+      sink = await connectSink(target, metrics, stop, log, { explain });
       kafkaSettingFailure = undefined;
     },
   );
@@ -132,6 +137,14 @@ async function main(): Promise<number> {
       code = 1;
     }
     clearInterval(summary);
+    // The broker's DescribeProducers shows this id per partition: where an operator looks first.
+    const identity = connected.producerIdentity();
+    if (identity) {
+      log.info("kafka producer id of the run", {
+        producerId: String(identity.producerId),
+        producerEpoch: identity.producerEpoch,
+      });
+    }
     await connected.close();
   }
   metrics.invalid.inc(Object.values(totals.invalid).reduce((a, b) => a + (b ?? 0), 0));

@@ -17,7 +17,7 @@ export interface ProducerMetrics {
   sent: Counter;
   /** Deliberately invalid events among them (counted when the producer stops). */
   invalid: Counter;
-  /** Failed sends, each retried. */
+  /** Failed attempts to send (each retried; an outage counts one per attempt). */
   errors: Counter;
   /** Time for Kafka to acknowledge one batch. */
   sendSeconds: Histogram;
@@ -41,7 +41,7 @@ export function createProducerMetrics(): ProducerMetrics {
     }),
     errors: new Counter({
       name: "iot_producer_send_errors_total",
-      help: "Failed sends (retried)",
+      help: "Failed attempts to send a batch, each retried",
       registers,
     }),
     sendSeconds: new Histogram({

@@ -1,6 +1,7 @@
 /**
- * The kafkajs client both services use, with kafkajs's own logs routed into our JSON log lines
- * and every Kafka compression codec registered (kafkajs alone reads only gzip).
+ * The kafkajs client the consumer uses (the producer sends with @platformatic/kafka:
+ * producer/sink.ts), with kafkajs's own logs routed into our JSON log lines and every Kafka
+ * compression codec registered (kafkajs alone reads only gzip).
  *
  * @module
  */

@@ -206,7 +206,7 @@ export interface KafkaSettingFailure {
  * Explains a connection or request failure caused by the security settings, or returns
  * `undefined` for any other failure (a broker down, a rebalance), which is worth a plain retry.
  *
- * @param error What kafkajs threw.
+ * @param error What the Kafka client threw (kafkajs or @platformatic/kafka).
  * @param security The settings in use.
  * @param groupId `KAFKA_GROUP_ID`, for a consumer.
  */
@@ -259,18 +259,27 @@ export function explainKafkaFailure(
 
 function describeChain(error: unknown): string {
   const parts: string[] = [];
-  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
-    if (e instanceof Error) {
-      parts.push(`${e.name}: ${e.message}`);
-      const more = e as Error & { type?: string; code?: string; originalError?: unknown };
-      if (more.type) parts.push(more.type);
-      if (more.code) parts.push(more.code);
-      e = more.originalError ?? more.cause;
-    } else {
+  // kafkajs chains one error (`originalError`, `cause`); @platformatic/kafka also aggregates
+  // several (`errors`: one per attempt or broker) and names Kafka's error code in `apiId`.
+  const visit = (e: unknown, depth: number) => {
+    if (e === undefined || e === null || depth >= 5 || parts.length >= 40) return;
+    if (!(e instanceof Error)) {
       parts.push(String(e));
-      break;
+      return;
     }
-  }
+    parts.push(`${e.name}: ${e.message}`);
+    const more = e as Error & {
+      type?: string;
+      code?: string;
+      apiId?: string;
+      originalError?: unknown;
+      errors?: unknown[];
+    };
+    for (const field of [more.type, more.code, more.apiId]) if (field) parts.push(field);
+    visit(more.originalError ?? more.cause, depth + 1);
+    if (Array.isArray(more.errors)) { for (const inner of more.errors) visit(inner, depth + 1); }
+  };
+  visit(error, 0);
   return parts.join(" | ");
 }
 

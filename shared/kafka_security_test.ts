@@ -219,3 +219,52 @@ Deno.test("explainKafkaFailure() names the setting behind each failure kafkajs r
     assert.equal(explainKafkaFailure(error, security), undefined);
   });
 });
+
+Deno.test("explainKafkaFailure() reads @platformatic/kafka's aggregated errors", async (t) => {
+  const security: KafkaSecurity = {
+    protocol: "SASL_SSL",
+    sasl: { mechanism: "scram-sha-512", username: "iot-producer", password: "x" },
+    tls: {},
+  };
+  /**
+   * Errors shaped as @platformatic/kafka 2.12.1 builds them (its classes cannot be imported here:
+   * the package reads the environment when loaded): `MultipleErrors` is an AggregateError, and a
+   * Kafka error code is in `apiId`.
+   */
+  const generic = (code: string, message: string, fields: object = {}, cause?: Error) =>
+    Object.assign(new Error(message, { cause }), { code, ...fields });
+  const multiple = (message: string, errors: Error[]) =>
+    Object.assign(new AggregateError(errors, message), { code: "PLT_KFK_MULTIPLE" });
+  await t.step("a wrong password, inside 'cannot connect to any broker'", () => {
+    const error = multiple("Cannot connect to any broker.", [
+      generic(
+        "PLT_KFK_NETWORK",
+        "Connection to localhost:9094 failed.",
+        {},
+        generic("PLT_KFK_AUTHENTICATION", "SASL authentication failed."),
+      ),
+    ]);
+    assert.equal(explainKafkaFailure(error, security)?.reason, "authentication failed");
+  });
+  await t.step("a refused write: Kafka's error code in apiId", () => {
+    const error = multiple("Received response with error while executing API Produce(v11)", [
+      generic("PLT_KFK_PROTOCOL", "Topic authorization failed.", {
+        apiId: "TOPIC_AUTHORIZATION_FAILED",
+      }),
+    ]);
+    const failure = explainKafkaFailure(error, security);
+    assert.equal(failure?.reason, "not authorized");
+    assert.match(failure!.message, /denied KAFKA_SASL_USERNAME="iot-producer"/);
+  });
+  await t.step("a broker that is down is no setting's fault", () => {
+    const error = multiple("Cannot connect to any broker.", [
+      generic(
+        "PLT_KFK_NETWORK",
+        "Connection to localhost:9094 failed.",
+        {},
+        new Error("connect ECONNREFUSED 127.0.0.1:9094"),
+      ),
+    ]);
+    assert.equal(explainKafkaFailure(error, security), undefined);
+  });
+});

@@ -2,7 +2,8 @@
  * Integration: producer and consumer through the fixture broker's SASL_SSL listener (TLS with
  * the local CA, SCRAM-SHA-512, ACLs enforced), each with its own user holding only the ACLs the
  * chart's KafkaUsers grant. Then the failures an operator meets, each named in plain words:
- * a wrong password, a user without the ACL, a CA that did not sign the broker's certificate.
+ * a wrong password, a user without the ACL, a CA that did not sign the broker's certificate; for
+ * the consumer (kafkajs) and for the producer (@platformatic/kafka).
  */
 
 import assert from "node:assert/strict";
@@ -187,6 +188,60 @@ Deno.test({
           { ...secure(consumerUser, consumerFile), KAFKA_TLS_CA_FILE: otherCa },
           /the broker's TLS certificate was not accepted: KAFKA_TLS_CA_FILE=/,
           "TLS handshake failed",
+        );
+      });
+
+      /** Starts the producer, waits for its error line and readiness; SIGTERM ends it. */
+      const producerFailsNamed = async (
+        env: Record<string, string>,
+        message: RegExp,
+        reason: string,
+        exitCode: number,
+      ) => {
+        const producer = new ServiceProcess("producer/main.ts", { ...env, PRODUCER_RATE: "10" });
+        try {
+          const line = await producer.waitForLog((l) => l.level === "error");
+          assert.match(String(line.msg), message, JSON.stringify(line));
+          const ready = await producer.get("/readyz");
+          assert.equal(ready.status, 503);
+          const { reasons } = await ready.json();
+          assert.ok(reasons.includes(`kafka: ${reason}`), JSON.stringify(reasons));
+          producer.signal("SIGTERM");
+          assert.equal((await producer.exited()).code, exitCode, JSON.stringify(producer.logs));
+        } finally {
+          await producer.dispose();
+        }
+      };
+
+      await t.step("the producer with a wrong password: named, as the consumer", async () => {
+        const wrong = await passwordFile(dir, "wrong-producer", "not-the-password");
+        await producerFailsNamed(
+          secure(producerUser, wrong),
+          new RegExp(
+            `Kafka refused the credentials of KAFKA_SASL_USERNAME="${producerUser.name}".*` +
+              `KAFKA_SASL_PASSWORD_FILE \\(${wrong}\\)`,
+          ),
+          "authentication failed",
+          0,
+        );
+      });
+
+      await t.step("the producer as a user that may not write: named on the send", async () => {
+        // Stopped while its batch is refused: that batch was not acknowledged, hence exit 1.
+        await producerFailsNamed(
+          secure(consumerUser, consumerFile),
+          new RegExp(`Kafka denied KAFKA_SASL_USERNAME="${consumerUser.name}"`),
+          "not authorized",
+          1,
+        );
+      });
+
+      await t.step("the producer with a CA that did not sign the certificate: named", async () => {
+        await producerFailsNamed(
+          { ...secure(producerUser, producerFile), KAFKA_TLS_CA_FILE: `${dir}/other-ca/ca.crt` },
+          /the broker's TLS certificate was not accepted: KAFKA_TLS_CA_FILE=/,
+          "TLS handshake failed",
+          0,
         );
       });
     } finally {
