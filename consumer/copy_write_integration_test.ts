@@ -149,3 +149,22 @@ Deno.test("[integration] a value PostgreSQL refuses fails the COPY; the statemen
     await sql.end();
   }
 });
+
+Deno.test("[integration] a batch whose fence does not hold stops its COPY: nothing stored, the connection usable", async () => {
+  const { sql, write, replans } = await setUp("copy_fenced");
+  try {
+    assert.deepEqual(await write(0, reading()), { kind: "written", inserted: 1 });
+    // A zombie's batch: it expects offset 0, which another writer has moved past.
+    assert.deepEqual(await write(0, reading(), reading()), { kind: "fenced" });
+    const [{ n }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM tb_sensor_evento`;
+    assert.equal(n, 1, "the fenced batch stored nothing");
+    assert.equal(await openTransactions(sql), 0);
+    for (let offset = 1; offset <= 6; offset++) {
+      assert.deepEqual(await write(offset, reading()), { kind: "written", inserted: 1 });
+    }
+    assert.deepEqual(replans, { version: 0, deadlock: 0, resent: 0, copy: 0 });
+    assert.equal(await storedOffset(sql), "7");
+  } finally {
+    await sql.end();
+  }
+});

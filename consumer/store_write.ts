@@ -159,9 +159,17 @@ export class StoreWriter {
   }
 
   /**
-   * The write as one transaction: the statement without the rows, then, if the fence held, the
-   * rows by COPY. Throws 25P02 when PostgreSQL refused the COPY: an id stored already, or a value
-   * it refuses (the statement then finds which, and says why).
+   * The write as one transaction on a connection of its own: the statement without the rows,
+   * then, if the fence held, the rows by COPY. Throws 25P02 when PostgreSQL refused the COPY: an
+   * id stored already, or a value it refuses (the statement then finds which, and says why).
+   *
+   * Two round trips, not five: postgres.js sends a reserved connection's queries without waiting
+   * for the answers before, so BEGIN, the statement and the COPY's start go together, and so do
+   * the rows, a probe and COMMIT. Each round trip waits for the event loop, which other
+   * partitions' batches keep busy, so their number sets the drain rate more than their length.
+   * The probe is there because postgres.js 3.4.9 never settles a COPY's writable when the server
+   * refuses the rows (porsager/postgres#1173): the query after it fails with 25P02 instead.
+   * COMMIT cannot be that query: in a failed transaction it rolls back, unreported.
    */
   async #writeByCopy(
     write: GatedWrite,
@@ -169,25 +177,42 @@ export class StoreWriter {
     rows: number,
     plan: WritePlan,
   ): Promise<StatementResult> {
-    return await this.#sql().begin(async (tx) => {
-      const [result] = await tx.unsafe<StatementResult[]>(
-        statementOf(write),
-        writeParameters(write, [], plan),
-        { prepare: true },
-      );
-      if (result.gated === 0) return result;
-      const copy = await tx.unsafe(COPY_ROWS).writable();
+    const connection = await this.#sql().reserve();
+    let open = true;
+    try {
+      const [began, planned, started] = await Promise.allSettled([
+        connection.unsafe("BEGIN").execute(),
+        connection.unsafe<StatementResult[]>(
+          statementOf(write),
+          writeParameters(write, [], plan),
+          { prepare: true },
+        ).execute(),
+        connection.unsafe(COPY_ROWS).writable(),
+      ]);
+      // A COPY that started is ended by CopyFail before anything else is said: ROLLBACK follows.
+      const failCopy = () => started.status === "fulfilled" && started.value.destroy();
+      if (began.status === "rejected") throw (failCopy(), began.reason);
+      if (planned.status === "rejected") throw (failCopy(), planned.reason);
+      if (started.status === "rejected") throw started.reason;
+      const [result] = planned.value;
+      if (result.gated === 0) return (failCopy(), result);
+      const copy = started.value;
       await new Promise<void>((resolve, reject) =>
         copy.write(bytes, (error) => error ? reject(error) : resolve())
       );
-      // postgres.js 3.4.9 never settles a COPY's writable when the server refuses the rows
-      // (porsager/postgres#1173), so its end is not awaited. With the data flushed, end() sends
-      // CopyDone at once, and a query behind it answers instead: it fails with 25P02 when the
-      // COPY did. COMMIT cannot be that query: in a failed transaction it rolls back, unreported.
-      copy.end();
-      await tx`SELECT 1`;
+      copy.end(); // with the rows flushed, CopyDone is sent now, before the queries below
+      const [probed, committed] = await Promise.allSettled([
+        connection`SELECT 1`.execute(),
+        connection.unsafe("COMMIT").execute(),
+      ]);
+      open = false; // COMMIT ended it: committed, or rolled back after the COPY failed
+      if (probed.status === "rejected") throw probed.reason;
+      if (committed.status === "rejected") throw committed.reason;
       return { ...result, inserted: rows };
-    });
+    } finally {
+      if (open) await connection.unsafe("ROLLBACK").catch(() => {});
+      connection.release();
+    }
   }
 
   /** The devices of the rows as stored: cached, or read (all read when `fresh`). */
