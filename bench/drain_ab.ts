@@ -8,8 +8,8 @@
  *
  * A variant is a checkout, optionally followed by `+`-separated changes to how its consumer is
  * started: `--v8-flags=…` replaces the task's V8 flags, another `--flag` is added to `deno run`,
- * `NAME=value` is set in its environment. For example `. .+--v8-flags=--max-semi-space-size=16`
- * or `.+MALLOC_ARENA_MAX=2+CONSUMER_CONCURRENCY=2`.
+ * `NAME=value` is set in its environment and `-NAME` removes one the task sets. For example
+ * `. .+--v8-flags=--max-semi-space-size=16` or `.+MALLOC_ARENA_MAX=2+CONSUMER_CONCURRENCY=2`.
  *
  * Prints one line per drain: rows/s (first ready to last commit), CPU µs per event of the
  * consumer and of PostgreSQL, the consumer's peak RSS (the kernel's VmHWM, read before it is
@@ -26,7 +26,7 @@ import { commitSpan } from "./clock.ts";
 import { cpuBreakdown, cpuSnapshot } from "./footprint.ts";
 import { preload } from "./preload.ts";
 import { createTopic, dropDatabases, freshDatabase, openStack, serverPids } from "./stack.ts";
-import { serviceRunArgs } from "../testing/launch.ts";
+import { serviceRun } from "../testing/launch.ts";
 
 const { values: args, positionals } = parseArgs({
   args: Deno.args,
@@ -63,8 +63,7 @@ type Figure = {
 /** A variant's checkout, its `deno run` arguments and extra environment. */
 function parseVariant(variant: string) {
   const [checkout, ...changes] = variant.split("+");
-  const flags = serviceRunArgs("consumer/main.ts");
-  const env: Record<string, string> = {};
+  const { args: flags, env } = serviceRun("consumer/main.ts");
   for (const change of changes) {
     if (change.startsWith("--v8-flags=")) {
       const at = flags.findIndex((f) => f.startsWith("--v8-flags="));
@@ -72,7 +71,9 @@ function parseVariant(variant: string) {
       flags.splice(2, 0, change);
     } else if (change.startsWith("--")) {
       flags.splice(2, 0, change);
-    } else if (/^[A-Z_][A-Z0-9_]*=/.test(change)) {
+    } else if (/^-[A-Za-z_][A-Za-z0-9_]*$/.test(change)) {
+      delete env[change.slice(1)];
+    } else if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(change)) {
       const eq = change.indexOf("=");
       env[change.slice(0, eq)] = change.slice(eq + 1);
     } else {
