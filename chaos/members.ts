@@ -7,7 +7,7 @@
  */
 
 import type { ExitRecord, MemorySeries } from "./_checker_runtime.ts";
-import { serviceRunArgs } from "../testing/launch.ts";
+import { serviceRun } from "../testing/launch.ts";
 import { textLines } from "../testing/lines.ts";
 import { ROOT } from "./stack.ts";
 
@@ -106,13 +106,14 @@ export class Member {
       create: true,
       append: true,
     });
-    const args = serviceRunArgs(this.settings.entry);
+    const { args, env: taskEnv } = serviceRun(this.settings.entry);
     if (variant.preload !== undefined) args.splice(-1, 0, "--preload", variant.preload);
     const child = new Deno.Command(Deno.execPath(), {
       args,
       cwd: ROOT,
       clearEnv: true,
       env: {
+        ...taskEnv,
         ...env,
         NO_COLOR: "1",
         HTTP_PORT: "0",

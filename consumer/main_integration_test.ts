@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { serviceRunArgs } from "../testing/launch.ts";
+import { serviceRun, serviceRunArgs } from "../testing/launch.ts";
 import postgres from "postgres";
 import { MIGRATION_LOCK_KEY } from "./migrations.ts";
 import { ServiceProcess } from "../testing/processes.ts";
@@ -92,7 +92,7 @@ Deno.test({
   },
 });
 
-Deno.test("the image compiles the consumer with the V8 flags of `deno task consumer`", async () => {
+Deno.test("the image runs the consumer with the V8 flags and malloc settings of `deno task consumer`", async () => {
   const root = new URL("../", import.meta.url);
   const tasks = JSON.parse(await Deno.readTextFile(new URL("deno.json", root))).tasks;
   const taskFlags = (tasks.consumer.command as string).match(/--v8-flags=\S+/g);
@@ -100,6 +100,16 @@ Deno.test("the image compiles the consumer with the V8 flags of `deno task consu
   const imageFlags = dockerfile.match(/--v8-flags=\S+/g);
   assert.ok(taskFlags, "deno.json's consumer task sets --v8-flags");
   assert.deepEqual(imageFlags, taskFlags);
+  const taskMalloc = (tasks.consumer.command as string).match(/^(MALLOC_\w+=\S+ )+/)?.[0]
+    .trim().split(" ");
+  const imageMalloc = dockerfile.match(/^ENV MALLOC_\w+=\S+$/gm)?.map((l) => l.slice(4));
+  assert.ok(taskMalloc, "deno.json's consumer task sets glibc malloc's environment");
+  assert.deepEqual(imageMalloc, taskMalloc);
+  assert.deepEqual(
+    serviceRun("consumer/main.ts").env,
+    Object.fromEntries(taskMalloc.map((a) => a.split("="))),
+    "tests, chaos and bench start the consumer with the task's environment",
+  );
   assert.deepEqual(
     serviceRunArgs("consumer/main.ts"),
     [

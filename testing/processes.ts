@@ -9,7 +9,7 @@
 import type postgres from "postgres";
 import { ROOT } from "../scripts/repo.ts";
 import * as admin from "../scripts/services/admin.ts";
-import { serviceRunArgs } from "./launch.ts";
+import { serviceRun } from "./launch.ts";
 import { textLines } from "./lines.ts";
 import { kafkaClient } from "./services.ts";
 
@@ -25,14 +25,16 @@ export class ServiceProcess {
   readonly #listeners: ((line: Record<string, unknown>) => void)[] = [];
 
   /**
-   * Starts `deno run` on `entry` (e.g. "consumer/main.ts") with the flags of its deno.json task
-   * ({@linkcode serviceRunArgs}), and `env` on top of a minimal environment.
+   * Starts `deno run` on `entry` (e.g. "consumer/main.ts") with the flags and start-up
+   * environment of its deno.json task ({@linkcode serviceRun}), and `env` on top of a minimal
+   * environment.
    */
   constructor(entry: string, env: Record<string, string>) {
+    const run = serviceRun(entry);
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: serviceRunArgs(entry),
+      args: run.args,
       cwd: ROOT,
-      env: { HTTP_PORT: "0", SUMMARY_INTERVAL_S: "0", NO_COLOR: "1", ...env },
+      env: { ...run.env, HTTP_PORT: "0", SUMMARY_INTERVAL_S: "0", NO_COLOR: "1", ...env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
