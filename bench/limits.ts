@@ -5,9 +5,10 @@
  * - PostgreSQL by COPY: the very rows the consumer wrote, dumped with COPY TO and loaded back with
  *   COPY FROM STDIN into a fresh database with the consumer's schema (same indexes), one stream
  *   and three in parallel.
- * - PostgreSQL by our statement: the same rows through consumer/postgres_store.ts `writeBatch` (the exact
- *   statement the consumer runs) in batches of the size the consumer wrote, three partitions in
- *   flight on a pool of four, like the consumer's defaults. No Kafka, no validation.
+ * - PostgreSQL by our write: the same rows through consumer/postgres_store.ts `writeBatch` (the
+ *   exact write the consumer makes: the fenced statement and the rows by COPY) in batches of the
+ *   size the consumer wrote, three partitions in flight on a pool of four, like the consumer's
+ *   defaults. No Kafka, no validation.
  *
  * @module
  */
@@ -203,7 +204,7 @@ export async function copyLimit(
 }
 
 /**
- * The consumer's own statement (`writeBatch`), `batchRows` rows per statement, over six
+ * The consumer's own write (`writeBatch`), `batchRows` rows per batch, over six
  * partitions, `concurrency` partitions in flight on a pool of `concurrency + 1`.
  */
 export async function statementLimit(
