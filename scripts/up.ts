@@ -19,6 +19,7 @@ import { type Progress, type ProgressSources, startProgress } from "./progress.t
 import { ROOT } from "./repo.ts";
 import { createTopic, endOffsetTotal, kafkaFor, waitForDrain } from "./services/admin.ts";
 import { LocalStack } from "./services/stack.ts";
+import { serviceRun } from "../testing/launch.ts";
 
 const LOG_DIR = `${ROOT}/.cache/logs`;
 
@@ -64,12 +65,11 @@ async function main(): Promise<number> {
   const ackToken = Deno.env.get("API_ACK_TOKEN") ??
     Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0"))
       .join("");
-  // --allow-read: the api reads its dashboard's files (api/dashboard/) at start.
   children.push(spawn("api", "api/main.ts", {
     DATABASE_URL: apiDatabaseUrl(services.databaseUrl),
     HTTP_PORT: String(apiPort),
     API_ACK_TOKEN: ackToken,
-  }, ["--allow-read"]));
+  }));
   // The producer stays last: the stop below relies on it.
   children.push(spawn("producer", "producer/main.ts", { ...env, HTTP_PORT: String(httpBase + 1) }));
   console.log(
@@ -121,21 +121,19 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function spawn(
-  name: string,
-  entry: string,
-  env: Record<string, string>,
-  extraFlags: string[] = [],
-): Child {
+function spawn(name: string, entry: string, env: Record<string, string>): Child {
+  // As its deno.json task starts it: its permissions (the api and @platformatic/kafka read files),
+  // and the consumer's V8 flags and malloc setting that bound its memory.
+  const run = serviceRun(entry);
   const logFile = Deno.openSync(`${LOG_DIR}/${name}.log`, {
     write: true,
     create: true,
     truncate: true,
   });
   const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", ...extraFlags, entry],
+    args: run.args,
     cwd: ROOT,
-    env,
+    env: { ...run.env, ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
