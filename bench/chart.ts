@@ -59,6 +59,11 @@ export function toSvg(r: BenchResults): string {
   for (const d of r.spark.drains) {
     bars.push({ label: `Spark, ${d.variant}`, value: d.rowsPerS, color: "#fb8c00" });
   }
+  for (const [p, name] of [[r.connect, "Connect"], [r.flink, "Flink"]] as const) {
+    for (const d of p?.drains ?? []) {
+      bars.push({ label: `${name}, ${d.tasks} task(s)`, value: d.rowsPerS, color: "#6d4c41" });
+    }
+  }
   const bx = 230;
   const bw = 250;
   const top = 50;
