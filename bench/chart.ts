@@ -61,7 +61,8 @@ export function toSvg(r: BenchResults): string {
   }
   for (const [p, name] of [[r.connect, "Connect"], [r.flink, "Flink"]] as const) {
     for (const d of p?.drains ?? []) {
-      bars.push({ label: `${name}, ${d.tasks} task(s)`, value: d.rowsPerS, color: "#6d4c41" });
+      const tasks = name === "Flink" ? `parallelism ${d.tasks}` : `${d.tasks} task(s)`;
+      bars.push({ label: `${name}, ${tasks}`, value: d.rowsPerS, color: "#6d4c41" });
     }
   }
   const bx = 230;

@@ -3,8 +3,10 @@
  * against the same Kafka and PostgreSQL, written to bench/results/latest.{json,md,svg}.
  *
  *     deno task bench                    # full run: 1,000,000 events, 1/2/3 consumers, 4 rates,
- *                                        # Spark (default + tuned), both Kafka clients
- *     deno task bench --quick            # CI smoke run: 20,000 events, 1 consumer, 1 rate, no Spark
+ *                                        # Spark (default + tuned), Kafka Connect and Flink
+ *                                        # (1 and 3 tasks), both Kafka clients
+ *     deno task bench --quick            # CI smoke run: 20,000 events, 1 consumer, 1 rate, no
+ *                                        # Spark, no peers
  *     deno task bench --events 200000 --consumers 1,2 --rates 1000,50% --no-spark
  *
  * Options:

@@ -7,9 +7,8 @@
 
 import { toSvg } from "./chart.ts";
 import type { Footprint } from "./footprint.ts";
-import { type BenchResults, fmt, pct } from "./results.ts";
-import type { PeerDrainResult } from "./peer_drain.ts";
-import type { PeerResults } from "./peers.ts";
+import { type BenchResults, fmt, pct, table } from "./results.ts";
+import { peerDrainRows, peerGuarantees, peerNote } from "./report_peers.ts";
 import type { SparkLatencyResult } from "./spark/run.ts";
 
 const mark = (met: boolean | null) => (met === null ? "not measured" : met ? "met" : "**missed**");
@@ -18,13 +17,6 @@ const fp = (f: Footprint | undefined) =>
   f ? `${fmt(f.peakRssMb)} MiB / ${fmt(f.avgCpuPct)} %` : "–";
 
 const times = (x: number | undefined) => (x ? `${x.toFixed(1)}×` : "–");
-
-/** A markdown table: header cells, then one line per row already rendered. */
-const table = (header: string, columns: number, rows: string[]) => [
-  header,
-  `|${Array(columns).fill("---").join("|")}|`,
-  ...rows,
-];
 
 /** The markdown report: one section after another (each ends with a blank line). */
 export function toMarkdown(r: BenchResults, chartFile: string): string {
@@ -141,68 +133,11 @@ function drains(r: BenchResults): string[] {
       [
         ...r.drains.map(drainRow),
         ...r.spark.drains.map((d) => sparkDrainRow(r, d)),
-        ...peers(r).flatMap(([p]) => p.drains.map((d) => peerDrainRow(p, d))),
+        ...peerDrainRows(r),
       ],
     ),
     "",
     ...peerNote(r),
-  ];
-}
-
-/** The peers that ran or were meant to, with their report names. */
-const peers = (r: BenchResults): [PeerResults, string][] =>
-  ([[r.connect, "Kafka Connect"], [r.flink, "Flink"]] as const)
-    .filter((p): p is [PeerResults, "Kafka Connect" | "Flink"] => p[0] !== undefined);
-
-function peerDrainRow(p: PeerResults, d: PeerDrainResult): string {
-  const g = d.cpu.groups;
-  const cores = [g.peer, g.postgres, g.kafka, g.other, d.cpu.machineCores];
-  return `| ${p.version}, ${d.tasks} task${d.tasks > 1 ? "s" : ""} | ${fmt(d.rowsPerS)} | – | ` +
-    `${fmt(d.seconds, 1)} | ${fmt(d.readyMs)} (first row) | ${fmt(d.footprint.peakRssMb)} | ` +
-    `${fmt(d.footprint.avgCpuPct)} (whole run) | – | ` +
-    `${cores.map((c) => fmt(c, 2)).join(" / ")} | ` +
-    `${fmt(d.cpuUsPerEvent.peer, 1)} / ${fmt(d.cpuUsPerEvent.postgres, 1)} |`;
-}
-
-/** How the peers' rows differ from ours, when any peer drained. */
-function peerNote(r: BenchResults): string[] {
-  const ran = peers(r).filter(([p]) => p.drains.length > 0);
-  if (ran.length === 0) return [];
-  const events = Math.max(...ran.map(([p]) => p.events ?? 0));
-  return [
-    `Peers (${ran.map(([, n]) => n).join(", ")}): each drain stores ${fmt(events)} events ` +
-    "of the peers' own topic (6 partitions; the legacy firmware's 10 % renamed to the " +
-    "canonical keys and given an id, since neither peer maps two payload shapes by itself). " +
-    "Rate = rows ÷ (last − first commit); ready = spawn → first row; CPU from the first row " +
-    "seen to the last, per row stored in that window (pipeline = the peer's JVM). They write " +
-    "the consumer's table and indexes; a BEFORE INSERT trigger (bench/peer_trigger.sql) " +
-    "derives `timestamp_ts` and `alerta`, `dt_carga` takes its default, so no column stays " +
-    "NULL; they write nothing else (no rejects, device state, alerts, anomaly scores or " +
-    "offsets).",
-    "",
-  ];
-}
-
-/** What each peer did with the corpus's bad events, and the peers that did not run. */
-function peerGuarantees(r: BenchResults): string[] {
-  const list = peers(r);
-  const skipped = list.filter(([p]) => p.skipped).map(([p, n]) => `${n}: ${p.skipped}`);
-  const rows = list.flatMap(([p, n]) =>
-    p.guarantees.map((g) => `| ${n} | ${g.kind} (ours: rejected once, ${g.reason}) | ${g.seen} |`)
-  );
-  return [
-    ...(rows.length > 0
-      ? [
-        "## Peers: what they do not guarantee",
-        "",
-        "Each bad event of the consumer's invalid-event corpus (producer/invalid.ts) between two " +
-        "valid ones, in this run; what the peer stored, and its own state after.",
-        "",
-        ...table("| peer | bad event | what the peer did |", 3, rows),
-        "",
-      ]
-      : []),
-    ...skipped.flatMap((line) => [line, ""]),
   ];
 }
 

@@ -115,6 +115,13 @@ export const fmt = (n: number | undefined, digits = 0) =>
 /** A fraction as a whole percentage, `–` when missing. */
 export const pct = (x: number | undefined) => (x === undefined ? "–" : `${(x * 100).toFixed(0)} %`);
 
+/** A markdown table: header cells, then one line per row already rendered. */
+export const table = (header: string, columns: number, rows: string[]) => [
+  header,
+  `|${Array(columns).fill("---").join("|")}|`,
+  ...rows,
+];
+
 /** Computes the summary and the target checks from the figures. */
 export function summarize(r: BenchResults): BenchResults["summary"] {
   const one = r.drains.find((d) => d.consumers === 1);

@@ -66,14 +66,14 @@ export async function flinkGuarantees(
     const seconds = Math.round((Date.now() - started) / 1000);
     const restarts = job.counts.restarts;
     const exceptions = new Set(
-      job.output.map((l) => l.match(/^(?:Caused by: )?([\w.]+(?:Exception|Error))\b/)?.[1])
-        .filter((e): e is string => e !== undefined),
+      job.output.map((l) => l.match(/^(?:Caused by: )?[\w.]*?(\w+(?:Exception|Error))\b/)?.[1])
+        .filter((e): e is string => e !== undefined && !e.startsWith("ExceptionInChained")),
     );
     return await readCases(
       url,
       cases,
       () =>
-        `job after ${seconds} s: ${restarts} restart/failure log lines` +
+        `the job (all partitions) after ${seconds} s: ${restarts} restart/failure log lines` +
         (exceptions.size > 0 ? ` (${[...exceptions].join(", ")})` : ""),
     );
   } finally {
