@@ -148,3 +148,25 @@ export async function storedRows(
     await sql.end({ timeout: 5 });
   }
 }
+
+/** Polls until the peer stored at least `rows` rows; the count. Throws on exit or timeout. */
+export async function waitForRows(
+  url: string,
+  proc: PeerProcess,
+  rows: number,
+  timeoutMs: number,
+): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const n = await count(sql);
+      if (n >= rows) return n;
+      if (proc.exited) throw new Error(`peer exited (${proc.exited.code}):\n${tail(proc)}`);
+      if (Date.now() > deadline) throw new Error(`peer stored ${n} of ${rows} rows in time`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

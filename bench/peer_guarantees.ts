@@ -38,10 +38,12 @@ export interface GuaranteeCase {
 
 /** What the peer did with one case. */
 export interface GuaranteeResult {
-  /** Corpus kind. */
-  kind: InvalidKind;
-  /** Our consumer's reason for it. */
+  /** Corpus kind, or `worker_killed` for the redelivery check. */
+  kind: InvalidKind | "worker_killed";
+  /** Our consumer's reason for it (empty for `worker_killed`). */
   reason: string;
+  /** What our consumer does in the same case. */
+  ours: string;
   /** What the peer did: a sentence built from what was read back. */
   seen: string;
 }
@@ -110,6 +112,7 @@ export async function readCases(
     return {
       kind: c.kind,
       reason: c.reason,
+      ours: `rejected once, ${c.reason}`,
       seen: `${stored}; valid event before/after stored: ${around.join("/")}; ${state(c)}`,
     };
   });

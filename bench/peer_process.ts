@@ -86,3 +86,14 @@ export async function stopPeer(proc: PeerProcess, graceMs = 10_000): Promise<Foo
 export function tail(proc: PeerProcess, lines = 30): string {
   return proc.output.slice(-lines).join("\n");
 }
+
+/** SIGKILL to the whole tree at once (a crash, not a shutdown); resolves when the JVM is gone. */
+export async function killPeer(proc: PeerProcess): Promise<void> {
+  proc.sampler.stop();
+  for (const pid of processTree(proc.pid)) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* gone */ }
+  }
+  await proc.done.catch(() => {});
+}

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { connectGuarantees, runConnectDrain } from "./connect/run.ts";
+import { connectGuarantees, connectRedelivery, runConnectDrain } from "./connect/run.ts";
 import { setupConnect } from "./connect/setup.ts";
 import { flinkGuarantees, runFlinkDrain } from "./flink/run.ts";
 import { setupFlink } from "./flink/setup.ts";
@@ -81,7 +81,10 @@ export async function runPeers(
         setup: () => setupConnect(log),
         version: (i) => i.version,
         drain: (i, t, tasks, n) => runConnectDrain(i, stack, t, events, tasks, n),
-        guarantees: (i, n) => connectGuarantees(i, stack, n),
+        guarantees: async (i, n) => [
+          ...(await connectGuarantees(i, stack, n)),
+          await connectRedelivery(i, stack, topic, events, `${n}_kill`),
+        ],
       })
       : off("connect");
     const flink = options.flink

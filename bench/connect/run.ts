@@ -7,9 +7,16 @@
  * @module
  */
 
-import { measurePeerDrain, peerDatabase, type PeerDrainResult, storedRows } from "../peer_drain.ts";
+import postgres from "postgres";
+import {
+  measurePeerDrain,
+  peerDatabase,
+  type PeerDrainResult,
+  storedRows,
+  waitForRows,
+} from "../peer_drain.ts";
 import { GUARANTEE_KINDS, type GuaranteeResult, readCases, sendCases } from "../peer_guarantees.ts";
-import { type PeerProcess, stopPeer } from "../peer_process.ts";
+import { killPeer, type PeerProcess, stopPeer } from "../peer_process.ts";
 import { createTopic, deleteTopics, dropDatabases, type Stack } from "../stack.ts";
 import type { ConnectInstall } from "./setup.ts";
 import { startWorker, taskStates } from "./worker.ts";
@@ -84,6 +91,63 @@ export async function connectGuarantees(
     if (worker) await stopPeer(worker);
     await dropDatabases(stack, [name]);
     await deleteTopics(stack, topics);
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Counts every row the sink proposes (BEFORE INSERT fires for upserts that conflict, too). */
+const COUNT_WRITES = `
+CREATE SEQUENCE peer_row_writes;
+CREATE FUNCTION fn_peer_count() RETURNS trigger AS $$
+BEGIN PERFORM nextval('peer_row_writes'); RETURN NEW; END $$ LANGUAGE plpgsql;
+CREATE TRIGGER tg_peer_count BEFORE INSERT ON tb_sensor_evento
+  FOR EACH ROW EXECUTE FUNCTION fn_peer_count();
+`;
+
+/**
+ * At-least-once, measured: one task drains `topic`; the worker is killed (SIGKILL) once
+ * `killAt` of the events are stored and started again with the same connector (same group, same
+ * offsets file); a trigger counts the row writes. Writes beyond the rows are redeliveries.
+ */
+export async function connectRedelivery(
+  install: ConnectInstall,
+  stack: Stack,
+  topic: string,
+  events: number,
+  name: string,
+  killAt = 0.3,
+): Promise<GuaranteeResult> {
+  const url = await peerDatabase(stack, name);
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const scratch = await Deno.makeTempDir({ prefix: "iot-bench-connect-" });
+  let worker: PeerProcess | undefined;
+  try {
+    await sql.unsafe(COUNT_WRITES).simple();
+    const connector = [{ name, topic, tasks: 1 }];
+    worker = await startWorker(install, stack, url, connector, scratch);
+    await waitForRows(url, worker, Math.round(events * killAt), 300_000);
+    await killPeer(worker);
+    const [{ n: killedAt }] = await sql<
+      { n: string }[]
+    >`SELECT count(*) AS n FROM tb_sensor_evento`;
+    worker = await startWorker(install, stack, url, connector, scratch);
+    const rows = await waitForRows(url, worker, events, 300_000 + events * 5);
+    await stopPeer(worker);
+    const [{ w }] = await sql<{ w: string }[]>`SELECT last_value AS w FROM peer_row_writes`;
+    const writes = Number(w);
+    return {
+      kind: "worker_killed",
+      reason: "",
+      ours: "each event written once: offsets commit in the rows' transaction",
+      seen: `killed at ${Number(killedAt).toLocaleString("en-US")} rows, started again: ` +
+        `${rows.toLocaleString("en-US")} rows, ${writes.toLocaleString("en-US")} row writes, so ` +
+        `${(writes - rows).toLocaleString("en-US")} events written twice (the upsert on id ` +
+        "hides them in the table)",
+    };
+  } finally {
+    if (worker) await stopPeer(worker);
+    await sql.end({ timeout: 5 });
+    await dropDatabases(stack, [name]);
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
   }
 }
