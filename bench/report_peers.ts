@@ -66,7 +66,7 @@ export function peerGuarantees(r: BenchResults): string[] {
         "Each bad event of the consumer's invalid-event corpus (producer/invalid.ts) between two " +
         "valid ones, in this run; what the peer stored, and its own state after. " +
         "`worker_killed`: the peer's process killed (SIGKILL) mid-drain and started again; " +
-        "row writes counted by a trigger.",
+        "committed row writes counted by triggers.",
         "",
         ...table("| peer | bad event | what the peer did |", 3, rows),
         "",

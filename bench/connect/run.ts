@@ -95,19 +95,28 @@ export async function connectGuarantees(
   }
 }
 
-/** Counts every row the sink proposes (BEFORE INSERT fires for upserts that conflict, too). */
+/**
+ * Counts the rows each committed statement inserted or updated (an upsert that conflicts is an
+ * update): statement-level triggers with transition tables, so a batch rolled back when the
+ * worker died counts nothing, unlike a sequence would.
+ */
 const COUNT_WRITES = `
-CREATE SEQUENCE peer_row_writes;
+CREATE TABLE peer_row_writes (n bigint NOT NULL);
+INSERT INTO peer_row_writes VALUES (0);
 CREATE FUNCTION fn_peer_count() RETURNS trigger AS $$
-BEGIN PERFORM nextval('peer_row_writes'); RETURN NEW; END $$ LANGUAGE plpgsql;
-CREATE TRIGGER tg_peer_count BEFORE INSERT ON tb_sensor_evento
-  FOR EACH ROW EXECUTE FUNCTION fn_peer_count();
+BEGIN UPDATE peer_row_writes SET n = n + (SELECT count(*) FROM changed); RETURN NULL; END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER tg_peer_count_insert AFTER INSERT ON tb_sensor_evento
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION fn_peer_count();
+CREATE TRIGGER tg_peer_count_update AFTER UPDATE ON tb_sensor_evento
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION fn_peer_count();
 `;
 
 /**
  * At-least-once, measured: one task drains `topic`; the worker is killed (SIGKILL) once
  * `killAt` of the events are stored and started again with the same connector (same group, same
- * offsets file); a trigger counts the row writes. Writes beyond the rows are redeliveries.
+ * offsets file); triggers count the committed row writes. Writes beyond the rows are events
+ * written twice.
  */
 export async function connectRedelivery(
   install: ConnectInstall,
@@ -133,7 +142,7 @@ export async function connectRedelivery(
     worker = await startWorker(install, stack, url, connector, scratch);
     const rows = await waitForRows(url, worker, events, 300_000 + events * 5);
     await stopPeer(worker);
-    const [{ w }] = await sql<{ w: string }[]>`SELECT last_value AS w FROM peer_row_writes`;
+    const [{ w }] = await sql<{ w: string }[]>`SELECT n AS w FROM peer_row_writes`;
     const writes = Number(w);
     return {
       kind: "worker_killed",
