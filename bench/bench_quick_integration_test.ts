@@ -49,6 +49,11 @@ Deno.test({
       assert.equal(results.latency.length, 1);
       assert.ok(results.latency[0].rows > 0 && results.latency[0].p99 >= results.latency[0].p50);
       assert.match(results.spark.skipped ?? "", /skipped in --quick/);
+      // The peers download jars and start JVMs: never in CI's quick run.
+      for (const peer of [results.connect, results.flink]) {
+        assert.equal(peer?.skipped, "skipped (--quick)");
+        assert.equal(peer?.drains.length, 0);
+      }
       assert.deepEqual(
         results.kafkaClients.map((c) => `${c.workload}/${c.client}`),
         [
@@ -61,7 +66,7 @@ Deno.test({
         ],
       );
       assert.ok(results.noDelay && results.noDelay.cases.length > 0);
-      assert.equal(results.summary.targets.length, 5);
+      assert.equal(results.summary.targets.length, 6);
 
       const md = await Deno.readTextFile(`${out}/latest.md`);
       assert.match(md, /^# Benchmark: quick run/);

@@ -59,6 +59,12 @@ export function toSvg(r: BenchResults): string {
   for (const d of r.spark.drains) {
     bars.push({ label: `Spark, ${d.variant}`, value: d.rowsPerS, color: "#fb8c00" });
   }
+  for (const [p, name] of [[r.connect, "Connect"], [r.flink, "Flink"]] as const) {
+    for (const d of p?.drains ?? []) {
+      const tasks = name === "Flink" ? `parallelism ${d.tasks}` : `${d.tasks} task(s)`;
+      bars.push({ label: `${name}, ${tasks}`, value: d.rowsPerS, color: "#6d4c41" });
+    }
+  }
   const bx = 230;
   const bw = 250;
   const top = 50;

@@ -3,8 +3,10 @@
  * against the same Kafka and PostgreSQL, written to bench/results/latest.{json,md,svg}.
  *
  *     deno task bench                    # full run: 1,000,000 events, 1/2/3 consumers, 4 rates,
- *                                        # Spark (default + tuned), both Kafka clients
- *     deno task bench --quick            # CI smoke run: 20,000 events, 1 consumer, 1 rate, no Spark
+ *                                        # Spark (default + tuned), Kafka Connect and Flink
+ *                                        # (1 and 3 tasks), both Kafka clients
+ *     deno task bench --quick            # CI smoke run: 20,000 events, 1 consumer, 1 rate, no
+ *                                        # Spark, no peers
  *     deno task bench --events 200000 --consumers 1,2 --rates 1000,50% --no-spark
  *
  * Options:
@@ -14,6 +16,10 @@
  *                       (default 1000,10000,50%,80%; --quick 1000)
  *   --duration S        measured seconds per latency rate (default 30; --quick 5)
  *   --spark / --no-spark   run the Spark baseline (default on; off with --quick)
+ *   --connect / --no-connect   run the Kafka Connect peer (default on; off with --quick)
+ *   --flink / --no-flink   run the Flink peer (default on; off with --quick)
+ *   --peer-events N     events each peer drain stores, from its own topic (default 200,000,
+ *                       at most --events)
  *   --no-clients        skip the kafkajs vs @platformatic/kafka comparison
  *   --services MODE     isolated (default: own pair on ports 39092/35432 under
  *                       .cache/services-bench) or env (KAFKA_BROKERS / DATABASE_URL as given)
@@ -40,6 +46,7 @@ import {
 import { describeMachine, describeSource, measureQuietness } from "./machine.ts";
 import { checkNoDelay } from "./pg_nodelay.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
+import { runPeers } from "./peers.ts";
 import { preload } from "./preload.ts";
 import { writeReport } from "./report.ts";
 import { type BenchResults, summarize } from "./results.ts";
@@ -90,6 +97,9 @@ export async function runBench(options: BenchOptions, command: string): Promise<
         rates: options.rates,
         latencyDurationS: options.durationS,
         spark: options.spark,
+        connect: options.connect,
+        flink: options.flink,
+        peerEvents: options.peerEvents,
         services: options.services,
       },
       machine: await describeMachine(stack, options.spark ? SPARK_VERSION : undefined),
@@ -100,6 +110,8 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       limits: { postgres: [] },
       latency: [],
       spark: { drains: [], latency: [] },
+      connect: { drains: [], guarantees: [] },
+      flink: { drains: [], guarantees: [] },
       kafkaClients: [],
       summary: { targets: [] },
       notes,
@@ -218,6 +230,22 @@ export async function runBench(options: BenchOptions, command: string): Promise<
         : "skipped (--no-spark)";
       log(`spark: ${results.spark.skipped}`);
     }
+
+    const peers = await runPeers(
+      stack,
+      {
+        connect: options.connect,
+        flink: options.flink,
+        events: options.peerEvents,
+        tasks: [1, 3],
+        offReason: (peer) => `skipped (${options.quick ? "--quick" : `--no-${peer}`})`,
+      },
+      name,
+      log,
+      notes,
+    );
+    results.connect = peers.connect;
+    results.flink = peers.flink;
 
     if (options.clients) {
       log("kafka clients: kafkajs vs @platformatic/kafka");

@@ -15,6 +15,12 @@ export interface BenchOptions {
   rates: string[];
   durationS: number;
   spark: boolean;
+  /** Run the Kafka Connect peer (Debezium JDBC sink). */
+  connect: boolean;
+  /** Run the Flink peer. */
+  flink: boolean;
+  /** Events the peers drain (their own topic; capped by `events`). */
+  peerEvents: number;
   clients: boolean;
   services: "isolated" | "env";
   out: string;
@@ -33,6 +39,11 @@ export function parseOptions(args: string[]): BenchOptions {
       duration: { type: "string" },
       spark: { type: "boolean" },
       "no-spark": { type: "boolean" },
+      connect: { type: "boolean" },
+      "no-connect": { type: "boolean" },
+      flink: { type: "boolean" },
+      "no-flink": { type: "boolean" },
+      "peer-events": { type: "string" },
       "no-clients": { type: "boolean", default: false },
       services: { type: "string", default: "isolated" },
       out: { type: "string" },
@@ -61,13 +72,17 @@ export function parseOptions(args: string[]): BenchOptions {
   if (values.services !== "isolated" && values.services !== "env") {
     throw new RangeError(`--services must be isolated or env: got '${values.services}'`);
   }
+  const events = int("events", values.events, quick ? 20_000 : 1_000_000, 1000);
   return {
     quick,
-    events: int("events", values.events, quick ? 20_000 : 1_000_000, 1000),
+    events,
     consumers,
     rates,
     durationS: int("duration", values.duration, quick ? 5 : 30, 1),
     spark: values["no-spark"] ? false : values.spark ?? !quick,
+    connect: values["no-connect"] ? false : values.connect ?? !quick,
+    flink: values["no-flink"] ? false : values.flink ?? !quick,
+    peerEvents: Math.min(int("peer-events", values["peer-events"], 200_000, 1000), events),
     clients: !values["no-clients"],
     services: values.services,
     out: values.out ?? `${ROOT}/bench/results${quick ? "/tmp/quick" : ""}`,

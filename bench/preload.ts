@@ -3,7 +3,8 @@
  * and partitioned with Kafka's murmur2 like the producer service, as fast as one process can.
  *
  * Events are generated in chunks and sent in batches with several sends in flight; the
- * payloads are exactly what the producer service would send (10 % legacy firmware included).
+ * payloads are exactly what the producer service would send (10 % legacy firmware included),
+ * unless `canonical` asks for one payload shape (the peers' topic).
  *
  * @module
  */
@@ -14,7 +15,7 @@ import {
   Producer,
   stringSerializers,
 } from "@platformatic/kafka";
-import { Fleet } from "../producer/fleet.ts";
+import { canonicalOf, Fleet } from "../producer/fleet.ts";
 import { round } from "./footprint.ts";
 import type { Stack } from "./stack.ts";
 
@@ -32,6 +33,11 @@ export interface PreloadOptions {
   batchSize?: number;
   /** Sends in flight. @default {4} */
   inFlight?: number;
+  /**
+   * Legacy-firmware events renamed to the canonical keys and given a random `ID`, for the peers
+   * (Kafka Connect, Flink), which map one payload shape and need an id. @default {false}
+   */
+  canonical?: boolean;
 }
 
 /** What the preload did. */
@@ -76,7 +82,11 @@ export async function preload(
       const now = Date.now();
       const messages = Array.from({ length: size }, () => {
         const reading = fleet.nextReading(now);
-        const value = JSON.stringify(reading.payload);
+        const value = JSON.stringify(
+          options.canonical && "device_id" in reading.payload
+            ? { ID: crypto.randomUUID(), ...canonicalOf(reading.payload) }
+            : reading.payload,
+        );
         valueBytes += value.length;
         return { topic: options.topic, key: reading.key, value };
       });

@@ -7,7 +7,8 @@
 
 import { toSvg } from "./chart.ts";
 import type { Footprint } from "./footprint.ts";
-import { type BenchResults, fmt, pct } from "./results.ts";
+import { type BenchResults, fmt, pct, table } from "./results.ts";
+import { peerDrainRows, peerGuarantees, peerNote } from "./report_peers.ts";
 import type { SparkLatencyResult } from "./spark/run.ts";
 
 const mark = (met: boolean | null) => (met === null ? "not measured" : met ? "met" : "**missed**");
@@ -16,13 +17,6 @@ const fp = (f: Footprint | undefined) =>
   f ? `${fmt(f.peakRssMb)} MiB / ${fmt(f.avgCpuPct)} %` : "–";
 
 const times = (x: number | undefined) => (x ? `${x.toFixed(1)}×` : "–");
-
-/** A markdown table: header cells, then one line per row already rendered. */
-const table = (header: string, columns: number, rows: string[]) => [
-  header,
-  `|${Array(columns).fill("---").join("|")}|`,
-  ...rows,
-];
 
 /** The markdown report: one section after another (each ends with a blank line). */
 export function toMarkdown(r: BenchResults, chartFile: string): string {
@@ -34,6 +28,7 @@ export function toMarkdown(r: BenchResults, chartFile: string): string {
     ...limits(r),
     ...latency(r),
     ...(r.spark.skipped ? [`Spark: ${r.spark.skipped}`, ""] : []),
+    ...peerGuarantees(r),
     ...kafkaClients(r),
     ...noDelay(r),
     ...(r.notes.length > 0 ? ["## Notes", "", ...r.notes.map((n) => `- ${n}`), ""] : []),
@@ -97,6 +92,12 @@ function headline(r: BenchResults): string[] {
       `| vs Spark, best variant | ${times(s.timesSparkBest)} |`,
       `| CPU per event, pipeline process: ours (1 consumer) / Spark (best) | ` +
       `${fmt(s.consumerUsPerEvent, 1)} µs / ${fmt(s.sparkUsPerEvent, 1)} µs |`,
+      ...(s.bestSingleTaskPeer
+        ? [
+          `| vs best single-task peer (${s.bestSingleTaskPeer.name}) | ` +
+          `${times(s.timesBestSingleTaskPeer)} |`,
+        ]
+        : []),
     ]),
     "",
   ];
@@ -129,9 +130,14 @@ function drains(r: BenchResults): string[] {
         "batch rows | CPU cores: pipeline / postgres / kafka / other / machine | " +
         "µs per event: pipeline / postgres |",
       10,
-      [...r.drains.map(drainRow), ...r.spark.drains.map((d) => sparkDrainRow(r, d))],
+      [
+        ...r.drains.map(drainRow),
+        ...r.spark.drains.map((d) => sparkDrainRow(r, d)),
+        ...peerDrainRows(r),
+      ],
     ),
     "",
+    ...peerNote(r),
   ];
 }
 

@@ -12,6 +12,7 @@ import type { KafkaLimit, PgLimit } from "./limits.ts";
 import type { Machine, Quietness, SourceInfo } from "./machine.ts";
 import type { NoDelayResult } from "./pg_nodelay.ts";
 import type { PreloadResult } from "./preload.ts";
+import type { PeerResults } from "./peers.ts";
 import type { SparkDrainResult, SparkLatencyResult } from "./spark/run.ts";
 
 /** One target of the issue, checked against the run (reported, never asserted). */
@@ -46,6 +47,9 @@ export interface BenchResults {
     rates: string[];
     latencyDurationS: number;
     spark: boolean;
+    connect?: boolean;
+    flink?: boolean;
+    peerEvents?: number;
     services: string;
   };
   /** Hardware and versions. */
@@ -71,6 +75,10 @@ export interface BenchResults {
     drains: SparkDrainResult[];
     latency: (SparkLatencyResult | { variant: string; rate: number; skipped: string })[];
   };
+  /** Kafka Connect with Debezium's JDBC sink (absent in results older than the peers). */
+  connect?: PeerResults;
+  /** The Flink job (absent in results older than the peers). */
+  flink?: PeerResults;
   /** kafkajs vs @platformatic/kafka. */
   kafkaClients: ClientResult[];
   /** postgres.js TCP_NODELAY check. */
@@ -89,6 +97,10 @@ export interface BenchResults {
     timesSparkBest?: number;
     consumerUsPerEvent?: number;
     sparkUsPerEvent?: number;
+    /** The fastest peer drain with one task / parallelism 1. */
+    bestSingleTaskPeer?: { name: string; rowsPerS: number };
+    /** One consumer ÷ that peer. */
+    timesBestSingleTaskPeer?: number;
     targets: TargetCheck[];
   };
   /** Notes written by the harness (skips, failures of optional parts). */
@@ -102,6 +114,13 @@ export const fmt = (n: number | undefined, digits = 0) =>
     : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 /** A fraction as a whole percentage, `–` when missing. */
 export const pct = (x: number | undefined) => (x === undefined ? "–" : `${(x * 100).toFixed(0)} %`);
+
+/** A markdown table: header cells, then one line per row already rendered. */
+export const table = (header: string, columns: number, rows: string[]) => [
+  header,
+  `|${Array(columns).fill("---").join("|")}|`,
+  ...rows,
+];
 
 /** Computes the summary and the target checks from the figures. */
 export function summarize(r: BenchResults): BenchResults["summary"] {
@@ -128,6 +147,7 @@ export function summarize(r: BenchResults): BenchResults["summary"] {
     ...r.latency.map((l) => l.readyMs),
   ) || undefined;
   const drain = one?.rowsPerS;
+  const peer = bestSingleTaskPeer(r);
   const ratio = (a?: number, b?: number) => (a !== undefined && b ? a / b : undefined);
   const targets: TargetCheck[] = [
     {
@@ -143,6 +163,14 @@ export function summarize(r: BenchResults): BenchResults["summary"] {
       target: "≥ 3×",
       measured: sparkBest && drain ? `${(drain / sparkBest).toFixed(1)}×` : "–",
       met: sparkBest && drain ? drain / sparkBest >= 3 : null,
+    },
+    {
+      name: "one consumer vs best single-task peer",
+      target: "≥ 2×",
+      measured: peer && drain
+        ? `${(drain / peer.rowsPerS).toFixed(1)}× (${peer.name}: ${fmt(peer.rowsPerS)} rows/s)`
+        : "–",
+      met: peer && drain ? drain / peer.rowsPerS >= 2 : null,
     },
     {
       name: "p99 latency at 1k events/s",
@@ -174,6 +202,8 @@ export function summarize(r: BenchResults): BenchResults["summary"] {
     fractionOfStatementLimit: ratio(drain, statement?.rowsPerS),
     timesSparkDefault: ratio(drain, sparkDefault),
     timesSparkBest: ratio(drain, sparkBest),
+    bestSingleTaskPeer: peer,
+    timesBestSingleTaskPeer: ratio(drain, peer?.rowsPerS),
     consumerUsPerEvent: one?.cpuUsPerEvent.consumers,
     sparkUsPerEvent: Math.min(
         ...r.spark.drains.map((d) => d.cpuUsPerEvent?.spark ?? Infinity),
@@ -182,4 +212,13 @@ export function summarize(r: BenchResults): BenchResults["summary"] {
       : Math.min(...r.spark.drains.map((d) => d.cpuUsPerEvent?.spark ?? Infinity)),
     targets,
   };
+}
+
+/** The fastest one-task peer drain of the run (Connect `tasks.max=1`, Flink parallelism 1). */
+function bestSingleTaskPeer(r: BenchResults): { name: string; rowsPerS: number } | undefined {
+  const single = [
+    ...(r.connect?.drains ?? []).map((d) => ({ name: "Kafka Connect", d })),
+    ...(r.flink?.drains ?? []).map((d) => ({ name: "Flink", d })),
+  ].filter((p) => p.d.tasks === 1).sort((a, b) => b.d.rowsPerS - a.d.rowsPerS)[0];
+  return single ? { name: single.name, rowsPerS: single.d.rowsPerS } : undefined;
 }

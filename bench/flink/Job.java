@@ -5,12 +5,18 @@
 // BEFORE INSERT trigger in the database (bench/flink/trigger.sql): a user's job would not
 // re-implement our transform either.
 //
-// Args: bootstrap topic jdbcUrl user password parallelism checkpointMs groupId
+// Args: bootstrap topic jdbcUrl user password parallelism checkpointMs groupId [restPort]
+// restPort: the local cluster's REST endpoint, on loopback (the bench keeps it off 8081, which
+// another Flink on the machine may hold); the blob server and the shuffle take the next two.
 import java.sql.PreparedStatement;
 import java.util.UUID;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.serialization.SimpleStringSchema;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.connector.jdbc.JdbcConnectionOptions;
 import org.apache.flink.connector.jdbc.JdbcExecutionOptions;
 import org.apache.flink.connector.jdbc.core.datastream.sink.JdbcSink;
@@ -50,12 +56,29 @@ public class Job {
     }
   }
 
+  private static ConfigOption<String> key(String name) {
+    return ConfigOptions.key(name).stringType().noDefaultValue();
+  }
+
   public static void main(String[] a) throws Exception {
     String bootstrap = a[0], topic = a[1], url = a[2], user = a[3], password = a[4];
     int parallelism = Integer.parseInt(a[5]);
     long checkpointMs = Long.parseLong(a[6]);
     String group = a[7];
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    Configuration conf = new Configuration();
+    if (a.length > 8) {
+      int port = Integer.parseInt(a[8]);
+      conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+      conf.set(RestOptions.ADDRESS, "127.0.0.1");
+      conf.set(RestOptions.BIND_PORT, String.valueOf(port));
+      // The blob server binds jobmanager.bind-host (0.0.0.0 by default) on a random port.
+      conf.set(key("jobmanager.bind-host"), "127.0.0.1");
+      conf.set(key("blob.server.port"), String.valueOf(port + 1));
+      conf.set(key("taskmanager.bind-host"), "127.0.0.1");
+      conf.set(key("taskmanager.host"), "127.0.0.1");
+      conf.set(key("taskmanager.data.port"), String.valueOf(port + 2));
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
     env.setParallelism(parallelism);
     env.enableCheckpointing(checkpointMs);
     KafkaSource<String> source = KafkaSource.<String>builder()
