@@ -19,7 +19,16 @@ export interface BenchOptions {
   services: "isolated" | "env";
   out: string;
   keepServices: boolean;
+  /** Stored-row counts of the growth phase (empty: not run). */
+  growth: number[];
+  /** Events each growth drain lands. */
+  growthEvents: number;
+  /** Also drain UUIDv7 ids into the largest growth size (and an empty table). */
+  growthV7: boolean;
 }
+
+/** Stored-row counts of the full run's growth phase (see bench/README.md for why these). */
+export const DEFAULT_GROWTH = "0,10000000,50000000";
 
 /** Parses the command line (see the module doc). Throws RangeError on bad values. */
 export function parseOptions(args: string[]): BenchOptions {
@@ -37,6 +46,9 @@ export function parseOptions(args: string[]): BenchOptions {
       services: { type: "string", default: "isolated" },
       out: { type: "string" },
       "keep-services": { type: "boolean", default: false },
+      growth: { type: "string" },
+      "growth-events": { type: "string" },
+      "no-growth-v7": { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -61,6 +73,8 @@ export function parseOptions(args: string[]): BenchOptions {
   if (values.services !== "isolated" && values.services !== "env") {
     throw new RangeError(`--services must be isolated or env: got '${values.services}'`);
   }
+  const growth = (values.growth ?? (quick ? "" : DEFAULT_GROWTH)).split(",").filter((g) => g)
+    .map((g) => int("growth", g, 0, 0));
   return {
     quick,
     events: int("events", values.events, quick ? 20_000 : 1_000_000, 1000),
@@ -72,5 +86,8 @@ export function parseOptions(args: string[]): BenchOptions {
     services: values.services,
     out: values.out ?? `${ROOT}/bench/results${quick ? "/tmp/quick" : ""}`,
     keepServices: values["keep-services"] ?? false,
+    growth,
+    growthEvents: int("growth-events", values["growth-events"], 200_000, 1000),
+    growthV7: !values["no-growth-v7"],
   };
 }
