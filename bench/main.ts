@@ -19,6 +19,8 @@
  *                       .cache/services-bench) or env (KAFKA_BROKERS / DATABASE_URL as given)
  *   --out DIR           output directory (default bench/results; --quick bench/results/tmp/quick)
  *   --keep-services     leave the isolated pair running if this run started it
+ *   --growth LIST       rows stored before a 1-consumer drain (default DEFAULT_GROWTH in
+ *                       options.ts; off with --quick), --growth-events N (200,000), --no-growth-v7
  *
  * Progress goes to stderr; the path of each output file to stdout.
  *
@@ -29,6 +31,7 @@ import { clockName } from "./clock.ts";
 import { type DrainResult, runDrain } from "./drain.ts";
 import { round } from "./footprint.ts";
 import { compareKafkaClients } from "./kafka_clients.ts";
+import { runGrowth } from "./growth.ts";
 import { runLatency } from "./latency.ts";
 import {
   copyLimit,
@@ -241,6 +244,11 @@ export async function runBench(options: BenchOptions, command: string): Promise<
         options.quick ? 50 : 200,
       );
       log(`  stall: ${results.noDelay.stall}`);
+    }
+
+    if (options.growth.length > 0) {
+      const { growth, growthEvents, growthV7 } = options;
+      results.growth = await runGrowth(stack, growth, growthEvents, growthV7, name, log);
     }
 
     log("checking that the machine is still quiet (5 s)");
