@@ -21,7 +21,7 @@ Deno.test({
         args: [
           ...["run", "-A", "bench/main.ts", "--quick", "--services", "env", "--out", out],
           // A tiny growth phase: the fill, the drain into a filled table, its rows told apart.
-          ...["--growth", "0,20000", "--growth-events", "2000", "--no-growth-v7"],
+          ...["--growth", "0,20000", "--growth-events", "2000"],
         ],
         cwd: ROOT,
         env: { KAFKA_BROKERS: kafkaBrokers, DATABASE_URL: databaseUrl, NO_COLOR: "1" },

@@ -1,13 +1,14 @@
 /**
  * Growth phase (issue 14, item 6): the drain rate of one consumer into a `tb_sensor_evento` that
  * already holds 0, 10 million, 50 million… rows, same migration, same indexes, in one run; and at
- * the largest size the same drain with time-ordered ids (UUIDv7) in the table and in the topic.
+ * the largest size, with `--growth-v7`, the same drain with time-ordered ids (UUIDv7) in the table
+ * and in the topic.
  *
  * Each size gets a fresh database, filled inside PostgreSQL (bench/growth_fill.ts), then drains
  * the same pre-loaded topic with one consumer (bench/drain.ts). The drained rows are told from
  * the stored ones by `xid_carga`, larger than any the fill used.
  *
- *     deno run -A bench/growth.ts --growth 0,10000000,50000000 [--growth-events 200000]
+ *     deno run -A bench/growth.ts --growth 0,10000000,50000000 [--growth-events 200000] [--growth-v7]
  *
  * runs the phase alone on the benchmark's own servers (options as in bench/main.ts) and prints
  * its results as JSON.

@@ -48,7 +48,7 @@ export function parseOptions(args: string[]): BenchOptions {
       "keep-services": { type: "boolean", default: false },
       growth: { type: "string" },
       "growth-events": { type: "string" },
-      "no-growth-v7": { type: "boolean", default: false },
+      "growth-v7": { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -88,6 +88,6 @@ export function parseOptions(args: string[]): BenchOptions {
     keepServices: values["keep-services"] ?? false,
     growth,
     growthEvents: int("growth-events", values["growth-events"], 200_000, 1000),
-    growthV7: !values["no-growth-v7"],
+    growthV7: values["growth-v7"] ?? false,
   };
 }
