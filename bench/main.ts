@@ -20,7 +20,7 @@
  *   --out DIR           output directory (default bench/results; --quick bench/results/tmp/quick)
  *   --keep-services     leave the isolated pair running if this run started it
  *   --growth LIST       rows stored before a 1-consumer drain (default DEFAULT_GROWTH in
- *                       options.ts; off with --quick), --growth-events N (200,000), --growth-v7
+ *                       options.ts; `none` or --quick: off), --growth-events N (200,000), --growth-v7
  *
  * Progress goes to stderr; the path of each output file to stdout.
  *
