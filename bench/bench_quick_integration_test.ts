@@ -18,7 +18,11 @@ Deno.test({
     const out = await Deno.makeTempDir({ prefix: "iot-bench-quick-" });
     try {
       const run = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "bench/main.ts", "--quick", "--services", "env", "--out", out],
+        args: [
+          ...["run", "-A", "bench/main.ts", "--quick", "--services", "env", "--out", out],
+          // A tiny growth phase: the fill, the drain into a filled table, its rows told apart.
+          ...["--growth", "0,20000", "--growth-events", "2000"],
+        ],
         cwd: ROOT,
         env: { KAFKA_BROKERS: kafkaBrokers, DATABASE_URL: databaseUrl, NO_COLOR: "1" },
         stdin: "null",
@@ -66,12 +70,29 @@ Deno.test({
         ],
       );
       assert.ok(results.noDelay && results.noDelay.cases.length > 0);
-      assert.equal(results.summary.targets.length, 6);
+      assert.equal(results.summary.targets.length, 7);
+      const growth = results.growth!.runs;
+      assert.deepEqual(growth.map((g) => [g.storedRows, g.fill.rows, g.drain.rows]), [
+        [0, 0, 2000],
+        [20_000, 20_000, 2000],
+      ]);
+      assert.ok(growth[1].fill.tableBytes > growth[0].fill.tableBytes);
+      assert.ok(growth[1].fractionOfEmpty! > 0);
+      // 20,000 rows stored: shown, not judged against the 50 M target.
+      assert.equal(results.summary.targets[6].met, null);
+      assert.notEqual(results.summary.targets[6].measured, "–");
 
       const md = await Deno.readTextFile(`${out}/latest.md`);
       assert.match(md, /^# Benchmark: quick run/);
       for (
-        const heading of ["## Targets", "## Drain", "## Limits", "## Latency", "## Kafka client"]
+        const heading of [
+          "## Targets",
+          "## Drain",
+          "## Limits",
+          "## Latency",
+          "## Kafka client",
+          "## Growth",
+        ]
       ) {
         assert.ok(md.includes(heading), `markdown lacks ${heading}`);
       }

@@ -10,7 +10,7 @@
  */
 
 import postgres from "postgres";
-import { waitForDrain } from "../scripts/services/admin.ts";
+import { waitForDrain, withDatabase } from "../scripts/services/admin.ts";
 import { commitSpan, commitTimeline } from "./clock.ts";
 import {
   startTimedConsumer,
@@ -38,6 +38,13 @@ export interface DrainOptions {
   env?: Record<string, string>;
   /** Consumer module to run. @default {"consumer/main.ts"} */
   consumerEntry?: string;
+  /** The database exists already, migrated and holding rows (growth phase): it is used as is. */
+  prepared?: boolean;
+  /**
+   * The drained rows, as SQL after `FROM` with at least `xmin` and `dt_carga`, when the table
+   * holds others too. @default {"tb_sensor_evento"}
+   */
+  rowsFrom?: string;
 }
 
 /** One consumer's figures during a drain. */
@@ -80,6 +87,8 @@ export interface DrainResult {
   cpu: CpuBreakdown;
   /** CPU per event while draining, µs (cores × seconds / rows), per group. */
   cpuUsPerEvent: Record<string, number>;
+  /** WAL PostgreSQL wrote while draining, bytes per event (the whole server's). */
+  walBytesPerEvent?: number;
   /** Database URL (when kept). */
   databaseUrl?: string;
 }
@@ -90,7 +99,10 @@ export async function runDrain(
   options: DrainOptions,
   log: (line: string) => void,
 ): Promise<DrainResult> {
-  const databaseUrl = await freshDatabase(stack, options.database);
+  const databaseUrl = options.prepared
+    ? withDatabase(stack.databaseUrl, options.database)
+    : await freshDatabase(stack, options.database);
+  const rowsFrom = options.rowsFrom ?? "tb_sensor_evento";
   const groupId = `${options.database}-group`;
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   const consumers: TimedConsumer[] = [];
@@ -111,6 +123,7 @@ export async function runDrain(
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const firstReady = Math.min(...consumers.map((c) => c.readyAt));
     const cpuBefore = cpuSnapshot();
+    const walBefore = await walPosition(sql);
     const firstSpawn = Math.min(...consumers.map((c) => c.spawnedAt));
     await waitForDrain(sql, {
       groupId,
@@ -123,6 +136,7 @@ export async function runDrain(
       throw new Error(`drain with ${options.consumers} consumer(s): ${error.message}`);
     });
     const cpuAfter = cpuSnapshot();
+    const walBytes = await walPosition(sql) - walBefore;
     const cpu = cpuBreakdown(cpuBefore, cpuAfter, {
       consumers: consumers.map((c) => c.process.pid),
       ...serverPids(stack),
@@ -131,7 +145,7 @@ export async function runDrain(
     const batches = await Promise.all(
       consumers.map((c) => c.process.metric("iot_consumer_batch_duration_seconds_count")),
     );
-    const span = await commitSpan(sql, "tb_sensor_evento", stack.commitTimestamps);
+    const span = await commitSpan(sql, rowsFrom, stack.commitTimestamps);
     const footprints = [];
     for (const c of consumers.splice(0)) {
       const from = (firstReady - c.spawnedAt) / 1000;
@@ -153,7 +167,7 @@ export async function runDrain(
     const [steady] = await sql.unsafe<{ a: number; b: number }[]>(
       `SELECT extract(epoch FROM percentile_disc(0.1) WITHIN GROUP (ORDER BY ${expr})) AS a,
          extract(epoch FROM percentile_disc(0.9) WITHIN GROUP (ORDER BY ${expr})) AS b
-       FROM tb_sensor_evento t`,
+       FROM ${rowsFrom} t`,
     );
     const steadySeconds = Number(steady.b) - Number(steady.a);
     const totalBatches = batches.reduce((a, b) => a + b, 0);
@@ -164,7 +178,7 @@ export async function runDrain(
       rowsPerS: Math.round(span.rows / seconds),
       steadyRowsPerS: steadySeconds > 0 ? Math.round((0.8 * span.rows) / steadySeconds) : 0,
       wallSeconds: round((span.lastMs - firstSpawn) / 1000, 2),
-      timeline: await commitTimeline(sql, "tb_sensor_evento", stack.commitTimestamps, firstReady),
+      timeline: await commitTimeline(sql, rowsFrom, stack.commitTimestamps, firstReady),
       perConsumer: footprints.map((f, i) => ({ ...f, batches: batches[i] })),
       avgBatchRows: totalBatches > 0 ? Math.round(span.rows / totalBatches) : 0,
       cpu,
@@ -173,6 +187,7 @@ export async function runDrain(
           [k, cores],
         ) => [k, round((cores * cpu.seconds * 1e6) / options.events, 1)]),
       ),
+      walBytesPerEvent: Math.round(walBytes / options.events),
       databaseUrl: options.keepDatabase ? databaseUrl : undefined,
     };
   } finally {
@@ -183,4 +198,10 @@ export async function runDrain(
     await sql.end({ timeout: 5 });
     if (!options.keepDatabase) await dropDatabases(stack, [options.database]);
   }
+}
+
+/** The server's current WAL insert position, in bytes from the start. */
+async function walPosition(sql: postgres.Sql): Promise<number> {
+  const [row] = await sql<{ b: string }[]>`SELECT pg_current_wal_insert_lsn() - '0/0' AS b`;
+  return Number(row.b);
 }

@@ -25,6 +25,8 @@
  *                       .cache/services-bench) or env (KAFKA_BROKERS / DATABASE_URL as given)
  *   --out DIR           output directory (default bench/results; --quick bench/results/tmp/quick)
  *   --keep-services     leave the isolated pair running if this run started it
+ *   --growth LIST       rows stored before a 1-consumer drain (default DEFAULT_GROWTH in
+ *                       options.ts; `none` or --quick: off), --growth-events N (200,000), --growth-v7
  *
  * Progress goes to stderr; the path of each output file to stdout.
  *
@@ -35,6 +37,7 @@ import { clockName } from "./clock.ts";
 import { type DrainResult, runDrain } from "./drain.ts";
 import { round } from "./footprint.ts";
 import { compareKafkaClients } from "./kafka_clients.ts";
+import { runGrowth } from "./growth.ts";
 import { runLatency } from "./latency.ts";
 import {
   copyLimit,
@@ -269,6 +272,11 @@ export async function runBench(options: BenchOptions, command: string): Promise<
         options.quick ? 50 : 200,
       );
       log(`  stall: ${results.noDelay.stall}`);
+    }
+
+    if (options.growth.length > 0) {
+      const { growth, growthEvents, growthV7 } = options;
+      results.growth = await runGrowth(stack, growth, growthEvents, growthV7, name, log);
     }
 
     log("checking that the machine is still quiet (5 s)");

@@ -25,7 +25,16 @@ export interface BenchOptions {
   services: "isolated" | "env";
   out: string;
   keepServices: boolean;
+  /** Stored-row counts of the growth phase (empty: not run). */
+  growth: number[];
+  /** Events each growth drain lands. */
+  growthEvents: number;
+  /** Also drain UUIDv7 ids into the largest growth size (and an empty table). */
+  growthV7: boolean;
 }
+
+/** Stored-row counts of the full run's growth phase (about 17 min here; bench/README.md says why). */
+export const DEFAULT_GROWTH = "0,10000000,50000000";
 
 /** Parses the command line (see the module doc). Throws RangeError on bad values. */
 export function parseOptions(args: string[]): BenchOptions {
@@ -48,6 +57,9 @@ export function parseOptions(args: string[]): BenchOptions {
       services: { type: "string", default: "isolated" },
       out: { type: "string" },
       "keep-services": { type: "boolean", default: false },
+      growth: { type: "string" },
+      "growth-events": { type: "string" },
+      "growth-v7": { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -73,6 +85,9 @@ export function parseOptions(args: string[]): BenchOptions {
     throw new RangeError(`--services must be isolated or env: got '${values.services}'`);
   }
   const events = int("events", values.events, quick ? 20_000 : 1_000_000, 1000);
+  const growthList = values.growth ?? (quick ? "none" : DEFAULT_GROWTH);
+  const growth = (growthList === "none" ? "" : growthList).split(",").filter((g) => g)
+    .map((g) => int("growth", g, 0, 0));
   return {
     quick,
     events,
@@ -87,5 +102,8 @@ export function parseOptions(args: string[]): BenchOptions {
     services: values.services,
     out: values.out ?? `${ROOT}/bench/results${quick ? "/tmp/quick" : ""}`,
     keepServices: values["keep-services"] ?? false,
+    growth,
+    growthEvents: int("growth-events", values["growth-events"], 200_000, 1000),
+    growthV7: values["growth-v7"] ?? false,
   };
 }

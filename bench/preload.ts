@@ -18,6 +18,7 @@ import {
 import { canonicalOf, Fleet } from "../producer/fleet.ts";
 import { round } from "./footprint.ts";
 import type { Stack } from "./stack.ts";
+import { uuidV7 } from "./uuid7.ts";
 
 /** How to fill the topic. */
 export interface PreloadOptions {
@@ -38,6 +39,12 @@ export interface PreloadOptions {
    * (Kafka Connect, Flink), which map one payload shape and need an id. @default {false}
    */
   canonical?: boolean;
+  /**
+   * `fleet`: the ids the producer sends (name-based, as random as v4 to an index); `v7`: the same
+   * events with time-ordered ids instead (the growth phase's comparison). Legacy events keep
+   * having no ID either way. @default {"fleet"}
+   */
+  ids?: "fleet" | "v7";
 }
 
 /** What the preload did. */
@@ -82,6 +89,7 @@ export async function preload(
       const now = Date.now();
       const messages = Array.from({ length: size }, () => {
         const reading = fleet.nextReading(now);
+        if (options.ids === "v7" && "ID" in reading.payload) reading.payload.ID = uuidV7(now);
         const value = JSON.stringify(
           options.canonical && "device_id" in reading.payload
             ? { ID: crypto.randomUUID(), ...canonicalOf(reading.payload) }

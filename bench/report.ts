@@ -31,6 +31,7 @@ export function toMarkdown(r: BenchResults, chartFile: string): string {
     ...peerGuarantees(r),
     ...kafkaClients(r),
     ...noDelay(r),
+    ...growth(r),
     ...(r.notes.length > 0 ? ["## Notes", "", ...r.notes.map((n) => `- ${n}`), ""] : []),
   ].join("\n");
 }
@@ -250,6 +251,34 @@ function noDelay(r: BenchResults): string[] {
       r.noDelay.cases.map((c) =>
         `| ${fmt(c.batchRows)} | ${c.noDelay ? "on" : "off"} | ${c.statements} | ` +
         `${fmt(c.p50, 2)} | ${fmt(c.p99, 2)} | ${fmt(c.max, 2)} | ${c.over35ms} |`
+      ),
+    ),
+    "",
+  ];
+}
+
+function growth(r: BenchResults): string[] {
+  if (!r.growth || r.growth.runs.length === 0) return [];
+  const gib = (b: number) => fmt(b / 2 ** 30, 2);
+  return [
+    "## Growth: one consumer into a table already holding rows",
+    "",
+    `Each size: a fresh database, filled inside PostgreSQL (same migration, same indexes, ` +
+    `VACUUM ANALYZE, CHECKPOINT), then one consumer drains the same ${fmt(r.growth.events)} ` +
+    "events. v4: the fleet's ids (name-based, as random as v4 to an index); v7: the same events " +
+    "with time-ordered ids, in the stored rows and in the topic. Legacy events (no ID) get " +
+    "derived ids either way.",
+    "",
+    ...table(
+      "| rows stored | ids | fill s: insert / indexes / vacuum | table / indexes GiB | rows/s | " +
+        "of empty (same ids) | µs per event: consumer / postgres | WAL bytes per event |",
+      8,
+      r.growth.runs.map((g) =>
+        `| ${fmt(g.storedRows)} | ${g.ids} | ${fmt(g.fill.insertSeconds, 1)} / ` +
+        `${fmt(g.fill.indexSeconds, 1)} / ${fmt(g.fill.vacuumSeconds, 1)} | ` +
+        `${gib(g.fill.tableBytes)} / ${gib(g.fill.indexBytes)} | **${fmt(g.drain.rowsPerS)}** | ` +
+        `${pct(g.fractionOfEmpty)} | ${fmt(g.drain.cpuUsPerEvent.consumers, 1)} / ` +
+        `${fmt(g.drain.cpuUsPerEvent.postgres, 1)} | ${fmt(g.drain.walBytesPerEvent)} |`
       ),
     ),
     "",

@@ -40,6 +40,9 @@ function edges(): BenchResults {
   r.kafkaClients = [{ ...bareClient, sendP50Ms: undefined } as ClientResult];
   r.noDelay!.stall = true;
   r.notes = ["Spark skipped: python3 has no venv module", "a second note"];
+  // A growth phase below 50 M rows: shown, the target not judged.
+  r.growth!.runs = r.growth!.runs.filter((g) => g.storedRows < 50_000_000);
+  r.summary.targets[6] = { ...r.summary.targets[6], measured: "83 % (10 M)", met: null };
   return r;
 }
 
@@ -52,6 +55,7 @@ function bare(): BenchResults {
   r.limits.postgres = [];
   r.kafkaClients = [];
   delete r.noDelay;
+  delete r.growth;
   r.notes = [];
   // Results written before the peers were wired have no peer keys at all.
   delete r.connect;
