@@ -131,9 +131,7 @@ class Bytes {
     this.int32(16);
     for (let i = 0; i < 36; i += 2) {
       if (i === 8 || i === 13 || i === 18 || i === 23) {
-        if (s.charCodeAt(i) !== 45) return false;
-        i--;
-        continue;
+        if (s.charCodeAt(i++) !== 45) return false; // the dash; the pair starts after it
       }
       const a = s.charCodeAt(i), b = s.charCodeAt(i + 1);
       const hi = a < 128 ? HEX[a] : -1, lo = b < 128 ? HEX[b] : -1;
