@@ -59,11 +59,12 @@ function reading(s: number, temperatura: number, extra: Partial<BatchRow> = {}):
   };
 }
 
-async function setUp(prefix: string) {
+/** `copyMinRows`: 1 sends every batch by COPY; the default sends these small ones as the statement. */
+async function setUp(prefix: string, copyMinRows?: number) {
   const sql = connectDatabase(await freshDatabase(uniqueName(prefix)), 4, "alerts-it");
   await migrate(sql);
   const replans = { version: 0, deadlock: 0, resent: 0, copy: 0 };
-  const store = new PostgresStore(sql, SETTINGS, 100, (reason) => replans[reason]++);
+  const store = new PostgresStore(sql, SETTINGS, 100, (reason) => replans[reason]++, copyMinRows);
   await store.claimOffset(KEY, { nextOffset: "0", topicId: TOPIC_ID });
   let offset = 0;
   const write = async (...rows: BatchRow[]) => {
@@ -194,36 +195,43 @@ Deno.test("[integration] tb_alerta: an open offline alert is cleared by the next
   }
 });
 
-Deno.test("[integration] a re-sent reading is not folded twice: the write plans again without it", async () => {
-  const { sql, store, write, replans } = await setUp("alert_resend");
-  try {
-    const a = reading(1, 36);
-    await write(a, reading(2, 20));
-    const c = reading(3, 20);
-    assert.deepEqual(await write(a, c), { kind: "written", inserted: 1 });
-    // Isolation's one-row write, then the batch that holds the same row.
-    const d = reading(4, 20);
-    assert.deepEqual(
-      await store.writeRow({ ...KEY, topicId: TOPIC_ID, expectedOffset: "2" }, d),
-      { kind: "written", inserted: true },
+for (const path of ["COPY", "statement"] as const) {
+  Deno.test(`[integration] a re-sent reading is not folded twice: the write plans again without it (${path})`, async () => {
+    const { sql, store, write, replans } = await setUp(
+      "alert_resend",
+      path === "COPY" ? 1 : undefined,
     );
-    assert.deepEqual(await write(d, reading(5, 20)), { kind: "written", inserted: 1 });
-    const seqs = await sql<{ id: string; seq: number }[]>`
-      SELECT id::text, seq_dispositivo::int AS seq FROM tb_sensor_evento ORDER BY seq_dispositivo`;
-    assert.deepEqual(seqs.map((r) => r.seq), [1, 2, 3, 4, 5]);
-    assert.equal(seqs[2].id, c.id);
-    assert.deepEqual(
-      replans,
-      { version: 0, deadlock: 0, resent: 2, copy: 2 },
-      "each re-send failed the COPY, then planned the statement's write again",
-    );
-    const [alert] = await alerts(sql);
-    assert.equal(alert.trigger_count, 1, "the re-sent hot reading was not counted again");
-    await assertStoredEqualsReplay(sql, SETTINGS, new Set());
-  } finally {
-    await sql.end();
-  }
-});
+    try {
+      const a = reading(1, 36);
+      await write(a, reading(2, 20));
+      const c = reading(3, 20);
+      assert.deepEqual(await write(a, c), { kind: "written", inserted: 1 });
+      // Isolation's one-row write, then the batch that holds the same row.
+      const d = reading(4, 20);
+      assert.deepEqual(
+        await store.writeRow({ ...KEY, topicId: TOPIC_ID, expectedOffset: "2" }, d),
+        { kind: "written", inserted: true },
+      );
+      assert.deepEqual(await write(d, reading(5, 20)), { kind: "written", inserted: 1 });
+      const seqs = await sql<{ id: string; seq: number }[]>`
+        SELECT id::text, seq_dispositivo::int AS seq FROM tb_sensor_evento ORDER BY seq_dispositivo`;
+      assert.deepEqual(seqs.map((r) => r.seq), [1, 2, 3, 4, 5]);
+      assert.equal(seqs[2].id, c.id);
+      assert.deepEqual(
+        replans,
+        { version: 0, deadlock: 0, resent: 2, copy: path === "COPY" ? 2 : 0 },
+        path === "COPY"
+          ? "each re-send failed the COPY, then planned the statement's write again"
+          : "each re-send planned the statement's write again",
+      );
+      const [alert] = await alerts(sql);
+      assert.equal(alert.trigger_count, 1, "the re-sent hot reading was not counted again");
+      await assertStoredEqualsReplay(sql, SETTINGS, new Set());
+    } finally {
+      await sql.end();
+    }
+  });
+}
 
 Deno.test("[integration] an id stored with another reading while a write plans again is refused, not dropped", async () => {
   const { sql, write } = await setUp("alert_resend_race");

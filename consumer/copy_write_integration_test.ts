@@ -10,6 +10,7 @@ import type { Sql } from "postgres";
 import type { BatchRow } from "./event_store.ts";
 import { migrate } from "./migrations.ts";
 import { connectDatabase, PostgresStore } from "./postgres_store.ts";
+import { COPY_MIN_ROWS } from "./store_write.ts";
 import { freshDatabase, uniqueName } from "../testing/services.ts";
 
 const TOPIC_ID = "7c0c8a36-54a4-4b43-9d4a-3a1f0c2e9b11";
@@ -35,11 +36,21 @@ function reading(extra: Partial<BatchRow> = {}): BatchRow {
   };
 }
 
-async function setUp(prefix: string) {
+/** Every batch by COPY unless told otherwise (`{}`: the store's default threshold). */
+async function setUp(
+  prefix: string,
+  { copyMinRows }: { copyMinRows?: number } = { copyMinRows: 1 },
+) {
   const sql = connectDatabase(await freshDatabase(uniqueName(prefix)), 4, "copy-it");
   await migrate(sql);
   const replans = { version: 0, deadlock: 0, resent: 0, copy: 0 };
-  const store = new PostgresStore(sql, undefined, 100, (reason) => replans[reason]++);
+  const store = new PostgresStore(
+    sql,
+    undefined,
+    100,
+    (reason) => replans[reason]++,
+    copyMinRows,
+  );
   await store.claimOffset(KEY, { nextOffset: "0", topicId: TOPIC_ID });
   const write = (offset: number, ...rows: BatchRow[]) =>
     store.writeBatch({
@@ -124,6 +135,26 @@ Deno.test("[integration] a COPY that meets a stored id rolls back, and the state
     assert.equal(readings, 3, "the re-sent reading was folded once");
     assert.equal(await storedOffset(sql), "2");
     assert.equal(await openTransactions(sql), 0);
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("[integration] by default a batch of COPY_MIN_ROWS rows goes by COPY, a smaller one as the statement", async () => {
+  // A stored id in the batch tells the paths apart: COPY fails on it and falls back (copy: 1).
+  const { sql, write, replans } = await setUp("copy_threshold", {});
+  try {
+    const stored = reading();
+    await write(0, stored);
+    const fresh = (n: number) => Array.from({ length: n }, () => reading());
+    await write(1, stored, ...fresh(COPY_MIN_ROWS - 2));
+    assert.deepEqual(replans, { version: 0, deadlock: 0, resent: 1, copy: 0 }, "statement");
+    await write(2, stored, ...fresh(COPY_MIN_ROWS - 1));
+    assert.deepEqual(replans, { version: 0, deadlock: 0, resent: 2, copy: 1 }, "COPY");
+    const [{ rows }] = await sql<
+      { rows: number }[]
+    >`SELECT count(*)::int AS rows FROM tb_sensor_evento`;
+    assert.equal(rows, 1 + (COPY_MIN_ROWS - 2) + (COPY_MIN_ROWS - 1));
   } finally {
     await sql.end();
   }

@@ -55,15 +55,18 @@ export class PostgresStore implements EventStore {
    * @param cacheSize DEVICE_CACHE_SIZE: devices whose stored state this process keeps.
    * @param onReplan Told each time a write is planned again: a device or alert changed under it
    *   (another writer, the offline job), or some of its rows were stored already.
+   * @param copyMinRows Fewest rows of a batch sent by COPY (store_write.ts's `COPY_MIN_ROWS`).
    */
   constructor(
     sql: Sql | DatabasePool,
     monitoring: MonitoringSettings = DEFAULT_MONITORING,
     cacheSize: number = CONSUMER_SETTINGS.DEVICE_CACHE_SIZE.default,
     onReplan?: OnReplan,
+    copyMinRows?: number,
   ) {
     this.#pool = sql instanceof DatabasePool ? () => sql.sql : () => sql;
-    this.#writer = new StoreWriter(this.#pool, monitoring, new DeviceCache(cacheSize), onReplan);
+    const cache = new DeviceCache(cacheSize);
+    this.#writer = new StoreWriter(this.#pool, monitoring, cache, onReplan, copyMinRows);
   }
 
   get #sql(): Sql {

@@ -51,6 +51,16 @@ const RESENT_TURNS = 5;
  */
 export type ReplanReason = "version" | "deadlock" | "resent" | "copy";
 
+/**
+ * Fewest rows a batch sends by COPY; smaller batches go as the one statement. COPY saves
+ * PostgreSQL CPU per row, but costs a second round trip and five more socket writes (each wakes
+ * the server) per batch. `bench/copy_threshold.ts` writes batches both ways: the statement costs
+ * less CPU (client and server together) up to about 50 rows, COPY less from 100 on, where it is
+ * also faster. At 1,000 events/s batches hold 1-6 rows, and at 10,000 about 50: both stay on one
+ * round trip.
+ */
+export const COPY_MIN_ROWS = 100;
+
 /** The query after a COPY fails with this when the COPY did (see `#writeByCopy`). */
 const IN_FAILED_TRANSACTION = "25P02";
 
@@ -78,23 +88,27 @@ export class StoreWriter {
   readonly #settings: MonitoringSettings;
   readonly #cache: DeviceCache;
   readonly #onReplan: OnReplan;
+  readonly #copyMinRows: number;
 
   /**
    * @param sql The pool to use at each query.
    * @param settings The fold's settings.
    * @param cache Devices as last stored by this process.
    * @param onReplan Told each time a write is planned again.
+   * @param copyMinRows Fewest rows of a batch sent by COPY ({@linkcode COPY_MIN_ROWS}).
    */
   constructor(
     sql: () => Sql,
     settings: MonitoringSettings,
     cache: DeviceCache,
     onReplan: OnReplan = () => {},
+    copyMinRows: number = COPY_MIN_ROWS,
   ) {
     this.#sql = sql;
     this.#settings = settings;
     this.#cache = cache;
     this.#onReplan = onReplan;
+    this.#copyMinRows = copyMinRows;
   }
 
   /**
@@ -104,7 +118,7 @@ export class StoreWriter {
   async write(write: GatedWrite): Promise<WriteOutcome> {
     let rows = write.rows;
     let fresh = false;
-    let copy = write.batch !== undefined && rows.length > 0;
+    let copy = write.batch !== undefined && rows.length >= Math.max(1, this.#copyMinRows);
     for (let races = 0, resent = 0;;) {
       const snapshots = await this.#snapshots(rows, fresh);
       const plan = planWrite(rows, (d) => snapshots.get(d) ?? NEW_DEVICE, this.#settings);
