@@ -11,6 +11,7 @@
 import type { Consumer, Kafka } from "kafkajs";
 import type { Logger } from "@iot/shared/runtime";
 import { KafkaDecompressionError, TopicIdClient } from "@iot/shared/kafka";
+import { KafkaCommits } from "./kafka_commits.ts";
 import type { TopicLog } from "./log_guard.ts";
 import type { KafkaRecord } from "./transform.ts";
 
@@ -28,7 +29,10 @@ export interface PartitionBatch {
   fetchedAt: number;
   /** Marks offsets up to `offset` as done (Kafka commits them soon after). */
   resolveOffset(offset: string): void;
-  /** Commits resolved offsets to Kafka now (for lag tools; PostgreSQL holds the truth). */
+  /**
+   * Commits resolved offsets to Kafka, at most once per {@linkcode KAFKA_COMMIT_INTERVAL_MS}
+   * (for lag tools and a new member's start; PostgreSQL holds the truth).
+   */
   commit(): Promise<void>;
   /** Restarts fetching this partition at `offset`. */
   seek(offset: string): void;
@@ -39,6 +43,16 @@ export interface PartitionBatch {
   /** False once the consumer is stopping or the batch is outdated by a seek or rebalance. */
   isCurrent(): boolean;
 }
+
+/**
+ * Least time between two offset commits to Kafka (kafka_commits.ts says why they are paced): lag
+ * tools see offsets at most this old, and a member taking a partition over re-reads at most this
+ * much, which it skips as stored.
+ */
+export const KAFKA_COMMIT_INTERVAL_MS = 1000;
+
+/** Longest a stopping consumer waits to commit its last offsets (Kafka may be down). */
+const FINAL_COMMIT_TIMEOUT_MS = 5000;
 
 /** Settings of the source. */
 export interface SourceOptions {
@@ -112,6 +126,12 @@ export async function startSource(
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
   let connected = false;
+  const commits = new KafkaCommits(KAFKA_COMMIT_INTERVAL_MS, {
+    commit: (offsets) => consumer.commitOffsets(offsets),
+    onError: (error) => log.warn("kafka offset commit failed; sent with the next", { error }),
+  });
+  // Batches running now: a stop commits their offsets after they end, before leaving the group.
+  const running = new Set<Promise<void>>();
   // Set when kafkajs gave up a fetch on a batch it cannot decompress; cleared by the next batch.
   let undecodable: KafkaDecompressionError | undefined;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -122,6 +142,7 @@ export async function startSource(
       memberId: payload.memberId,
       partitions,
     });
+    commits.retain(options.topic, partitions);
     handler.onAssignment(partitions);
   });
   // Emitted once a fetch response is in, before its batches run (kafkajs runner.js): a batch's
@@ -168,13 +189,14 @@ export async function startSource(
     throw error;
   }
   await consumer.run({
-    autoCommit: true,
+    // kafkajs's auto-commit sends an OffsetCommit after every batch; KafkaCommits paces them.
+    autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.concurrency,
     eachBatch: async (payload) => {
       const { batch } = payload;
       undecodable = undefined;
-      await handler.onBatch({
+      const handled = handler.onBatch({
         topic: batch.topic,
         partition: batch.partition,
         records: batch.messages.map((m) => ({
@@ -185,8 +207,11 @@ export async function startSource(
         })),
         highWatermark: batch.highWatermark,
         fetchedAt,
-        resolveOffset: payload.resolveOffset,
-        commit: () => payload.commitOffsetsIfNecessary(),
+        resolveOffset: (offset) => {
+          payload.resolveOffset(offset);
+          commits.resolved(batch.topic, batch.partition, offset);
+        },
+        commit: () => commits.commitSoon(),
         seek: (offset) => consumer.seek({ topic: batch.topic, partition: batch.partition, offset }),
         pause: (ms) => {
           const resume = payload.pause();
@@ -199,6 +224,12 @@ export async function startSource(
         heartbeat: payload.heartbeat,
         isCurrent: () => !stopping && payload.isRunning() && !payload.isStale(),
       });
+      running.add(handled);
+      try {
+        await handled;
+      } finally {
+        running.delete(handled);
+      }
     },
   });
   return {
@@ -206,6 +237,14 @@ export async function startSource(
     stop: async () => {
       stopping = true;
       for (const timer of pauses) clearTimeout(timer);
+      await Promise.allSettled(running);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise((resolve) =>
+        timer = setTimeout(resolve, FINAL_COMMIT_TIMEOUT_MS)
+      );
+      await Promise.race([commits.flush(), deadline]);
+      clearTimeout(timer);
+      commits.close();
       await consumer.disconnect();
       connected = false;
     },
