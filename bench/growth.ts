@@ -1,14 +1,14 @@
 /**
  * Growth phase (issue 14, item 6): the drain rate of one consumer into a `tb_sensor_evento` that
  * already holds 0, 10 million, 50 million… rows, same migration, same indexes, in one run; and at
- * the largest size, with `--growth-v7`, the same drain with time-ordered ids (UUIDv7) in the table
- * and in the topic.
+ * the largest size, with `--growth-v4`, the same drain with random ids (UUIDv4) in the table and
+ * in the topic instead of the fleet's time-ordered ones (UUIDv7 layout).
  *
  * Each size gets a fresh database, filled inside PostgreSQL (bench/growth_fill.ts), then drains
  * the same pre-loaded topic with one consumer (bench/drain.ts). The drained rows are told from
  * the stored ones by `xid_carga`, larger than any the fill used.
  *
- *     deno run -A bench/growth.ts --growth 0,10000000,50000000 [--growth-events 200000] [--growth-v7]
+ *     deno run -A bench/growth.ts --growth 0,10000000,50000000 [--growth-events 200000] [--growth-v4]
  *
  * runs the phase alone on the benchmark's own servers (options as in bench/main.ts) and prints
  * its results as JSON.
@@ -53,8 +53,8 @@ export interface GrowthResult {
 }
 
 /**
- * Runs the phase: a topic of `events` fleet events (and one of the same events with v7 ids when
- * `v7` is set and a size is above 0), then for each size a fill and a one-consumer drain.
+ * Runs the phase: a topic of `events` fleet events (and one of the same events with random v4 ids
+ * when `v4` is set and a size is above 0), then for each size a fill and a one-consumer drain.
  *
  * @param name Makes this run's topic and database names.
  */
@@ -62,22 +62,22 @@ export async function runGrowth(
   stack: Stack,
   sizes: number[],
   events: number,
-  v7: boolean,
+  v4: boolean,
   name: (prefix: string) => string,
   log: (line: string) => void,
 ): Promise<GrowthResult> {
   const largest = Math.max(...sizes);
-  const plan: { rows: number; ids: IdKind }[] = sizes.map((rows) => ({ rows, ids: "v4" }));
-  if (v7 && largest > 0) plan.push({ rows: 0, ids: "v7" }, { rows: largest, ids: "v7" });
-  const topics = { v4: name("growth"), v7: name("growth7") };
+  const plan: { rows: number; ids: IdKind }[] = sizes.map((rows) => ({ rows, ids: "v7" }));
+  if (v4 && largest > 0) plan.push({ rows: 0, ids: "v4" }, { rows: largest, ids: "v4" });
+  const topics = { v7: name("growth"), v4: name("growth4") };
   const runs: GrowthRun[] = [];
   const made: string[] = [];
   try {
     for (const ids of new Set(plan.map((p) => p.ids))) {
-      log(`growth: pre-loading ${events} events (${ids === "v7" ? "UUIDv7 ids" : "fleet ids"})`);
+      log(`growth: pre-loading ${events} events (${ids === "v4" ? "random v4 ids" : "fleet ids"})`);
       made.push(topics[ids]);
       await createTopic(stack, topics[ids], 6);
-      await preload(stack, { topic: topics[ids], events, ids: ids === "v7" ? "v7" : "fleet" });
+      await preload(stack, { topic: topics[ids], events, ids: ids === "v4" ? "v4" : "fleet" });
     }
     for (const p of plan) {
       const database = name(`growth${p.ids}_${p.rows}`);
@@ -136,7 +136,7 @@ if (import.meta.main) {
       stack,
       options.growth,
       options.growthEvents,
-      options.growthV7,
+      options.growthV4,
       (prefix) => `bench_${prefix}_${runId}`,
       log,
     );

@@ -5,8 +5,9 @@
  * Rows: 1,000 devices named like the fleet's (`sensor-0001-3b7c1a`), one reading every 10 ms
  * across the fleet (each device every 10 s) ending a minute before the fill, readings in the
  * fleet's ranges, `dt_carga` 40 ms after the event, the device's reading count and an anomaly
- * score. Ids are random version 4 (`gen_random_uuid()`: to an index the same as the fleet's
- * name-based v5 ids) or version 7 made from the reading's instant.
+ * score. Ids are version 7 made from the reading's instant, like the fleet's (its 74 other bits are
+ * a name hash, here random: to an index the same, since the instant alone orders the keys), or
+ * random version 4 (`gen_random_uuid()`), the comparison.
  *
  * The secondary indexes and the primary key are dropped before the `INSERT … SELECT` and built
  * again after it from their own definitions, read from the catalogue first; the end state is

@@ -26,7 +26,7 @@
  *   --out DIR           output directory (default bench/results; --quick bench/results/tmp/quick)
  *   --keep-services     leave the isolated pair running if this run started it
  *   --growth LIST       rows stored before a 1-consumer drain (default DEFAULT_GROWTH in
- *                       options.ts; `none` or --quick: off), --growth-events N (200,000), --growth-v7
+ *                       options.ts; `none` or --quick: off), --growth-events N (200,000), --growth-v4
  *
  * Progress goes to stderr; the path of each output file to stdout.
  *
@@ -275,8 +275,8 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     }
 
     if (options.growth.length > 0) {
-      const { growth, growthEvents, growthV7 } = options;
-      results.growth = await runGrowth(stack, growth, growthEvents, growthV7, name, log);
+      const { growth, growthEvents, growthV4 } = options;
+      results.growth = await runGrowth(stack, growth, growthEvents, growthV4, name, log);
     }
 
     log("checking that the machine is still quiet (5 s)");

@@ -29,8 +29,11 @@ export interface BenchOptions {
   growth: number[];
   /** Events each growth drain lands. */
   growthEvents: number;
-  /** Also drain UUIDv7 ids into the largest growth size (and an empty table). */
-  growthV7: boolean;
+  /**
+   * Also drain random (v4) ids into the largest growth size (and an empty table): the cost of
+   * producers that do not send time-ordered ids, which the consumer accepts.
+   */
+  growthV4: boolean;
 }
 
 /** Stored-row counts of the full run's growth phase (about 17 min here; bench/README.md says why). */
@@ -59,7 +62,7 @@ export function parseOptions(args: string[]): BenchOptions {
       "keep-services": { type: "boolean", default: false },
       growth: { type: "string" },
       "growth-events": { type: "string" },
-      "growth-v7": { type: "boolean", default: false },
+      "growth-v4": { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -104,6 +107,6 @@ export function parseOptions(args: string[]): BenchOptions {
     keepServices: values["keep-services"] ?? false,
     growth,
     growthEvents: int("growth-events", values["growth-events"], 200_000, 1000),
-    growthV7: values["growth-v7"] ?? false,
+    growthV4: values["growth-v4"] ?? false,
   };
 }

@@ -18,7 +18,6 @@ import {
 import { canonicalOf, Fleet } from "../producer/fleet.ts";
 import { round } from "./footprint.ts";
 import type { Stack } from "./stack.ts";
-import { uuidV7 } from "./uuid7.ts";
 
 /** How to fill the topic. */
 export interface PreloadOptions {
@@ -40,11 +39,11 @@ export interface PreloadOptions {
    */
   canonical?: boolean;
   /**
-   * `fleet`: the ids the producer sends (name-based, as random as v4 to an index); `v7`: the same
-   * events with time-ordered ids instead (the growth phase's comparison). Legacy events keep
-   * having no ID either way. @default {"fleet"}
+   * `fleet`: the ids the producer sends (time-ordered, version 7 over a name hash); `v4`: the same
+   * events with random ids instead (the growth phase's comparison). Legacy events keep having no
+   * ID either way. @default {"fleet"}
    */
-  ids?: "fleet" | "v7";
+  ids?: "fleet" | "v4";
 }
 
 /** What the preload did. */
@@ -89,7 +88,9 @@ export async function preload(
       const now = Date.now();
       const messages = Array.from({ length: size }, () => {
         const reading = fleet.nextReading(now);
-        if (options.ids === "v7" && "ID" in reading.payload) reading.payload.ID = uuidV7(now);
+        if (options.ids === "v4" && "ID" in reading.payload) {
+          reading.payload.ID = crypto.randomUUID();
+        }
         const value = JSON.stringify(
           options.canonical && "device_id" in reading.payload
             ? { ID: crypto.randomUUID(), ...canonicalOf(reading.payload) }

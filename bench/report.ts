@@ -265,8 +265,8 @@ function growth(r: BenchResults): string[] {
     "",
     `Each size: a fresh database, filled inside PostgreSQL (same migration, same indexes, ` +
     `VACUUM ANALYZE, CHECKPOINT), then one consumer drains the same ${fmt(r.growth.events)} ` +
-    "events. v4: the fleet's ids (name-based, as random as v4 to an index); v7: the same events " +
-    "with time-ordered ids, in the stored rows and in the topic. Legacy events (no ID) get " +
+    "events. v7: the fleet's ids (time-ordered: the event's instant, then a name hash); v4: the " +
+    "same events with random ids, in the stored rows and in the topic. Legacy events (no ID) get " +
     "derived ids either way.",
     "",
     ...table(

@@ -151,7 +151,10 @@ export function summarize(r: BenchResults): BenchResults["summary"] {
   ) || undefined;
   const drain = one?.rowsPerS;
   const peer = bestSingleTaskPeer(r);
-  const grown = r.growth?.runs.filter((g) => g.ids === "v4" && g.fractionOfEmpty !== undefined)
+  // Judged on the fleet's ids: the kind of the first run (v7 since 47e116b, v4 in older results,
+  // when the fleet's v5 ids were as random as v4), not on the --growth-v4 comparison.
+  const fleetIds = r.growth?.runs[0]?.ids;
+  const grown = r.growth?.runs.filter((g) => g.ids === fleetIds && g.fractionOfEmpty !== undefined)
     .sort((a, b) => b.storedRows - a.storedRows)[0];
   const ratio = (a?: number, b?: number) => (a !== undefined && b ? a / b : undefined);
   const targets: TargetCheck[] = [

@@ -16,7 +16,7 @@
 import { base, en, Faker } from "@faker-js/faker";
 import {
   type Measurements,
-  nameBasedUuid,
+  nameBasedV7Uuid,
   type SensorEventPayload,
   type Status,
 } from "@iot/shared";
@@ -209,7 +209,8 @@ export class Fleet {
     }
     return {
       // Replays with the same seed and clock give the same ids; a later run never reuses one.
-      ID: nameBasedUuid(`${this.#seed}/${d.id}/${nowMs}/${d.sent++}`),
+      // Time-ordered (v7 layout) so the table's primary key grows at its right edge.
+      ID: nameBasedV7Uuid(nowMs, `${this.#seed}/${d.id}/${nowMs}/${d.sent++}`),
       ID_DISPOSITIVO: d.id,
       TIMESTAMP: timestamp,
       TEMPERATURA: temperature,

@@ -125,6 +125,19 @@ Deno.test("Fleet canonical readings carry unique event ids", () => {
   assert.equal(new Set(ids).size, ids.length);
 });
 
+Deno.test("Fleet event ids are time-ordered: version 7 over the reading's instant", () => {
+  const ids = LONG_RUN.canon.filter((c) => c.ID !== undefined).map((c) => c.ID!);
+  for (const [i, c] of LONG_RUN.canon.entries()) {
+    if (c.ID === undefined) continue;
+    assert.match(c.ID, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const ms = parseInt(c.ID.slice(0, 8) + c.ID.slice(9, 13), 16);
+    assert.equal(ms, START + i * 100, "the id's first 48 bits are the reading's instant");
+    assert.equal(ms, Date.parse(c.TIMESTAMP));
+  }
+  // One reading every 100 ms: each id sorts after the one before it.
+  assert.deepEqual([...ids].sort(), ids);
+});
+
 Deno.test(
   {
     name: "Fleet with the same seed started later does not reuse event ids",

@@ -6,7 +6,7 @@ import {
   DEFAULT_ALERT_RULE,
   deriveEventId,
   isAlert,
-  nameBasedUuid,
+  nameBasedV7Uuid,
   toRow,
 } from "./row.ts";
 import type { SensorEvent } from "./validate.ts";
@@ -14,7 +14,7 @@ import type { SensorEvent } from "./validate.ts";
 /** The namespace of name-based ids (the producer's); pinned: changing it changes their ids. */
 const EVENT_ID_NAMESPACE = "6f1d3c2a-8b4e-5d7f-9a0c-1e2f3a4b5c6d";
 
-const V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 Deno.test("DEFAULT_ALERT_RULE is the original system's 35 °C and 15 % and cannot be changed", () => {
   assert.deepEqual({ ...DEFAULT_ALERT_RULE }, { temperatureMax: 35, batteryMin: 15 });
@@ -108,7 +108,8 @@ Deno.test("deriveEventId() is a keyed, deterministic v8 UUID of topic ID, partit
   });
   await t.step("not the public v5 name hash of the same coordinates (pre-claimable)", () => {
     assert.notEqual(id, uuidV5(`${TOPIC_ID}/0/42`, EVENT_ID_NAMESPACE));
-    assert.notEqual(id, nameBasedUuid(`${TOPIC_ID}/0/42`));
+    // Nor the hash bits of the producer's public name-based id of them.
+    assert.notEqual(id.slice(15), nameBasedV7Uuid(0, `${TOPIC_ID}/0/42`).slice(15));
   });
   await t.step("no collision over 20 000 coordinates", () => {
     const ids = new Set<string>();
@@ -123,10 +124,44 @@ Deno.test("deriveEventId() is a keyed, deterministic v8 UUID of topic ID, partit
   });
 });
 
-Deno.test("nameBasedUuid() is the v5 UUID of a name in the project's namespace", () => {
-  assert.equal(nameBasedUuid("iot.sensors/0/42"), uuidV5("iot.sensors/0/42", EVENT_ID_NAMESPACE));
-  assert.equal(nameBasedUuid("iot.sensors/0/42"), "6d8ac060-de7a-5f53-b002-770af7ff28b3");
-  assert.match(nameBasedUuid("x"), V5);
+Deno.test("nameBasedV7Uuid() is the v7 layout over the name's v5 hash", async (t) => {
+  const M = 1_767_225_600_000; // 2026-01-01T00:00:00Z = 0x019b76daa800
+  await t.step("known vector, by hand", () => {
+    // SHA-1(namespace ‖ "iot.sensors/0/42") = 6d8ac060 de7a ef53 b002 770af7ff28b3 2fe59c02.
+    // Bytes 0-5 become M (019b76da a800); byte 6 ef -> 7f (version 7 over its low nibble);
+    // byte 7 53; byte 8 b0 keeps its low 6 bits under variant 10 (b0); bytes 9-15 as hashed.
+    assert.equal(nameBasedV7Uuid(M, "iot.sensors/0/42"), "019b76da-a800-7f53-b002-770af7ff28b3");
+  });
+  await t.step("its 74 hash bits are the independent v5's of the same name", () => {
+    for (const name of ["iot.sensors/0/42", "x", "5/sensor-0001-3b7c1a/1767225600000/0"]) {
+      assert.equal(
+        nameBasedV7Uuid(M, name).slice(15),
+        uuidV5(name, EVENT_ID_NAMESPACE).slice(15),
+      );
+    }
+  });
+  await t.step("48-bit instant first, version 7, variant 10", () => {
+    for (const ms of [0, 1, 255, 256, M, 2 ** 48 - 1]) {
+      const id = nameBasedV7Uuid(ms, "x");
+      assert.match(id, V7);
+      assert.equal(parseInt(id.slice(0, 8) + id.slice(9, 13), 16), ms);
+    }
+  });
+  await t.step("deterministic: same instant and name, same id", () => {
+    assert.equal(nameBasedV7Uuid(M, "5/d/1/0"), nameBasedV7Uuid(M, "5/d/1/0"));
+    assert.notEqual(nameBasedV7Uuid(M, "5/d/1/0"), nameBasedV7Uuid(M, "5/d/1/1"));
+    assert.notEqual(nameBasedV7Uuid(M, "5/d/1/0"), nameBasedV7Uuid(M + 1, "5/d/1/0"));
+  });
+  await t.step("later instants sort after earlier ones, whatever the names", () => {
+    const instants = [0, 1, 255, 256, 65_536, 2 ** 32, M, M + 1, 2 ** 48 - 1];
+    const ids = instants.map((ms, i) => nameBasedV7Uuid(ms, `name ${instants.length - i}`));
+    assert.deepEqual([...ids].sort(), ids);
+  });
+  await t.step("refuses instants it cannot hold", () => {
+    for (const bad of [-1, 2 ** 48, 1.5, NaN]) {
+      assert.throws(() => nameBasedV7Uuid(bad, "x"), RangeError);
+    }
+  });
 });
 
 Deno.test("toRow() maps every column of tb_sensor_evento", async (t) => {
