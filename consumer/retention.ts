@@ -32,30 +32,39 @@ export interface RetentionBatch {
 }
 
 /**
- * Deletes at most `limit` rejects stored more than `days` days ago, in one statement, if no other
- * session holds {@linkcode RETENTION_LOCK_KEY}. The lock is transaction-scoped: it cannot outlive
- * the statement, even when the connection is lost.
+ * Deletes at most `limit` rejects stored more than `days` days ago, if no other session holds
+ * {@linkcode RETENTION_LOCK_KEY}. The lock is transaction-scoped: it cannot outlive the
+ * transaction, even when the connection is lost.
+ *
+ * The lock and the delete are two statements of one transaction, not one: a statement reads the
+ * rows as they were when it began, so a delete that took the lock inside its own statement could
+ * start before the previous holder committed, pick the rows that holder had just deleted, delete
+ * none of them and report "held, nothing left" while a backlog remained (seen in CI: two
+ * replicas purged 1,000 of 2,500). Here the delete begins after the lock is held, so it sees
+ * every earlier holder's deletes.
  */
 export async function deleteOldRejects(
   sql: Sql,
   days: number,
   limit: number = RETENTION_BATCH_ROWS,
 ): Promise<RetentionBatch> {
-  const [result] = await sql<{ held: boolean; deleted: number }[]>`
-    WITH lock AS (
-      SELECT pg_try_advisory_xact_lock(${RETENTION_LOCK_KEY.toString()}::bigint) AS held
-    ), deleted AS (
-      DELETE FROM tb_sensor_evento_rejeitado
-      WHERE id = ANY(ARRAY(
-        SELECT id FROM tb_sensor_evento_rejeitado
-        WHERE dt_carga < now() - make_interval(days => ${days}::int)
-          AND (SELECT held FROM lock)
-        LIMIT ${limit}::int
-      ))
-      RETURNING 1
-    )
-    SELECT (SELECT held FROM lock) AS held, (SELECT count(*) FROM deleted)::int AS deleted`;
-  return result;
+  return await sql.begin(async (tx): Promise<RetentionBatch> => {
+    const [{ held }] = await tx<{ held: boolean }[]>`
+      SELECT pg_try_advisory_xact_lock(${RETENTION_LOCK_KEY.toString()}::bigint) AS held`;
+    if (!held) return { held: false, deleted: 0 };
+    const [{ deleted }] = await tx<{ deleted: number }[]>`
+      WITH deleted AS (
+        DELETE FROM tb_sensor_evento_rejeitado
+        WHERE id = ANY(ARRAY(
+          SELECT id FROM tb_sensor_evento_rejeitado
+          WHERE dt_carga < now() - make_interval(days => ${days}::int)
+          LIMIT ${limit}::int
+        ))
+        RETURNING 1
+      )
+      SELECT count(*)::int AS deleted FROM deleted`;
+    return { held: true, deleted };
+  });
 }
 
 /**
