@@ -64,6 +64,7 @@ Deno.test({
       groupId: `${topic}-group`,
       sessionTimeoutMs: 10_000,
       metadataMaxAgeMs: 30_000,
+      fetchMaxBytes: 1_048_576,
       concurrency: 1,
     }, {
       onBatch: (batch: PartitionBatch) => {

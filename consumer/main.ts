@@ -173,6 +173,7 @@ export async function main(
     groupId: config.groupId,
     sessionTimeoutMs: config.sessionTimeoutMs,
     metadataMaxAgeMs: config.metadataMaxAgeMs,
+    fetchMaxBytes: config.fetchMaxBytes,
     concurrency: config.concurrency,
   };
   const handler = {

@@ -64,6 +64,8 @@ export interface SourceOptions {
   sessionTimeoutMs: number;
   /** Age of the cluster metadata after which it is fetched again, in ms (see startSource). */
   metadataMaxAgeMs: number;
+  /** Most bytes one fetch holds, as stored; a quarter of it per partition (see startSource). */
+  fetchMaxBytes: number;
   /** Partitions processed at once. */
   concurrency: number;
 }
@@ -122,10 +124,11 @@ export async function startSource(
     // batches run, and the defaults (1 MiB per partition, 10 MiB per fetch) made a consumer peak
     // near 300 MB RSS. The bound is on compressed bytes: with batches compressed 5-9 times (zstd,
     // gzip), 3 MiB per fetch decoded into about 100k messages at once and a consumer catching up
-    // peaked at 433 MB (chaos suite, every codec). 1 MiB keeps that within the memory request.
-    // A record batch larger than these is still returned whole by the broker (KIP-74).
-    maxBytesPerPartition: 256 * 1024,
-    maxBytes: 1024 * 1024,
+    // peaked at 433 MB (chaos suite, every codec); the default of 1 MiB keeps that within the
+    // memory request. A quarter per partition lets one fetch serve the partitions that run at
+    // once. A record batch larger than these is still returned whole by the broker (KIP-74).
+    maxBytesPerPartition: Math.floor(options.fetchMaxBytes / 4),
+    maxBytes: options.fetchMaxBytes,
     // Keep going after retriable errors; a CRASH with restart=false ends the process.
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
