@@ -5,7 +5,8 @@
  * @module
  */
 
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
+import { HmacSha256 } from "./hmac_sha256.ts";
 import type { SensorEvent } from "./validate.ts";
 
 /** Thresholds of the alert rule. */
@@ -61,9 +62,14 @@ export function deriveEventId(
   partition: number,
   offset: string,
 ): string {
-  const hash = createHmac("sha256", key).update(`${topicId}/${partition}/${offset}`).digest();
-  return uuidOf(hash, 0x80);
+  if (derivation === undefined || derivation.key !== key) {
+    derivation = { key, mac: new HmacSha256(key) };
+  }
+  return uuidOf(derivation.mac.digest(`${topicId}/${partition}/${offset}`), 0x80);
 }
+
+/** The last key's HMAC: a consumer derives every id with one key. */
+let derivation: { key: string; mac: HmacSha256 } | undefined;
 
 /** Namespace of {@linkcode nameBasedV7Uuid}'s name hash; fixed forever (it was v5's, RFC 9562 §5.5). */
 const NAME_NAMESPACE = uuidBytes("6f1d3c2a-8b4e-5d7f-9a0c-1e2f3a4b5c6d");
