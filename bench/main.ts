@@ -21,7 +21,7 @@
  *   --peer-events N     events each peer drain stores, from its own topic (default 200,000,
  *                       at most --events)
  *   --no-clients        skip the kafkajs vs @platformatic/kafka comparison
- *   --services MODE     isolated (default: own pair on ports 39092/35432 under
+ *   --services MODE     isolated (default: own pair on ports 17092/17432 under
  *                       .cache/services-bench) or env (KAFKA_BROKERS / DATABASE_URL as given)
  *   --out DIR           output directory (default bench/results; --quick bench/results/tmp/quick)
  *   --keep-services     leave the isolated pair running if this run started it

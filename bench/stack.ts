@@ -3,7 +3,7 @@
  * and databases, end offsets, clean-up.
  *
  * By default the benchmark runs its own Kafka + PostgreSQL pair (a `LocalStack` in
- * .cache/services-bench on ports 39092/39093/39094/35432, moved by BENCH_KAFKA_PORT and the
+ * .cache/services-bench on ports 17092/17093/17094/17432, moved by BENCH_KAFKA_PORT and the
  * like), apart from the developer's stack and from the fault-injection suite, so nothing else
  * writes to them during a run. On that pair it turns on `track_commit_timestamp`, which gives
  * every row the instant its transaction committed: latency and drain times are then read from
@@ -18,12 +18,17 @@ import * as admin from "../scripts/services/admin.ts";
 import { LocalStack } from "../scripts/services/stack.ts";
 import type { StackPorts } from "../scripts/services/stack_config.ts";
 
-/** The isolated pair's ports unless BENCH_KAFKA_PORT and the like move them. */
+/**
+ * The isolated pair's ports unless BENCH_KAFKA_PORT and the like move them. Below 32768, where
+ * Linux's ephemeral range starts (`net.ipv4.ip_local_port_range`): inside it an outgoing
+ * connection may hold the port for a while, and a run once stopped at once because PostgreSQL
+ * could not bind 35432, the port used before.
+ */
 export const BENCH_PORTS: Readonly<StackPorts> = Object.freeze({
-  kafka: 39092,
-  controller: 39093,
-  sasl: 39094,
-  postgres: 35432,
+  kafka: 17092,
+  controller: 17093,
+  sasl: 17094,
+  postgres: 17432,
 });
 
 /**
@@ -77,18 +82,25 @@ export async function openStack(
   const local = benchStack(Deno.env.toObject());
   const running = await local.ownsServers();
   log(running ? "reusing the benchmark's Kafka + PostgreSQL" : "starting Kafka + PostgreSQL");
-  const { kafkaBrokers, databaseUrl } = await local.ensure();
-  if (!(await commitTimestampsOn(databaseUrl))) {
-    log("turning on track_commit_timestamp (PostgreSQL restart)");
-    await local.setPostgresParameter("track_commit_timestamp", "on");
+  try {
+    const { kafkaBrokers, databaseUrl } = await local.ensure();
+    if (!(await commitTimestampsOn(databaseUrl))) {
+      log("turning on track_commit_timestamp (PostgreSQL restart)");
+      await local.setPostgresParameter("track_commit_timestamp", "on");
+    }
+    return {
+      mode,
+      kafkaBrokers,
+      databaseUrl,
+      commitTimestamps: await commitTimestampsOn(databaseUrl),
+      startedHere: running ? undefined : local,
+    };
+  } catch (error) {
+    // One half may be up (Kafka started, PostgreSQL could not): a failed run leaves nothing
+    // running that it started.
+    if (!running) await local.stop().catch(() => {});
+    throw error;
   }
-  return {
-    mode,
-    kafkaBrokers,
-    databaseUrl,
-    commitTimestamps: await commitTimestampsOn(databaseUrl),
-    startedHere: running ? undefined : local,
-  };
 }
 
 /** Stops the isolated pair if this run started it. */

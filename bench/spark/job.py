@@ -4,7 +4,7 @@ Kafka -> from_json against the original schema -> to_timestamp(TIMESTAMP) -> the
 -> foreachBatch JDBC append into PostgreSQL. Run by bench/spark/run.ts through spark-submit:
 
     spark-submit --jars <kafka connector, postgresql driver> bench/spark/job.py \
-        --brokers 127.0.0.1:39092 --topic T --jdbc-url jdbc:postgresql://... \
+        --brokers 127.0.0.1:17092 --topic T --jdbc-url jdbc:postgresql://... \
         --user iot --password iot --checkpoint DIR --variant default|tuned
 
 Variants:

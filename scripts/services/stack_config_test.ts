@@ -101,3 +101,13 @@ Deno.test("addresses and paths follow the ports and the folder", () => {
   assert.equal(paths.lockFile, "/s/.lock");
   assert.equal(paths.envFile, "/s/env");
 });
+
+Deno.test("every stack's default ports (developer, fault-injection, benchmark) lie below Linux's ephemeral range and apart", async () => {
+  const { CHAOS_PORTS } = await import("../../chaos/stack.ts");
+  const { BENCH_PORTS } = await import("../../bench/stack.ts");
+  const all = [DEFAULT_PORTS, CHAOS_PORTS, BENCH_PORTS].flatMap((ports) => Object.values(ports));
+  // 32768 is where net.ipv4.ip_local_port_range starts by default: a port above it may be held by
+  // an outgoing connection when a server wants to bind it.
+  for (const port of all) assert.ok(port > 1024 && port < 32768, `port ${port}`);
+  assert.equal(new Set(all).size, all.length, "no port shared by two stacks");
+});
