@@ -27,6 +27,8 @@
  *   --keep-services     leave the isolated pair running if this run started it
  *   --growth LIST       rows stored before a 1-consumer drain (default DEFAULT_GROWTH in
  *                       options.ts; `none` or --quick: off), --growth-events N (200,000), --growth-v4
+ *   --judge FILE        run nothing: judge FILE's figures against the current targets and write
+ *                       the report into --out (after a change of the targets or of the report)
  *
  * Progress goes to stderr; the path of each output file to stdout.
  *
@@ -304,6 +306,13 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   }
 }
 
+/** A results file with its summary and targets computed again; every figure as it was. */
+async function judgeAgain(file: string): Promise<BenchResults> {
+  const results: BenchResults = JSON.parse(await Deno.readTextFile(file));
+  results.summary = summarize(results);
+  return results;
+}
+
 if (import.meta.main) {
   let options: BenchOptions;
   try {
@@ -312,7 +321,9 @@ if (import.meta.main) {
     console.error(`bench: ${(error as Error).message}`);
     Deno.exit(2);
   }
-  const results = await runBench(options, ["deno task bench", ...Deno.args].join(" "));
+  const results = options.judge === undefined
+    ? await runBench(options, ["deno task bench", ...Deno.args].join(" "))
+    : await judgeAgain(options.judge);
   const base = "latest";
   for (const file of await writeReport(options.out, base, results)) console.log(file);
   for (const t of results.summary.targets) {

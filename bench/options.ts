@@ -34,6 +34,11 @@ export interface BenchOptions {
    * producers that do not send time-ordered ids, which the consumer accepts.
    */
   growthV4: boolean;
+  /**
+   * A results file to judge again against the current targets and report (json, md, svg) into
+   * `out`, running nothing: for a change of the targets or the report, not of a figure.
+   */
+  judge?: string;
 }
 
 /** Stored-row counts of the full run's growth phase (about 17 min here; bench/README.md says why). */
@@ -63,6 +68,7 @@ export function parseOptions(args: string[]): BenchOptions {
       growth: { type: "string" },
       "growth-events": { type: "string" },
       "growth-v4": { type: "boolean", default: false },
+      judge: { type: "string" },
     },
     strict: true,
   });
@@ -108,5 +114,6 @@ export function parseOptions(args: string[]): BenchOptions {
     growth,
     growthEvents: int("growth-events", values["growth-events"], 200_000, 1000),
     growthV4: values["growth-v4"] ?? false,
+    judge: values.judge,
   };
 }

@@ -132,6 +132,8 @@ export function summarize(r: BenchResults): BenchResults["summary"] {
   const kafka = r.limits.kafka?.fetchMsgsPerS;
   const copyBest = r.limits.postgres.filter((p) => p.method.startsWith("COPY"))
     .sort((a, b) => b.rowsPerS - a.rowsPerS)[0];
+  // The issue's rate target is judged against one stream, as one consumer writes one stream.
+  const copyOne = r.limits.postgres.find((p) => p.method === "COPY FROM STDIN, 1 stream");
   const statement = r.limits.postgres.find((p) => p.method.startsWith("consumer statement"));
   const lower = kafka !== undefined && copyBest !== undefined
     ? Math.min(kafka, copyBest.rowsPerS)
@@ -139,6 +141,8 @@ export function summarize(r: BenchResults): BenchResults["summary"] {
   const sparkDefault = r.spark.drains.find((d) => d.variant === "default")?.rowsPerS;
   const sparkBest = Math.max(0, ...r.spark.drains.map((d) => d.rowsPerS)) || undefined;
   const at1k = r.latency.find((l) => l.rate === 1000);
+  const at10k = r.latency.find((l) => l.rate === 10_000);
+  const consumerUs = one?.cpuUsPerEvent.consumers;
   const fullLoadRss =
     Math.max(0, ...r.drains.flatMap((d) => d.perConsumer.map((c) => c.peakRssMb))) ||
     undefined;
@@ -159,12 +163,18 @@ export function summarize(r: BenchResults): BenchResults["summary"] {
   const ratio = (a?: number, b?: number) => (a !== undefined && b ? a / b : undefined);
   const targets: TargetCheck[] = [
     {
-      name: "one consumer vs PostgreSQL limit",
+      name: "one consumer vs PostgreSQL's one-stream COPY",
       target: "≥ 70 %",
-      measured: `${pct(ratio(drain, copyBest?.rowsPerS))} (${fmt(drain)} of ${
-        fmt(copyBest?.rowsPerS)
-      } rows/s)`,
-      met: drain && copyBest ? drain / copyBest.rowsPerS >= 0.7 : null,
+      measured:
+        `${pct(ratio(drain, copyOne?.rowsPerS))} (${fmt(drain)} of ${
+          fmt(copyOne?.rowsPerS)
+        } rows/s)` +
+        (copyBest && copyBest !== copyOne
+          ? `; ${pct(ratio(drain, copyBest.rowsPerS))} of ${fmt(copyBest.rowsPerS)} with ${
+            copyBest.method.replace("COPY FROM STDIN, ", "")
+          }`
+          : ""),
+      met: drain && copyOne ? drain / copyOne.rowsPerS >= 0.7 : null,
     },
     {
       name: "one consumer vs Spark (best variant)",
@@ -181,10 +191,22 @@ export function summarize(r: BenchResults): BenchResults["summary"] {
       met: peer && drain ? drain / peer.rowsPerS >= 2 : null,
     },
     {
+      name: "consumer CPU per event (one consumer's drain)",
+      target: "≤ 6 µs",
+      measured: consumerUs !== undefined ? `${fmt(consumerUs, 1)} µs` : "–",
+      met: consumerUs !== undefined ? consumerUs <= 6 : null,
+    },
+    {
       name: "p99 latency at 1k events/s",
       target: "≤ 50 ms",
       measured: at1k ? `${fmt(at1k.p99, 1)} ms` : "–",
       met: at1k ? at1k.p99 <= 50 : null,
+    },
+    {
+      name: "p99 latency at 10k events/s",
+      target: "≤ 100 ms",
+      measured: at10k ? `${fmt(at10k.p99, 1)} ms` : "–",
+      met: at10k ? at10k.p99 <= 100 : null,
     },
     {
       name: "consumer RSS at full load",
@@ -222,7 +244,7 @@ export function summarize(r: BenchResults): BenchResults["summary"] {
     timesSparkBest: ratio(drain, sparkBest),
     bestSingleTaskPeer: peer,
     timesBestSingleTaskPeer: ratio(drain, peer?.rowsPerS),
-    consumerUsPerEvent: one?.cpuUsPerEvent.consumers,
+    consumerUsPerEvent: consumerUs,
     sparkUsPerEvent: Math.min(
         ...r.spark.drains.map((d) => d.cpuUsPerEvent?.spark ?? Infinity),
       ) === Infinity
