@@ -103,7 +103,8 @@ export async function produceAndWait(
     PRODUCER_SEED: String(startedAt % 100_000),
   });
   try {
-    const status = await producer.exited();
+    // Its send window, plus start-up and a generous margin for a loaded machine.
+    const status = await producer.exited((durationS + 120) * 1000);
     if (status.code !== 0) {
       throw new Error(`producer exited with ${status.code}: ${producer.otherOutput.join("\n")}`);
     }

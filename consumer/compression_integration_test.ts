@@ -154,7 +154,8 @@ Deno.test({
       DATABASE_URL: databaseUrl,
     });
     try {
-      const exited = consumer.exited().then(async (status) => {
+      // Watches for an early exit for as long as the drain may take (dispose() ends it).
+      const exited = consumer.exited(10 * 60_000).then(async (status) => {
         const [{ stored }] = await sql<{ stored: number }[]>`
           SELECT count(*)::int AS stored FROM tb_sensor_evento`;
         const errors = consumer.logs.filter((l) => l.level === "error").map((l) =>

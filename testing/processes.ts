@@ -57,11 +57,28 @@ export class ServiceProcess {
     this.#child.kill(signal);
   }
 
-  /** Waits for the exit, after all output was read. */
-  async exited(): Promise<Deno.CommandStatus> {
-    const status = await this.#child.status;
-    await Promise.all(this.#pumps);
-    return status;
+  /**
+   * Waits for the exit, after all output was read. A process still running after `timeoutMs` is
+   * killed (SIGKILL) and the wait throws with its last log lines: a service that ignores SIGTERM
+   * (its shutdown deadline is 25 s by default) must fail the test, not hang the whole run.
+   */
+  async exited(timeoutMs = 90_000): Promise<Deno.CommandStatus> {
+    const exit = (async () => {
+      const status = await this.#child.status;
+      await Promise.all(this.#pumps);
+      return status;
+    })();
+    try {
+      return await withTimeout(exit, timeoutMs, `pid ${this.pid} to exit`);
+    } catch (error) {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch {
+        // exited meanwhile
+      }
+      const last = this.logs.slice(-5).map((l) => JSON.stringify(l)).join("\n  ");
+      throw new Error(`${(error as Error).message} (killed it); its last log lines:\n  ${last}`);
+    }
   }
 
   /** Resolves with the first log line (past or future) that `match` accepts. */
@@ -80,9 +97,20 @@ export class ServiceProcess {
     );
   }
 
-  /** GET on the service's HTTP port. */
-  async get(path: string): Promise<Response> {
-    return await fetch(`http://127.0.0.1:${await this.port()}${path}`);
+  /**
+   * GET on the service's HTTP port. Fails after `timeoutMs` without an answer (a service whose
+   * event loop is stuck accepts the connection and never replies) instead of waiting for ever.
+   */
+  async get(path: string, timeoutMs = 15_000): Promise<Response> {
+    const port = await withTimeout(this.port(), timeoutMs, `pid ${this.pid}'s HTTP port`);
+    try {
+      return await fetch(`http://127.0.0.1:${port}${path}`, {
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      if ((error as Error).name !== "TimeoutError") throw error;
+      throw new Error(`GET ${path} on pid ${this.pid}: no answer within ${timeoutMs} ms`);
+    }
   }
 
   /** The value of an unlabelled series on `/metrics` (0 when absent). */
