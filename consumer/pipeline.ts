@@ -249,6 +249,19 @@ export class Pipeline {
         partition: batch.partition,
         storedOffset: stored,
       });
+    } else if (BigInt(stored) < BigInt(expectedOffset)) {
+      // The database undid this member's newest commits, rows and offset together: a crash with
+      // asynchronous commit (DATABASE_SYNCHRONOUS_COMMIT=off), a failover to a standby that had
+      // not received them. Those batches are read from Kafka again.
+      this.#deps.log.warn(
+        "stored offset is behind this batch's start: the database lost its " +
+          "newest commits; reading again from the stored offset",
+        {
+          partition: batch.partition,
+          expectedOffset,
+          storedOffset: stored,
+        },
+      );
     } else {
       // Another member owns the partition now, or an earlier attempt of this very batch committed
       // and only its reply was lost with the connection: either way the stored offset says where

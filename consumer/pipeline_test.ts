@@ -146,6 +146,34 @@ Deno.test("Pipeline: a batch fenced by another member resumes where that member 
   assert.equal(store.rows.size, 2, "nothing written under another member's fence");
 });
 
+Deno.test("Pipeline: commits the database lost (rows with their offset) are read again from the stored offset", async () => {
+  const store = new MemoryStore();
+  const { lines, log } = recordingLog();
+  const pipeline = pipelineOn(store, { log });
+  await pipeline.handle(batchOf([0, 1]).batch);
+  await pipeline.handle(batchOf([2, 3]).batch);
+  // A crash with asynchronous commit undid the second transaction: its rows and its offset.
+  store.offsets.set("iot.sensors/0", "2");
+  store.rows.delete(id(2));
+  store.rows.delete(id(3));
+  const { batch, asked } = batchOf([4, 5]);
+  await pipeline.handle(batch);
+  assert.deepEqual(asked, ["seek 2"], "back to where the database stands");
+  assert.equal(store.rows.size, 2, "nothing written past the gap");
+  assert.deepEqual(
+    lines.filter((l) => l.level === "warn").map((l) => [l.msg.split(":")[0], l.fields]),
+    [["stored offset is behind this batch's start", {
+      partition: 0,
+      expectedOffset: "4",
+      storedOffset: "2",
+    }]],
+  );
+  const again = batchOf([2, 3, 4, 5]);
+  await pipeline.handle(again.batch);
+  assert.deepEqual([...store.rows.keys()].sort(), [0, 1, 2, 3, 4, 5].map(id));
+  assert.equal(store.offsets.get("iot.sensors/0"), "6");
+});
+
 Deno.test("Pipeline: device state counts each reading once, a batch read again included", async () => {
   const store = new MemoryStore();
   await pipelineOn(store).handle(batchOf([0, 1]).batch);
