@@ -19,6 +19,22 @@ import type { MonitoringSettings } from "./monitoring.ts";
 import { monitoringSettings } from "./monitoring_settings.ts";
 import { OFFSET_MISMATCH_POLICIES, type OffsetMismatchPolicy } from "./log_guard.ts";
 
+/**
+ * PostgreSQL's `synchronous_commit` levels, least waiting first. Any of them keeps the consumer's
+ * exactly-once effect: a batch's rows and its stored offset commit in one transaction, so a
+ * commit the server loses loses its offset too, and the batch is read from Kafka again.
+ */
+export const SYNCHRONOUS_COMMIT_LEVELS = [
+  "off",
+  "local",
+  "remote_write",
+  "on",
+  "remote_apply",
+] as const;
+
+/** One of {@linkcode SYNCHRONOUS_COMMIT_LEVELS}. */
+export type SynchronousCommit = typeof SYNCHRONOUS_COMMIT_LEVELS[number];
+
 /** The consumer's client id and operations port. */
 export const CONSUMER_DEFAULTS = { clientId: "iot-consumer", httpPort: 8080 } as const;
 
@@ -99,6 +115,16 @@ export const CONSUMER_SETTINGS = {
     max: 3600,
     description: "Longest wait for PostgreSQL's answer, in seconds; then the connections are " +
       "reset and `/readyz` says why. Above `DATABASE_STATEMENT_TIMEOUT_S`.",
+  },
+  DATABASE_SYNCHRONOUS_COMMIT: {
+    type: "choice",
+    values: SYNCHRONOUS_COMMIT_LEVELS,
+    default: "off",
+    description: "PostgreSQL's `synchronous_commit` for the consumer's sessions. `off`: a " +
+      "commit does not wait for its WAL to reach the disk; a crash of the database host can " +
+      "undo the last commits (up to three times the server's `wal_writer_delay`, 0.6 s by " +
+      "default), each with its stored offset, so they are read from Kafka again: nothing lost, " +
+      "nothing doubled. `on` waits for every flush (and a synchronous standby's).",
   },
   ALERT_TEMPERATURE_MAX: {
     type: "number",
@@ -327,6 +353,8 @@ export interface ConsumerConfig extends ServiceSettings {
   databaseStatementTimeoutS: number;
   /** `DATABASE_QUERY_TIMEOUT_S`: longest wait for an answer before the connections are reset. */
   databaseQueryTimeoutS: number;
+  /** `DATABASE_SYNCHRONOUS_COMMIT`: whether a commit waits for its WAL flush. */
+  databaseSynchronousCommit: SynchronousCommit;
   /** `ALERT_TEMPERATURE_MAX` and `ALERT_BATTERY_MIN`. */
   alertRule: AlertRule;
   /** `CONSUMER_CONCURRENCY`: partitions processed at once. */
@@ -370,6 +398,7 @@ export function loadConsumerConfig(
     databasePoolSize: own.DATABASE_POOL_SIZE,
     databaseStatementTimeoutS: own.DATABASE_STATEMENT_TIMEOUT_S,
     databaseQueryTimeoutS: own.DATABASE_QUERY_TIMEOUT_S,
+    databaseSynchronousCommit: own.DATABASE_SYNCHRONOUS_COMMIT,
     alertRule: { temperatureMax: own.ALERT_TEMPERATURE_MAX, batteryMin: own.ALERT_BATTERY_MIN },
     concurrency: own.CONSUMER_CONCURRENCY,
     rejectMaxStoredBytes: own.REJECT_MAX_STORED_BYTES,

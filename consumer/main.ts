@@ -28,6 +28,7 @@ import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import type { EventStore } from "./event_store.ts";
 import { Pipeline } from "./pipeline.ts";
 import { connectDatabase, PostgresStore } from "./postgres_store.ts";
+import { sessionSetting } from "@iot/shared/database";
 import { startOfflineJob } from "./offline_job.ts";
 import { startRetention } from "./retention.ts";
 import { kafkaTopicLog, type Source, startSource } from "./source.ts";
@@ -64,6 +65,7 @@ export async function main(
         config.clientId,
         caPem,
         config.databaseStatementTimeoutS * 1000,
+        { synchronous_commit: config.databaseSynchronousCommit },
       ),
     config.databaseQueryTimeoutS * 1000,
     log,
@@ -149,8 +151,15 @@ export async function main(
   await retryUntilStopped({ what: "database migration", log, stopped, isStopped }, async () => {
     try {
       const schema = await pool.run("migration", (sql) => migrate(sql));
+      // What the server applied: an operator reading the log knows whether a commit waits for
+      // the disk (a pooler in between could drop the start-up setting).
+      const synchronousCommit = await pool.run(
+        "migration",
+        (sql) => sessionSetting(sql, "synchronous_commit"),
+      );
       log.info(schema === "current" ? "schema is current" : "schema migrated", {
         version: SCHEMA_VERSION,
+        synchronousCommit,
       });
       migrationProblem = undefined;
     } catch (error) {

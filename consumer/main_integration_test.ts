@@ -92,6 +92,33 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "[integration] the consumer's sessions commit with DATABASE_SYNCHRONOUS_COMMIT (default off), as the server reports",
+  sanitizeResources: false,
+  async fn() {
+    const url = await freshDatabase(uniqueName("consumer_sync_commit"));
+    for (
+      const [env, expected] of [[{}, "off"], [{ DATABASE_SYNCHRONOUS_COMMIT: "on" }, "on"]] as const
+    ) {
+      // Kafka unreachable: the database steps of start-up run, the group is never joined.
+      const consumer = new ServiceProcess("consumer/main.ts", {
+        DATABASE_URL: url,
+        KAFKA_BROKERS: "127.0.0.1:1",
+        ...env,
+      });
+      try {
+        const line = await consumer.waitForLog((l) => String(l.msg).startsWith("schema "));
+        assert.equal(line.synchronousCommit, expected, JSON.stringify(line));
+        consumer.signal("SIGTERM");
+        assert.equal((await consumer.exited()).code, 0);
+      } finally {
+        await consumer.dispose();
+      }
+    }
+  },
+});
+
 Deno.test("the image runs the consumer with the V8 flags and malloc settings of `deno task consumer`", async () => {
   const root = new URL("../", import.meta.url);
   const tasks = JSON.parse(await Deno.readTextFile(new URL("deno.json", root))).tasks;

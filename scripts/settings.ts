@@ -150,7 +150,8 @@ export function valuesYamlText(current: string): string {
         ? `One of ${accepted}.`
         : `${accepted[0].toUpperCase()}${accepted.slice(1)}.`;
       lines.push(...wrapComment(`-- ${setting.description} ${rule}`, indent));
-      lines.push(`${indent}${name}: ${stringify(setting.default).trim()}`);
+      // Helm reads values.yaml as YAML 1.1, where a bare off, on or yes is a boolean: quote them.
+      lines.push(`${indent}${name}: ${stringify(setting.default, { version: "1.1" }).trim()}`);
     }
     if (optional.length > 0) {
       lines.unshift(

@@ -109,3 +109,12 @@ export function connectDatabase(
     },
   });
 }
+
+/**
+ * The value a server setting has in the session of one of the pool's connections: what the
+ * server applied, not what was asked for (e.g. `synchronous_commit`, set at connect).
+ */
+export async function sessionSetting(sql: Sql, name: string): Promise<string> {
+  const [row] = await sql<{ value: string }[]>`SELECT current_setting(${name}) AS value`;
+  return row.value;
+}

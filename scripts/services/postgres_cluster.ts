@@ -156,7 +156,10 @@ export async function writeConf(pg: StackPaths, port: number, o: Owner): Promise
     `unix_socket_directories = '${pg.postgresData.replaceAll("'", "''")}'`,
     "max_connections = 200", // parallel test files each open their own pools
     "shared_buffers = 128MB",
-    // fsync/synchronous_commit stay on: the fault-injection suite relies on crash durability.
+    // fsync/synchronous_commit stay on for every session that does not say otherwise. The
+    // consumer's sessions commit asynchronously by default (DATABASE_SYNCHRONOUS_COMMIT), so the
+    // fault-injection suite's immediate stops can undo its newest commits: it then checks that
+    // they are read from Kafka again.
     "fsync = on",
     "synchronous_commit = on",
     "timezone = 'UTC'",
