@@ -68,17 +68,21 @@ export class ServiceProcess {
       await Promise.all(this.#pumps);
       return status;
     })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const overdue = new Promise<"overdue">((resolve) => {
+      timer = setTimeout(() => resolve("overdue"), timeoutMs);
+    });
+    const first = await Promise.race([exit, overdue]).finally(() => clearTimeout(timer));
+    if (first !== "overdue") return first;
     try {
-      return await withTimeout(exit, timeoutMs, `pid ${this.pid} to exit`);
-    } catch (error) {
-      try {
-        this.#child.kill("SIGKILL");
-      } catch {
-        // exited meanwhile
-      }
-      const last = this.logs.slice(-5).map((l) => JSON.stringify(l)).join("\n  ");
-      throw new Error(`${(error as Error).message} (killed it); its last log lines:\n  ${last}`);
+      this.#child.kill("SIGKILL");
+    } catch {
+      // exited meanwhile
     }
+    const last = this.logs.slice(-5).map((l) => JSON.stringify(l)).join("\n  ");
+    throw new Error(
+      `pid ${this.pid} still running after ${timeoutMs} ms (killed it); its last log lines:\n  ${last}`,
+    );
   }
 
   /** Resolves with the first log line (past or future) that `match` accepts. */
