@@ -45,6 +45,13 @@ export interface LatencyOptions {
   devices?: number;
   /** Consumer module to run. @default {"consumer/main.ts"} */
   consumerEntry?: string;
+  /** More environment for the consumer (e.g. `DATABASE_SYNCHRONOUS_COMMIT`). */
+  consumerEnv?: Record<string, string>;
+  /**
+   * Called after the figures, before the run's database is dropped, with a connection to it and
+   * the window's start (epoch ms): for a look at the rows themselves (bench/latency_stalls.ts).
+   */
+  inspect?: (sql: postgres.Sql, windowStartMs: number) => Promise<void>;
 }
 
 /** What a latency run measured. */
@@ -143,6 +150,7 @@ export async function runLatency(
     KAFKA_TOPIC: topic,
     KAFKA_GROUP_ID: groupId,
     DATABASE_URL: databaseUrl,
+    ...options.consumerEnv,
   }, options.consumerEntry);
   const stored = async () => {
     const [row] = await sql<{ n: string | null }[]>`
@@ -161,6 +169,7 @@ export async function runLatency(
       stack.commitTimestamps,
       measured.startedAt,
     );
+    await options.inspect?.(sql, measured.startedAt);
     return {
       rate: options.rate,
       achievedRate: measured.eventsPerS,

@@ -15,18 +15,10 @@
  */
 
 import { parseArgs } from "node:util";
-import postgres from "postgres";
-import { commitExpr, latencyStats } from "./clock.ts";
-import { startTimedConsumer, stopTimedConsumer } from "./consumer_process.ts";
-import { produceAndWait } from "./latency.ts";
-import {
-  createTopic,
-  deleteTopics,
-  dropDatabases,
-  freshDatabase,
-  openStack,
-  settleDatabase,
-} from "./stack.ts";
+import type postgres from "postgres";
+import { commitExpr } from "./clock.ts";
+import { runLatency } from "./latency.ts";
+import { openStack } from "./stack.ts";
 
 /** One 100 ms slice of event time with a slow row. */
 export interface SlowSlice {
@@ -61,42 +53,11 @@ const env = Object.fromEntries(values.env.map((pair) => {
 }));
 
 const stack = await openStack("isolated", (line) => console.error(line));
-const name = `stalls_${Date.now() % 1_000_000}`;
-await settleDatabase(stack);
-await createTopic(stack, name, 6);
-const databaseUrl = await freshDatabase(stack, name);
-const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-const groupId = `${name}-group`;
-const consumer = await startTimedConsumer({
-  KAFKA_BROKERS: stack.kafkaBrokers,
-  KAFKA_TOPIC: name,
-  KAFKA_GROUP_ID: groupId,
-  DATABASE_URL: databaseUrl,
-  ...env,
-});
-const stored = async () => {
-  const [row] = await sql<{ n: string | null }[]>`
-    SELECT sum(next_offset)::text AS n FROM tb_kafka_offset WHERE group_id = ${groupId}`;
-  return Number(row.n ?? 0);
-};
-try {
-  await produceAndWait(stack, name, rate, 5, stored);
-  const window = await produceAndWait(stack, name, rate, durationS, stored);
-  const footprint = await stopTimedConsumer(consumer);
-  const stats = await latencyStats(
-    sql,
-    "tb_sensor_evento",
-    "t.timestamp_ts",
-    stack.commitTimestamps,
-    window.startedAt,
-  );
-  console.log(
-    `${rate} events/s for ${durationS} s ${JSON.stringify(env)}: ${stats.rows} rows, p50 ` +
-      `${stats.p50} ms, p99 ${stats.p99} ms, max ${stats.max} ms; consumer peak RSS ` +
-      `${footprint.peakRssMb} MiB, ${footprint.avgCpuPct} % CPU`,
-  );
+
+/** Prints the slow slices of the window and the gaps between commits. */
+async function showStalls(sql: postgres.Sql, windowStartMs: number): Promise<void> {
   const commit = commitExpr(stack.commitTimestamps);
-  const from = `to_timestamp(${window.startedAt} / 1000.0)`;
+  const from = `to_timestamp(${windowStartMs} / 1000.0)`;
   const latency = `extract(epoch FROM ${commit} - t.timestamp_ts) * 1000`;
   const slices = await sql.unsafe<SlowSlice[]>(
     `SELECT (floor(extract(epoch FROM t.timestamp_ts - ${from}) * 10) / 10)::float8 AS "atS",
@@ -120,11 +81,19 @@ try {
     `commits that followed a gap over ${over / 2} ms (UTC): ` +
       (gaps.map((g) => `${g.at} after ${g.ms} ms`).join(", ") || "none"),
   );
-} finally {
-  await consumer.process.dispose();
-  await sql.end({ timeout: 5 });
-  await dropDatabases(stack, [name]);
-  await deleteTopics(stack, [name]);
 }
+
+const result = await runLatency(stack, {
+  rate,
+  durationS,
+  name: `stalls_${Date.now() % 1_000_000}`,
+  consumerEnv: env,
+  inspect: showStalls,
+});
+console.log(
+  `${rate} events/s for ${durationS} s ${JSON.stringify(env)}: ${result.rows} rows, p50 ` +
+    `${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms; consumer peak RSS ` +
+    `${result.peakRssMb} MiB, ${result.avgCpuPct} % CPU`,
+);
 // kafkajs and postgres.js may leave timers behind; the work is done.
 Deno.exit(0);
