@@ -201,8 +201,13 @@ Deno.test({
 
       // With the tiles setting on and no internet (the fixture refuses the tiles), the map
       // switches to Web Mercator, drops the tiles that failed, and still draws everything.
-      await page.getByLabel(/OpenStreetMap tiles/).check(); // the page reloads
+      // One click, not check(): the change reloads the page, and check() retries on the reloaded
+      // page, where the box stays unticked until app.js runs; if app.js ticks it between check()'s
+      // read and its click, the click unticks it ("did not change its state"). The reloaded page
+      // is the one drawn in Web Mercator.
+      await page.getByLabel(/OpenStreetMap tiles/).click();
       await page.locator("#map[data-projection=web-mercator]").waitFor();
+      await page.locator("#tiles-setting:checked").waitFor();
       await page.locator("body[data-loaded=true]").waitFor();
       await page.locator("#map[data-tiles-failed]").waitFor();
       await eventually(
