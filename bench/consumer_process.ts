@@ -55,17 +55,25 @@ export async function startTimedConsumer(
   return { process, spawnedAt, readyAt: Date.now(), sampler };
 }
 
+/** What a stopped consumer used, and how long it took to exit. */
+export interface StoppedConsumer extends Footprint {
+  /** SIGTERM to exit, ms. */
+  stopMs: number;
+}
+
 /** Stops a consumer with SIGTERM, waits for its exit and returns its footprint. */
-export async function stopTimedConsumer(consumer: TimedConsumer): Promise<Footprint> {
+export async function stopTimedConsumer(consumer: TimedConsumer): Promise<StoppedConsumer> {
   const footprint = consumer.sampler.stop();
+  const signalledAt = performance.now();
   consumer.process.signal("SIGTERM");
   const status = await consumer.process.exited();
+  const stopMs = Math.round(performance.now() - signalledAt);
   if (status.code !== 0) {
     throw new Error(
       `consumer exited with ${status.code}:\n${consumer.process.otherOutput.join("\n")}`,
     );
   }
-  return footprint;
+  return { ...footprint, stopMs };
 }
 
 /** Mean CPU (% of one core) of the samples between `from` and `to` (seconds since spawn). */

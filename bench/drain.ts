@@ -51,6 +51,8 @@ export interface DrainOptions {
 export interface ConsumerFigures {
   /** Spawn to /readyz 200, ms. */
   readyMs: number;
+  /** SIGTERM after the drain (the topic idle) to exit, ms; absent in results before 2026-12-05. */
+  stopMs?: number;
   /** Peak RSS over its life, MiB. */
   peakRssMb: number;
   /** Peak RSS while draining, MiB. */
@@ -153,6 +155,7 @@ export async function runDrain(
       const footprint = await stopTimedConsumer(c);
       footprints.push({
         readyMs: c.readyAt - c.spawnedAt,
+        stopMs: footprint.stopMs,
         peakRssMb: footprint.peakRssMb,
         drainRssMb: windowRss(c.sampler, from, to),
         drainCpuPct: windowCpu(c.sampler, from, to),

@@ -122,12 +122,12 @@ function drains(r: BenchResults): string[] {
     "## Drain: pre-loaded topic → PostgreSQL",
     "",
     "Rate = rows ÷ (last commit − first consumer ready); steady = between the 10th and 90th " +
-    "percentile commits. Start-up is in the ready column. CPU in cores from ready to the end " +
+    "percentile commits. Start-up is in the ready column; stop = SIGTERM after the drain to exit. CPU in cores from ready to the end " +
     "(2 = the whole machine); pipeline = our consumer processes or Spark's driver JVM + Python; " +
     "µs per event = CPU time per event, which machine load disturbs far less than rates.",
     "",
     ...table(
-      "| pipeline | rows/s | steady rows/s | s | ready ms | peak RSS MiB | CPU % (drain) | " +
+      "| pipeline | rows/s | steady rows/s | s | ready / stop ms | peak RSS MiB | CPU % (drain) | " +
         "batch rows | CPU cores: pipeline / postgres / kafka / other / machine | " +
         "µs per event: pipeline / postgres |",
       10,
@@ -149,14 +149,15 @@ function drainRow(d: BenchResults["drains"][number]): string {
   const cores = [g.consumers, g.postgres, g.kafka, g.other, d.cpu.machineCores];
   return `| ours, ${d.consumers} consumer${d.consumers > 1 ? "s" : ""} | ` +
     `**${fmt(d.rowsPerS)}** | ${fmt(d.steadyRowsPerS)} | ${fmt(d.seconds, 1)} | ` +
-    `${each((c) => c.readyMs)} | ${each((c) => c.peakRssMb)} | ${each((c) => c.drainCpuPct)} | ` +
+    `${d.perConsumer.map((c) => `${fmt(c.readyMs)} / ${fmt(c.stopMs)}`).join(", ")} | ` +
+    `${each((c) => c.peakRssMb)} | ${each((c) => c.drainCpuPct)} | ` +
     `${fmt(d.avgBatchRows)} | ${cores.map((c) => fmt(c, 2)).join(" / ")} | ` +
     `${fmt(d.cpuUsPerEvent.consumers, 1)} / ${fmt(d.cpuUsPerEvent.postgres, 1)} |`;
 }
 
 function sparkDrainRow(r: BenchResults, d: BenchResults["spark"]["drains"][number]): string {
   return `| Spark ${r.spark.version}, ${d.variant} | ${fmt(d.rowsPerS)} | – | ` +
-    `${fmt(d.seconds, 1)} | ${fmt(d.readyMs)} | ${fmt(d.footprint.peakRssMb)} | ` +
+    `${fmt(d.seconds, 1)} | ${fmt(d.readyMs)} / – | ${fmt(d.footprint.peakRssMb)} | ` +
     `${fmt(d.footprint.avgCpuPct)} (whole run) | ${d.microBatches} micro-batch(es) | – | – |`;
 }
 

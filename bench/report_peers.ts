@@ -26,7 +26,7 @@ function peerDrainRow(p: PeerResults, name: string, d: PeerDrainResult): string 
   const g = d.cpu.groups;
   const cores = [g.peer, g.postgres, g.kafka, g.other, d.cpu.machineCores];
   return `| ${p.version}, ${tasks} | ${fmt(d.rowsPerS)} | – | ` +
-    `${fmt(d.seconds, 1)} | ${fmt(d.readyMs)} (first row) | ${fmt(d.footprint.peakRssMb)} | ` +
+    `${fmt(d.seconds, 1)} | ${fmt(d.readyMs)} (first row) / – | ${fmt(d.footprint.peakRssMb)} | ` +
     `${fmt(d.footprint.avgCpuPct)} (whole run) | – | ` +
     `${cores.map((c) => fmt(c, 2)).join(" / ")} | ` +
     `${fmt(d.cpuUsPerEvent.peer, 1)} / ${fmt(d.cpuUsPerEvent.postgres, 1)} |`;
