@@ -41,8 +41,9 @@ Deno.test({
       assert.equal(results.drains.length, 1);
       const drain = results.drains[0];
       assert.equal(drain.rows, results.options.events);
-      for (const figure of [drain.rowsPerS, drain.seconds, drain.perConsumer[0].readyMs]) {
-        assert.ok(Number.isFinite(figure) && figure > 0, `drain figure ${figure}`);
+      const [consumer] = drain.perConsumer;
+      for (const figure of [drain.rowsPerS, drain.seconds, consumer.readyMs, consumer.stopMs]) {
+        assert.ok(Number.isFinite(figure) && (figure ?? 0) > 0, `drain figure ${figure}`);
       }
       assert.ok(drain.timeline.length > 0);
       assert.ok(results.limits.kafka && results.limits.kafka.msgsPerS > 0);
