@@ -122,7 +122,8 @@ function drains(r: BenchResults): string[] {
     "## Drain: pre-loaded topic → PostgreSQL",
     "",
     "Rate = rows ÷ (last commit − first consumer ready); steady = between the 10th and 90th " +
-    "percentile commits. Start-up is in the ready column; stop = SIGTERM after the drain to exit. CPU in cores from ready to the end " +
+    "percentile commits. Start-up is in the ready column; stop = SIGTERM after the drain to " +
+    "exit. CPU in cores from ready to the end " +
     "(2 = the whole machine); pipeline = our consumer processes or Spark's driver JVM + Python; " +
     "µs per event = CPU time per event, which machine load disturbs far less than rates.",
     "",
