@@ -175,7 +175,16 @@ export async function main(
     retryUntilStopped({ what: "kafka connection", log, stopped, isStopped, explain }, async () => {
       // A new client per attempt: it reads the password file again, so a rotated one is used.
       const kafka = createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity);
-      source = await startSource(kafka, sourceOptions, handler, log);
+      const starting = startSource(kafka, sourceOptions, handler, log);
+      // kafkajs retries a refused connection on its own for about 20 s; a stop must not wait for
+      // that (it outlived SHUTDOWN_TIMEOUT_S and exited 1). A start that completes after the stop
+      // leaves the group again.
+      const started = await Promise.race([starting, stopped.then(() => undefined)]);
+      if (started === undefined) {
+        starting.then((late) => late.stop()).catch(() => {});
+        return;
+      }
+      source = started;
     });
   const sourceOptions = {
     topic: config.topic,

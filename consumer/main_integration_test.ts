@@ -94,6 +94,36 @@ Deno.test({
 
 Deno.test({
   name:
+    "[integration] SIGTERM while kafkajs retries a refused broker stops cleanly, not by the deadline",
+  sanitizeResources: false,
+  async fn() {
+    // Migrated, then joining a broker that refuses: kafkajs retries a connection on its own for
+    // about 20 s before the consumer's loop sees a failure. The stop must not wait for that.
+    const url = await freshDatabase(uniqueName("consumer_stop_connecting"));
+    const consumer = new ServiceProcess("consumer/main.ts", {
+      DATABASE_URL: url,
+      KAFKA_BROKERS: "127.0.0.1:1",
+      SHUTDOWN_TIMEOUT_S: "3",
+    });
+    try {
+      await consumer.waitForLog((l) => String(l.msg).startsWith("kafkajs: Connection error"));
+      consumer.signal("SIGTERM");
+      const status = await consumer.exited();
+      assert.equal(
+        status.code,
+        0,
+        consumer.logs.slice(-3).map((l) => JSON.stringify(l)).join("\n"),
+      );
+      assert.ok(consumer.logs.some((l) => l.msg === "consumer stopped"));
+      assert.ok(!consumer.logs.some((l) => l.msg === "graceful shutdown timed out; exiting"));
+    } finally {
+      await consumer.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
     "[integration] the consumer's sessions commit with DATABASE_SYNCHRONOUS_COMMIT (default off), as the server reports",
   sanitizeResources: false,
   async fn() {
