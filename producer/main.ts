@@ -99,7 +99,7 @@ async function main(): Promise<number> {
     },
     async () => {
       // A new client per attempt reads the CA file again; the password file is read at every
-      // connection (producer/client_options.ts), so a rotated password is used.
+      // connection (shared/kafka_platformatic.ts), so a rotated password is used.
       const target = {
         brokers: config.kafkaBrokers,
         clientId: config.clientId,

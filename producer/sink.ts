@@ -13,8 +13,8 @@ import {
   type KafkaSettingFailure,
   type Logger,
 } from "@iot/shared/runtime";
+import { platformaticConnectionOptions } from "@iot/shared/kafka-platformatic";
 import type { Counter, Histogram } from "prom-client";
-import { platformaticConnectionOptions } from "./client_options.ts";
 import { keyPartitionHash } from "./murmur2.ts";
 import type { OutgoingMessage, StopSignal } from "./emitter.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { platformaticConnectionOptions } from "./client_options.ts";
+import { platformaticConnectionOptions } from "./kafka_platformatic.ts";
 
 Deno.test("platformaticConnectionOptions() sends nothing extra over PLAINTEXT", () => {
   assert.deepEqual(platformaticConnectionOptions({ protocol: "PLAINTEXT" }, () => "unread"), {});

@@ -1,12 +1,14 @@
 /**
- * The connection options of the producer's @platformatic/kafka client, from the same resolved
- * security settings the consumer's kafkajs client reads (shared/kafka_security.ts).
+ * The connection options of a @platformatic/kafka client (the producer's, and the consumer's when
+ * `KAFKA_CONSUMER_CLIENT=platformatic`), from the same resolved security settings the kafkajs
+ * client reads (kafka_security.ts).
  *
  * @module
  */
 
 import type { SASLOptions } from "@platformatic/kafka";
-import type { KafkaSaslMechanism, KafkaSecurity, ReadTextFile } from "@iot/shared/runtime";
+import type { KafkaSaslMechanism, KafkaSecurity } from "./kafka_security.ts";
+import type { ReadTextFile } from "./env.ts";
 
 /** Our setting's values (kafkajs's spelling) in @platformatic/kafka's spelling. */
 const MECHANISMS = {
