@@ -127,12 +127,27 @@ function prettyValue(value: unknown): string {
   return String(value);
 }
 
-/** The loggable part of an error: name, message, and the cause chain. */
+/** Most inner errors of an aggregate logged (the last ones: the freshest attempts). */
+const AGGREGATE_ERRORS_LOGGED = 3;
+
+/**
+ * The loggable part of an error: name, message, the cause chain, and the last inner errors of an
+ * aggregate (an AggregateError's message, e.g. @platformatic/kafka's "fetch failed 4 times.",
+ * does not say why; its inner errors do).
+ */
 export function errorFields(error: Error): LogFields {
   const fields: LogFields = { name: error.name, message: error.message };
   const code = (error as { code?: unknown }).code;
   if (code !== undefined) fields.code = code;
   if (error.cause instanceof Error) fields.cause = errorFields(error.cause);
+  const inner = (error as { errors?: unknown }).errors;
+  if (Array.isArray(inner)) {
+    const errors = inner.filter((e): e is Error => e instanceof Error);
+    if (errors.length > 0) {
+      fields.errors = errors.slice(-AGGREGATE_ERRORS_LOGGED).map(errorFields);
+      if (errors.length > AGGREGATE_ERRORS_LOGGED) fields.errorCount = errors.length;
+    }
+  }
   return fields;
 }
 

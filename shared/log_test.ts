@@ -97,6 +97,35 @@ Deno.test("createLogger() logs an Error field as name, message, code and cause c
   assert.equal(parsed()[0].attempt, 3);
 });
 
+Deno.test("errorFields() keeps the last inner errors of an aggregate, and how many there were", () => {
+  const attempts = [1, 2, 3, 4].map((n) => new Error(`attempt ${n}: LZ4 frame is corrupt`));
+  const nested = new AggregateError(
+    [new Error("Cannot connect to any broker.")],
+    "metadata failed",
+  );
+  assert.deepEqual(
+    errorFields(new AggregateError([...attempts, nested], "fetch failed 5 times.")),
+    {
+      name: "AggregateError",
+      message: "fetch failed 5 times.",
+      errors: [
+        { name: "Error", message: "attempt 3: LZ4 frame is corrupt" },
+        { name: "Error", message: "attempt 4: LZ4 frame is corrupt" },
+        {
+          name: "AggregateError",
+          message: "metadata failed",
+          errors: [{ name: "Error", message: "Cannot connect to any broker." }],
+        },
+      ],
+      errorCount: 5,
+    },
+  );
+  assert.deepEqual(errorFields(new AggregateError(["not an error"], "x")), {
+    name: "AggregateError",
+    message: "x",
+  });
+});
+
 Deno.test("errorFields() ignores a cause that is not an Error and keeps custom names", () => {
   class KafkaJSError extends Error {
     override name = "KafkaJSNumberOfRetriesExceeded";
