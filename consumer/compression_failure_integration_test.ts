@@ -10,7 +10,9 @@ import { Buffer } from "node:buffer";
 import { CompressionCodecs, CompressionTypes } from "kafkajs";
 import { createKafka } from "@iot/shared/kafka";
 import { createLogger } from "@iot/shared/runtime";
-import { type PartitionBatch, startSource } from "./source.ts";
+import { compressionsAlgorithms } from "@platformatic/kafka";
+import { type PartitionBatch, type Source, startSource } from "./source.ts";
+import { startPlatformaticSource } from "./platformatic_source.ts";
 import { eventually } from "../testing/processes.ts";
 import { createTopic, startServices, uniqueName } from "../testing/services.ts";
 
@@ -100,6 +102,104 @@ Deno.test({
       assert.ok(source.isConnected());
     } finally {
       codecs[CompressionTypes.LZ4] = () => real;
+      await source.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "[integration] with @platformatic/kafka, a batch that fails to decompress is retried, not skipped, and then delivered whole",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { kafkaBrokers } = await startServices();
+    const topic = uniqueName("it_codec_fail_plat");
+    await createTopic(topic, 1);
+    const lines: Record<string, unknown>[] = [];
+    // Readiness as each line is written: a failed fetch must leave the member not ready.
+    const readyAtLine: (boolean | undefined)[] = [];
+    const started: { source?: Source } = {};
+    const log = createLogger("it", {
+      level: "info",
+      format: "json",
+      write: (line: string) => {
+        lines.push(JSON.parse(line));
+        readyAtLine.push(started.source?.isConnected());
+      },
+    });
+    const kafka = createKafka(kafkaBrokers.split(","), "it-codec-fail-plat", log);
+    const producer = kafka.producer();
+    await producer.connect();
+    const values = Array.from({ length: 50 }, (_, i) => `event ${i} `.repeat(20));
+    await producer.send({
+      topic,
+      acks: -1,
+      compression: CompressionTypes.LZ4,
+      messages: values.map((value) => ({ value })),
+    });
+    await producer.disconnect();
+
+    // The client's codec table is shared by the whole process, as kafkajs's is (typed read-only).
+    const lz4 = compressionsAlgorithms.lz4 as { decompressSync(data: Buffer): Buffer };
+    const real = lz4.decompressSync;
+    // More failures than the client's own tries of one fetch (4), so the loop sees one too.
+    const FAILURES = 6;
+    let failures = 0;
+    lz4.decompressSync = (data: Buffer) => {
+      if (failures < FAILURES) {
+        failures++;
+        throw new Error("injected: LZ4 frame is corrupt");
+      }
+      return real(data);
+    };
+    const received: string[] = [];
+    const crashes: Error[] = [];
+    const source = started.source = await startPlatformaticSource(
+      {
+        brokers: kafkaBrokers.split(","),
+        clientId: "it-codec-fail-plat",
+        security: { protocol: "PLAINTEXT" },
+      },
+      {
+        topic,
+        groupId: `${topic}-group`,
+        sessionTimeoutMs: 10_000,
+        metadataMaxAgeMs: 30_000,
+        fetchMaxBytes: 1_048_576,
+        concurrency: 1,
+      },
+      {
+        onBatch: (batch: PartitionBatch) => {
+          for (const r of batch.records) received.push(new TextDecoder().decode(r.value!));
+          batch.resolveOffset(batch.records.at(-1)!.offset);
+          return Promise.resolve();
+        },
+        onAssignment: () => {},
+        onCrash: (error) => crashes.push(error),
+      },
+      log,
+    );
+    try {
+      await eventually(
+        () => Promise.resolve(received.length >= values.length),
+        "the batch",
+        60_000,
+      );
+      assert.deepEqual(received, values, "every record once, in order");
+      assert.equal(failures, FAILURES);
+      const failed = lines.flatMap((l, i) =>
+        l.msg === "kafka fetch or join failed; retrying" ? [i] : []
+      );
+      assert.ok(failed.length >= 1, "the loop saw the failed fetch");
+      for (const i of failed) {
+        assert.match(JSON.stringify(lines[i].error), /injected: LZ4 frame is corrupt/);
+        assert.equal(readyAtLine[i], false, "not ready while the fetch fails");
+      }
+      assert.deepEqual(crashes, []);
+      assert.ok(source.isConnected());
+    } finally {
+      lz4.decompressSync = real;
       await source.stop();
     }
   },

@@ -11,6 +11,7 @@ import { CACHE_DIR } from "../scripts/repo.ts";
 import { KAFKA_VERSION } from "../scripts/services/kafka.ts";
 import { javaBinary } from "../scripts/services/util.ts";
 import { startConsumer, waitForDrain } from "../testing/processes.ts";
+import { KAFKA_CONSUMER_CLIENTS, type KafkaConsumerClient } from "./config.ts";
 import {
   createTopic,
   freshDatabase,
@@ -124,75 +125,78 @@ async function endOffsets(topic: string): Promise<Map<number, string>> {
   }
 }
 
-Deno.test({
-  name:
-    "[integration] consumer stores every event of batches compressed with none, gzip, snappy, lz4 and zstd by Kafka's Java producer",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const { kafkaBrokers } = await startServices();
-    const topic = uniqueName("it_codecs");
-    await createTopic(topic, 6);
-    const databaseUrl = await freshDatabase(topic);
-    const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
-    const ids: string[] = [];
-    for (const codec of CODECS) {
-      const lines: string[] = [];
-      for (let i = 0; i < EVENTS_PER_CODEC; i++) {
-        const event = reading(codec, i);
-        ids.push(event.ID as string);
-        lines.push(`${event.ID_DISPOSITIVO}|${JSON.stringify(event)}`);
-      }
-      await javaProduce(kafkaBrokers, topic, codec, lines);
-    }
-    assert.deepEqual([...await codecsOnDisk(topic, 6)].sort(), [0, 1, 2, 3, 4]);
+for (const client of KAFKA_CONSUMER_CLIENTS) {
+  Deno.test({
+    name:
+      `[integration] consumer (${client}) stores every event of batches compressed with none, gzip, snappy, lz4 and zstd by Kafka's Java producer`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: () => everyCodecStored(client),
+  });
+}
 
-    // Started after everything was written, so its first fetches mix every codec.
-    const consumer = await startConsumer({
-      KAFKA_BROKERS: kafkaBrokers,
-      KAFKA_TOPIC: topic,
-      DATABASE_URL: databaseUrl,
-    });
-    try {
-      // Watches for an early exit for as long as the drain may take (dispose() ends it).
-      const exited = consumer.exited(10 * 60_000).then(async (status) => {
-        const [{ stored }] = await sql<{ stored: number }[]>`
+async function everyCodecStored(client: KafkaConsumerClient) {
+  const { kafkaBrokers } = await startServices();
+  const topic = uniqueName("it_codecs");
+  await createTopic(topic, 6);
+  const databaseUrl = await freshDatabase(topic);
+  const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+  const ids: string[] = [];
+  for (const codec of CODECS) {
+    const lines: string[] = [];
+    for (let i = 0; i < EVENTS_PER_CODEC; i++) {
+      const event = reading(codec, i);
+      ids.push(event.ID as string);
+      lines.push(`${event.ID_DISPOSITIVO}|${JSON.stringify(event)}`);
+    }
+    await javaProduce(kafkaBrokers, topic, codec, lines);
+  }
+  assert.deepEqual([...await codecsOnDisk(topic, 6)].sort(), [0, 1, 2, 3, 4]);
+
+  // Started after everything was written, so its first fetches mix every codec.
+  const consumer = await startConsumer({
+    KAFKA_BROKERS: kafkaBrokers,
+    KAFKA_TOPIC: topic,
+    DATABASE_URL: databaseUrl,
+    KAFKA_CONSUMER_CLIENT: client,
+  });
+  try {
+    // Watches for an early exit for as long as the drain may take (dispose() ends it).
+    const exited = consumer.exited(10 * 60_000).then(async (status) => {
+      const [{ stored }] = await sql<{ stored: number }[]>`
           SELECT count(*)::int AS stored FROM tb_sensor_evento`;
-        const errors = consumer.logs.filter((l) => l.level === "error").map((l) =>
-          l.error ?? l.msg
-        );
-        throw new Error(
-          `the consumer exited with code ${status.code} before draining, ` +
-            `${stored} of ${ids.length} events stored; errors: ${JSON.stringify(errors)}`,
-        );
-      });
-      await Promise.race([waitForDrain(sql, GROUP, topic, 90_000), exited]);
+      const errors = consumer.logs.filter((l) => l.level === "error").map((l) => l.error ?? l.msg);
+      throw new Error(
+        `the consumer exited with code ${status.code} before draining, ` +
+          `${stored} of ${ids.length} events stored; errors: ${JSON.stringify(errors)}`,
+      );
+    });
+    await Promise.race([waitForDrain(sql, GROUP, topic, 90_000), exited]);
 
-      const rows = await sql<{ id: string; n: number }[]>`
+    const rows = await sql<{ id: string; n: number }[]>`
         SELECT id::text, count(*)::int AS n FROM tb_sensor_evento GROUP BY id`;
-      assert.equal(rows.length, ids.length, "one row per event");
-      assert.ok(rows.every((r) => r.n === 1), "no event stored twice");
-      assert.deepEqual(rows.map((r) => r.id).sort(), [...ids].sort());
-      const [{ rejected }] = await sql<{ rejected: number }[]>`
+    assert.equal(rows.length, ids.length, "one row per event");
+    assert.ok(rows.every((r) => r.n === 1), "no event stored twice");
+    assert.deepEqual(rows.map((r) => r.id).sort(), [...ids].sort());
+    const [{ rejected }] = await sql<{ rejected: number }[]>`
         SELECT count(*)::int AS rejected FROM tb_sensor_evento_rejeitado`;
-      assert.equal(rejected, 0, "no event refused");
+    assert.equal(rejected, 0, "no event refused");
 
-      // Kafka's committed offsets (for lag tools) follow PostgreSQL's within a commit interval.
-      const ends = await endOffsets(topic);
-      const deadline = Date.now() + 30_000;
-      let committed = await committedOffsets(topic);
-      while (Date.now() < deadline && [...ends].some(([p, end]) => committed.get(p) !== end)) {
-        await new Promise((r) => setTimeout(r, 250));
-        committed = await committedOffsets(topic);
-      }
-      assert.deepEqual(committed, ends, "Kafka's committed offsets reach the end offsets");
-
-      assert.equal(consumer.logs.filter((l) => l.level === "error").length, 0, "no error logged");
-      consumer.signal("SIGTERM");
-      assert.equal((await consumer.exited()).code, 0, "the consumer was running until SIGTERM");
-    } finally {
-      await consumer.dispose();
-      await sql.end();
+    // Kafka's committed offsets (for lag tools) follow PostgreSQL's within a commit interval.
+    const ends = await endOffsets(topic);
+    const deadline = Date.now() + 30_000;
+    let committed = await committedOffsets(topic);
+    while (Date.now() < deadline && [...ends].some(([p, end]) => committed.get(p) !== end)) {
+      await new Promise((r) => setTimeout(r, 250));
+      committed = await committedOffsets(topic);
     }
-  },
-});
+    assert.deepEqual(committed, ends, "Kafka's committed offsets reach the end offsets");
+
+    assert.equal(consumer.logs.filter((l) => l.level === "error").length, 0, "no error logged");
+    consumer.signal("SIGTERM");
+    assert.equal((await consumer.exited()).code, 0, "the consumer was running until SIGTERM");
+  } finally {
+    await consumer.dispose();
+    await sql.end();
+  }
+}

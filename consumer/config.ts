@@ -19,6 +19,12 @@ import type { MonitoringSettings } from "./monitoring.ts";
 import { monitoringSettings } from "./monitoring_settings.ts";
 import { OFFSET_MISMATCH_POLICIES, type OffsetMismatchPolicy } from "./log_guard.ts";
 
+/** The Kafka clients the consumer can read with (`KAFKA_CONSUMER_CLIENT`). */
+export const KAFKA_CONSUMER_CLIENTS = ["kafkajs", "platformatic"] as const;
+
+/** One of {@linkcode KAFKA_CONSUMER_CLIENTS}. */
+export type KafkaConsumerClient = typeof KAFKA_CONSUMER_CLIENTS[number];
+
 /**
  * PostgreSQL's `synchronous_commit` levels, least waiting first. Any of them keeps the consumer's
  * exactly-once effect: a batch's rows and its stored offset commit in one transaction, so a
@@ -78,6 +84,14 @@ export const CONSUMER_SETTINGS = {
       "about a quarter faster with a fifth less CPU per event and 8 MiB more memory. The bytes " +
       "are counted compressed: with 3145728, a consumer catching up on batches of every codec " +
       "peaked at 433 MB, above the chart's memory request (bench/README.md, Tuning record).",
+  },
+  KAFKA_CONSUMER_CLIENT: {
+    type: "choice",
+    values: KAFKA_CONSUMER_CLIENTS,
+    default: "kafkajs",
+    description: "The Kafka client that reads the topic: `kafkajs`, or `platformatic` " +
+      "(@platformatic/kafka with the consumer's own fetch loop; a candidate under measurement, " +
+      "see bench/README.md, Kafka client of the consumer).",
   },
   DATABASE_URL: {
     type: "string",
@@ -340,6 +354,8 @@ export interface ConsumerConfig extends ServiceSettings {
   metadataMaxAgeMs: number;
   /** `KAFKA_FETCH_MAX_BYTES`: most bytes, as stored, one fetch holds (a quarter per partition). */
   fetchMaxBytes: number;
+  /** `KAFKA_CONSUMER_CLIENT`: the Kafka client that reads the topic. */
+  kafkaConsumerClient: KafkaConsumerClient;
   /** `DATABASE_URL`: PostgreSQL connection URL. */
   databaseUrl: string;
   /**
@@ -394,6 +410,7 @@ export function loadConsumerConfig(
     sessionTimeoutMs: own.KAFKA_SESSION_TIMEOUT_MS,
     metadataMaxAgeMs: own.KAFKA_METADATA_MAX_AGE_MS,
     fetchMaxBytes: own.KAFKA_FETCH_MAX_BYTES,
+    kafkaConsumerClient: own.KAFKA_CONSUMER_CLIENT,
     databaseUrl: own.DATABASE_URL,
     databasePoolSize: own.DATABASE_POOL_SIZE,
     databaseStatementTimeoutS: own.DATABASE_STATEMENT_TIMEOUT_S,

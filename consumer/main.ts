@@ -32,6 +32,7 @@ import { sessionSetting } from "@iot/shared/database";
 import { startOfflineJob } from "./offline_job.ts";
 import { startRetention } from "./retention.ts";
 import { kafkaTopicLog, type Source, startSource } from "./source.ts";
+import { startPlatformaticSource } from "./platformatic_source.ts";
 import { startSummary } from "./summary.ts";
 
 /** The database seam `main` lets the fault-injection suite wrap, with the types it speaks. */
@@ -124,6 +125,7 @@ export async function main(
     groupId: config.groupId,
     brokers: config.kafkaBrokers,
     kafkaSecurityProtocol: config.kafkaSecurity.protocol,
+    kafkaClient: config.kafkaConsumerClient,
     alertRule: config.alertRule,
   });
 
@@ -174,8 +176,23 @@ export async function main(
   const joinGroup = () =>
     retryUntilStopped({ what: "kafka connection", log, stopped, isStopped, explain }, async () => {
       // A new client per attempt: it reads the password file again, so a rotated one is used.
-      const kafka = createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity);
-      const starting = startSource(kafka, sourceOptions, handler, log);
+      const starting = config.kafkaConsumerClient === "platformatic"
+        ? startPlatformaticSource(
+          {
+            brokers: config.kafkaBrokers,
+            clientId: config.clientId,
+            security: config.kafkaSecurity,
+          },
+          sourceOptions,
+          handler,
+          log,
+        )
+        : startSource(
+          createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity),
+          sourceOptions,
+          handler,
+          log,
+        );
       // kafkajs retries a refused connection on its own for about 20 s; a stop must not wait for
       // that (it outlived SHUTDOWN_TIMEOUT_S and exited 1). A start that completes after the stop
       // leaves the group again.

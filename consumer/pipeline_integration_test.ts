@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { deriveEventId } from "@iot/shared";
 import { fetchTopicId } from "@iot/shared/kafka";
 import { eventually, startConsumer, waitForDrain } from "../testing/processes.ts";
+import { KAFKA_CONSUMER_CLIENTS, type KafkaConsumerClient } from "./config.ts";
 import {
   createTopic,
   freshDatabase,
@@ -297,82 +298,98 @@ async function census(sql: postgres.Sql) {
   return row;
 }
 
-Deno.test({
-  name:
-    "[integration] a consumer killed with SIGKILL mid-stream and restarted loses nothing and duplicates nothing",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const it = await setUp("it_sigkill");
-    // The killed member holds its partitions until its session expires: keep that short.
-    const env = { ...it.env, KAFKA_SESSION_TIMEOUT_MS: "8000" };
-    const total = 60_000;
-    await it.sendMany(stream(total));
-    const first = await startConsumer(env);
+for (const client of KAFKA_CONSUMER_CLIENTS) {
+  Deno.test({
+    name:
+      `[integration] a consumer (${client}) killed with SIGKILL mid-stream and restarted loses nothing and duplicates nothing`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: () => killedAndRestarted(client),
+  });
+}
+
+async function killedAndRestarted(client: KafkaConsumerClient) {
+  const it = await setUp("it_sigkill");
+  // The killed member holds its partitions until its session expires: keep that short.
+  const env = { ...it.env, KAFKA_SESSION_TIMEOUT_MS: "8000", KAFKA_CONSUMER_CLIENT: client };
+  const total = 60_000;
+  await it.sendMany(stream(total));
+  const first = await startConsumer(env);
+  try {
+    await eventually(async () => (await census(it.sql)).rows >= 3000, "first rows");
+    first.signal("SIGKILL");
+    await first.exited();
+    const atKill = (await census(it.sql)).rows;
+    assert.ok(atKill < total, `killed mid-stream (${atKill} of ${total} rows were written)`);
+
+    const second = await startConsumer(env);
     try {
-      await eventually(async () => (await census(it.sql)).rows >= 3000, "first rows");
-      first.signal("SIGKILL");
-      await first.exited();
-      const atKill = (await census(it.sql)).rows;
-      assert.ok(atKill < total, `killed mid-stream (${atKill} of ${total} rows were written)`);
-
-      const second = await startConsumer(env);
-      try {
-        await waitForDrain(it.sql, GROUP, it.topic);
-        assert.deepEqual(await census(it.sql), { rows: total, ids: total, readings: total });
-        const [{ rejects }] = await it
-          .sql`SELECT count(*)::int AS rejects FROM tb_sensor_evento_rejeitado`;
-        assert.equal(rejects, 0);
-      } finally {
-        second.signal("SIGTERM");
-        assert.equal((await second.exited()).code, 0);
-      }
-    } finally {
-      await first.dispose();
-      await it.tearDown();
-    }
-  },
-});
-
-Deno.test({
-  name:
-    "[integration] two consumers share a 6-partition topic, and when one leaves the other takes over",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const it = await setUp("it_group");
-    const a = await startConsumer(it.env);
-    const b = await startConsumer(it.env);
-    try {
-      const partitionsOf = (c: typeof a) =>
-        (c.logs.findLast((l) => l.msg === "joined consumer group")?.partitions as number[]) ?? [];
-      await eventually(
-        () => Promise.resolve(partitionsOf(a).length === 3 && partitionsOf(b).length === 3),
-        "three partitions each",
-      );
-      assert.deepEqual([...partitionsOf(a), ...partitionsOf(b)].sort(), [0, 1, 2, 3, 4, 5]);
-
-      await it.sendMany(stream(20_000));
       await waitForDrain(it.sql, GROUP, it.topic);
-      const writtenByA = await a.metric("iot_consumer_rows_written_total");
-      const writtenByB = await b.metric("iot_consumer_rows_written_total");
-      assert.ok(writtenByA > 0 && writtenByB > 0, `both worked: ${writtenByA} and ${writtenByB}`);
-      assert.equal(writtenByA + writtenByB, 20_000);
-
-      // B leaves while events keep arriving: A must take B's partitions and miss nothing.
-      const more = it.sendMany(stream(20_000, 20_000));
-      b.signal("SIGTERM");
-      assert.equal((await b.exited()).code, 0, "graceful leave exits 0");
-      await more;
-      await eventually(() => Promise.resolve(partitionsOf(a).length === 6), "A owns all six");
-      await waitForDrain(it.sql, GROUP, it.topic);
-      assert.deepEqual(await census(it.sql), { rows: 40_000, ids: 40_000, readings: 40_000 });
-      assert.equal(await b.get("/healthz").catch(() => undefined), undefined, "B is gone");
+      assert.deepEqual(await census(it.sql), { rows: total, ids: total, readings: total });
+      const [{ rejects }] = await it
+        .sql`SELECT count(*)::int AS rejects FROM tb_sensor_evento_rejeitado`;
+      assert.equal(rejects, 0);
     } finally {
-      a.signal("SIGTERM");
-      assert.equal((await a.exited()).code, 0);
-      await b.dispose();
-      await it.tearDown();
+      second.signal("SIGTERM");
+      assert.equal((await second.exited()).code, 0);
     }
-  },
-});
+  } finally {
+    await first.dispose();
+    await it.tearDown();
+  }
+}
+
+// Mixed: the group of a rolling switch of KAFKA_CONSUMER_CLIENT, where one member of each client
+// must share the partitions (both name kafkajs's assignment protocol).
+for (
+  const [clientA, clientB] of [
+    ["kafkajs", "kafkajs"],
+    ["platformatic", "platformatic"],
+    ["platformatic", "kafkajs"],
+  ] as const
+) {
+  Deno.test({
+    name:
+      `[integration] two consumers (${clientA}, ${clientB}) share a 6-partition topic, and when one leaves the other takes over`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: () => sharedThenTakenOver(clientA, clientB),
+  });
+}
+
+async function sharedThenTakenOver(clientA: KafkaConsumerClient, clientB: KafkaConsumerClient) {
+  const it = await setUp("it_group");
+  const a = await startConsumer({ ...it.env, KAFKA_CONSUMER_CLIENT: clientA });
+  const b = await startConsumer({ ...it.env, KAFKA_CONSUMER_CLIENT: clientB });
+  try {
+    const partitionsOf = (c: typeof a) =>
+      (c.logs.findLast((l) => l.msg === "joined consumer group")?.partitions as number[]) ?? [];
+    await eventually(
+      () => Promise.resolve(partitionsOf(a).length === 3 && partitionsOf(b).length === 3),
+      "three partitions each",
+    );
+    assert.deepEqual([...partitionsOf(a), ...partitionsOf(b)].sort(), [0, 1, 2, 3, 4, 5]);
+
+    await it.sendMany(stream(20_000));
+    await waitForDrain(it.sql, GROUP, it.topic);
+    const writtenByA = await a.metric("iot_consumer_rows_written_total");
+    const writtenByB = await b.metric("iot_consumer_rows_written_total");
+    assert.ok(writtenByA > 0 && writtenByB > 0, `both worked: ${writtenByA} and ${writtenByB}`);
+    assert.equal(writtenByA + writtenByB, 20_000);
+
+    // B leaves while events keep arriving: A must take B's partitions and miss nothing.
+    const more = it.sendMany(stream(20_000, 20_000));
+    b.signal("SIGTERM");
+    assert.equal((await b.exited()).code, 0, "graceful leave exits 0");
+    await more;
+    await eventually(() => Promise.resolve(partitionsOf(a).length === 6), "A owns all six");
+    await waitForDrain(it.sql, GROUP, it.topic);
+    assert.deepEqual(await census(it.sql), { rows: 40_000, ids: 40_000, readings: 40_000 });
+    assert.equal(await b.get("/healthz").catch(() => undefined), undefined, "B is gone");
+  } finally {
+    a.signal("SIGTERM");
+    assert.equal((await a.exited()).code, 0);
+    await b.dispose();
+    await it.tearDown();
+  }
+}

@@ -154,6 +154,7 @@ export async function startSource(
     connected = true;
     const partitions = payload.memberAssignment[options.topic] ?? [];
     log.info("joined consumer group", {
+      client: "kafkajs",
       groupId: payload.groupId,
       memberId: payload.memberId,
       partitions,
