@@ -78,12 +78,12 @@ export interface Run {
  * if needed, refused if another checkout's), a fresh topic and database, and the proxy.
  */
 export async function setUp(options: RunOptions, services: LocalStack): Promise<Run> {
-  const { mode, seed, durationS, rate, kinds, plant } = options;
+  const { mode, seed, durationS, rate, kinds, plant, kafkaClient } = options;
   const runId = `chaos_${mode}_${seed}_${Date.now().toString(36)}`;
   const runDir = `${stack.ROOT}/.cache/chaos/${runId}`;
   await Deno.mkdir(runDir, { recursive: true });
   const { clock, note, closeLog } = await openRunLog(runDir);
-  note("run", { runId, seed, mode, durationS, rate, kinds, plant, runDir });
+  note("run", { runId, seed, mode, durationS, rate, kinds, plant, kafkaClient, runDir });
 
   await stack.lockPorts(services, note);
   const wasUp = await services.status().catch(() => false);

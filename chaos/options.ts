@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { FAULT_KINDS, type FaultKind } from "./faults.ts";
 import { PLANTED_BUGS } from "./mutants.ts";
+import { KAFKA_CONSUMER_CLIENTS, type KafkaConsumerClient } from "../consumer/config.ts";
 
 /** The settings of one run. */
 export interface RunOptions {
@@ -24,6 +25,8 @@ export interface RunOptions {
   kinds: FaultKind[];
   /** The planted bug, or null for the product consumer. */
   plant: string | null;
+  /** The consumer's Kafka client (`KAFKA_CONSUMER_CLIENT`). */
+  kafkaClient: KafkaConsumerClient;
   /** Leave the chaos servers running at the end. */
   keepServices: boolean;
   /** Keep the topic and database of a passing run. */
@@ -68,6 +71,7 @@ export function parseCli(
       rate: { type: "string" },
       faults: { type: "string" },
       plant: { type: "string" },
+      "kafka-client": { type: "string" },
       "keep-services": { type: "boolean", default: false },
       "keep-data": { type: "boolean", default: false },
       "no-publish": { type: "boolean", default: false },
@@ -83,6 +87,7 @@ export function parseCli(
     kinds: (args.faults?.split(",").filter((k) => k !== "") ??
       FAULT_KINDS.filter((k) => root || !ROOT_ONLY_KINDS.includes(k))) as FaultKind[],
     plant: args.plant ?? null,
+    kafkaClient: (args["kafka-client"] ?? "kafkajs") as KafkaConsumerClient,
     keepServices: args["keep-services"],
     keepData: args["keep-data"],
     noPublish: args["no-publish"],
@@ -100,7 +105,8 @@ function replayCommand(args: Record<string, unknown>, o: RunOptions): string {
     (args.duration !== undefined ? ` --duration ${o.durationS}` : "") +
     (args.rate !== undefined ? ` --rate ${o.rate}` : "") +
     (args.faults !== undefined ? ` --faults ${o.kinds.join(",")}` : "") +
-    (o.plant ? ` --plant ${o.plant}` : "");
+    (o.plant ? ` --plant ${o.plant}` : "") +
+    (args["kafka-client"] !== undefined ? ` --kafka-client ${o.kafkaClient}` : "");
 }
 
 function refusals(args: Record<string, unknown>, o: RunOptions, root: boolean): string[] {
@@ -125,6 +131,10 @@ function refusals(args: Record<string, unknown>, o: RunOptions, root: boolean): 
     [
       o.plant === null || (PLANTED_BUGS as readonly string[]).includes(o.plant),
       `--plant must be one of ${PLANTED_BUGS.join(", ")}`,
+    ],
+    [
+      KAFKA_CONSUMER_CLIENTS.includes(o.kafkaClient),
+      `--kafka-client must be one of ${KAFKA_CONSUMER_CLIENTS.join(", ")}`,
     ],
   ];
   return rules.filter(([ok]) => !ok).map(([, what]) => what);

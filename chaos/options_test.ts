@@ -14,6 +14,7 @@ Deno.test("parseCli() gives the short run its defaults and a replay command with
     rate: 200,
     kinds: [...FAULT_KINDS],
     plant: null,
+    kafkaClient: "kafkajs",
     keepServices: false,
     keepData: false,
     noPublish: false,
@@ -32,6 +33,12 @@ Deno.test("parseCli() names in the replay command only the settings given", () =
     cli.options.command,
     "deno run -A chaos/run.ts --seed 7 --faults  --plant no-fence",
   );
+  const client = parseCli(["--short", "--seed", "3", "--kafka-client", "platformatic"]).options;
+  assert.equal(client.kafkaClient, "platformatic");
+  assert.equal(
+    client.command,
+    "deno run -A chaos/run.ts --short --seed 3 --kafka-client platformatic",
+  );
 });
 
 Deno.test("parseCli() refuses a bad value, in the words the harness prints", () => {
@@ -43,6 +50,10 @@ Deno.test("parseCli() refuses a bad value, in the words the harness prints", () 
     `--faults must be among ${FAULT_KINDS.join(",")}`,
   ]);
   assert.match(parseCli(["--plant", "nothing"]).refused[0], /^--plant must be one of /);
+  assert.match(
+    parseCli(["--kafka-client", "librdkafka"]).refused[0],
+    /^--kafka-client must be one of kafkajs, platformatic/,
+  );
   assert.throws(() => parseCli(["--sede", "1"]));
 });
 

@@ -72,6 +72,7 @@ export async function formGroup(run: Run): Promise<Group> {
       // The thresholds and model settings the checker's replay follows (one source).
       ...monitoringEnv(),
       ...(plant ? { CHAOS_PLANTED_BUG: plant } : {}),
+      KAFKA_CONSUMER_CLIENT: run.options.kafkaClient,
     },
     // A planted bug runs in the mutant entry point; the product consumer has no way to plant one.
     entry: plant ? "chaos/mutant_consumer.ts" : "consumer/main.ts",

@@ -6,7 +6,7 @@
  *
  *     deno run -A chaos/run.ts [--short] [--seed N] [--duration S] [--rate N]
  *                              [--faults kind,kind] [--plant BUG] [--keep-services] [--keep-data]
- *                              [--no-publish] [--report-json PATH]
+ *                              [--no-publish] [--report-json PATH] [--kafka-client kafkajs|platformatic]
  *     deno run -A chaos/run.ts down     # stop the chaos servers
  *     deno run -A chaos/run.ts status   # exit 0 when they answer, 3 otherwise
  *
