@@ -16,33 +16,44 @@ import { startPlatformaticSource } from "./platformatic_source.ts";
 import { eventually } from "../testing/processes.ts";
 import { createTopic, startServices, uniqueName } from "../testing/services.ts";
 
+/**
+ * A one-partition topic holding one lz4 batch of 50 values, written by kafkajs with our encoder,
+ * and a logger that keeps its lines (`onLine` runs after each is kept).
+ */
+async function lz4Topic(prefix: string, onLine: () => void = () => {}) {
+  const { kafkaBrokers } = await startServices();
+  const topic = uniqueName(prefix);
+  await createTopic(topic, 1);
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger("it", {
+    level: "info",
+    format: "json",
+    write: (line: string) => {
+      lines.push(JSON.parse(line));
+      onLine();
+    },
+  });
+  const kafka = createKafka(kafkaBrokers.split(","), `${prefix}-client`, log);
+  const producer = kafka.producer();
+  await producer.connect();
+  const values = Array.from({ length: 50 }, (_, i) => `event ${i} `.repeat(20));
+  await producer.send({
+    topic,
+    acks: -1,
+    compression: CompressionTypes.LZ4,
+    messages: values.map((value) => ({ value })),
+  });
+  await producer.disconnect();
+  return { kafkaBrokers, topic, lines, log, kafka, values };
+}
+
 Deno.test({
   name:
     "[integration] a batch that fails to decompress is logged, retried and then delivered whole",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const { kafkaBrokers } = await startServices();
-    const topic = uniqueName("it_codec_fail");
-    await createTopic(topic, 1);
-    const lines: Record<string, unknown>[] = [];
-    const log = createLogger("it", {
-      level: "info",
-      format: "json",
-      write: (line: string) => lines.push(JSON.parse(line)),
-    });
-    const kafka = createKafka(kafkaBrokers.split(","), "it-codec-fail", log);
-
-    const producer = kafka.producer();
-    await producer.connect();
-    const values = Array.from({ length: 50 }, (_, i) => `event ${i} `.repeat(20));
-    await producer.send({
-      topic,
-      acks: -1,
-      compression: CompressionTypes.LZ4,
-      messages: values.map((value) => ({ value })),
-    });
-    await producer.disconnect();
+    const { topic, lines, log, kafka, values } = await lz4Topic("it_codec_fail");
 
     const codecs = CompressionCodecs as Record<number, () => { decompress(b: Buffer): unknown }>;
     const real = codecs[CompressionTypes.LZ4]();
@@ -113,32 +124,13 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const { kafkaBrokers } = await startServices();
-    const topic = uniqueName("it_codec_fail_plat");
-    await createTopic(topic, 1);
-    const lines: Record<string, unknown>[] = [];
     // Readiness as each line is written: a failed fetch must leave the member not ready.
     const readyAtLine: (boolean | undefined)[] = [];
     const started: { source?: Source } = {};
-    const log = createLogger("it", {
-      level: "info",
-      format: "json",
-      write: (line: string) => {
-        lines.push(JSON.parse(line));
-        readyAtLine.push(started.source?.isConnected());
-      },
-    });
-    const kafka = createKafka(kafkaBrokers.split(","), "it-codec-fail-plat", log);
-    const producer = kafka.producer();
-    await producer.connect();
-    const values = Array.from({ length: 50 }, (_, i) => `event ${i} `.repeat(20));
-    await producer.send({
-      topic,
-      acks: -1,
-      compression: CompressionTypes.LZ4,
-      messages: values.map((value) => ({ value })),
-    });
-    await producer.disconnect();
+    const { kafkaBrokers, topic, lines, log, values } = await lz4Topic(
+      "it_codec_fail_plat",
+      () => readyAtLine.push(started.source?.isConnected()),
+    );
 
     // The client's codec table is shared by the whole process, as kafkajs's is (typed read-only).
     const lz4 = compressionsAlgorithms.lz4 as { decompressSync(data: Buffer): Buffer };
