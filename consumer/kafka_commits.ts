@@ -108,6 +108,20 @@ export class KafkaCommits {
     this.#cancel = undefined;
   }
 
+  /**
+   * The last commit of a stopping consumer: sends what is pending, waiting at most `timeoutMs`
+   * (Kafka may be down, and a stop must not wait out its retries), then closes.
+   */
+  async finish(timeoutMs: number): Promise<void> {
+    let cancelDeadline: (() => void) | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      cancelDeadline = (this.#deps.schedule ?? defaultSchedule)(resolve, timeoutMs);
+    });
+    await Promise.race([this.flush(), deadline]);
+    cancelDeadline?.();
+    this.close();
+  }
+
   #now(): number {
     return this.#deps.now?.() ?? performance.now();
   }

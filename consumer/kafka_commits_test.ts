@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { KafkaCommits, type PartitionOffset } from "./kafka_commits.ts";
 
 /** A pacer on a fake clock and fake timers, recording what it sends. */
-function harness(options: { failFirst?: boolean } = {}) {
+function harness(options: { failFirst?: boolean; hang?: boolean } = {}) {
   let now = 0;
   const timers: { at: number; run: () => void; cancelled: boolean }[] = [];
   const sent: PartitionOffset[][] = [];
@@ -11,6 +11,7 @@ function harness(options: { failFirst?: boolean } = {}) {
   const commits = new KafkaCommits(1000, {
     commit: (offsets) => {
       sent.push(offsets);
+      if (options.hang) return new Promise(() => {});
       if (fail) {
         fail = false;
         return Promise.reject(new Error("coordinator moved"));
@@ -117,4 +118,26 @@ Deno.test("with the real clock and timers, a commit inside the interval follows 
     { topic: "t", partition: 0, offset: "3" },
   ]]);
   commits.close();
+});
+
+Deno.test("finish() sends what is pending and closes; with Kafka silent it gives up at the deadline", async () => {
+  const quiet = harness();
+  quiet.commits.resolved("t", 0, "1");
+  await quiet.commits.commitSoon(); // the first commit goes at once
+  quiet.commits.resolved("t", 0, "2");
+  await quiet.commits.commitSoon(); // inside the interval: scheduled
+  await quiet.commits.finish(5000);
+  assert.deepEqual(quiet.sent.at(-1), [{ topic: "t", partition: 0, offset: "3" }]);
+  assert.equal(quiet.live(), 0, "no scheduled commit or deadline left");
+
+  const silent = harness({ hang: true });
+  silent.commits.resolved("t", 0, "1");
+  let finished = false;
+  const finishing = silent.commits.finish(5000).then(() => finished = true);
+  await silent.advance(4999);
+  assert.equal(finished, false, "still waiting for Kafka before the deadline");
+  await silent.advance(1);
+  await finishing;
+  assert.equal(silent.sent.length, 1);
+  assert.equal(silent.live(), 0);
 });

@@ -319,13 +319,7 @@ export async function startPlatformaticSource(
       stopping = true;
       wake();
       await handling;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise((resolve) =>
-        timer = setTimeout(resolve, FINAL_COMMIT_TIMEOUT_MS)
-      );
-      await Promise.race([commits.flush(), deadline]);
-      clearTimeout(timer);
-      commits.close();
+      await commits.finish(FINAL_COMMIT_TIMEOUT_MS);
       await consumer.close().catch((error) =>
         log.warn("leaving the consumer group failed", { error })
       );

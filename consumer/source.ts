@@ -255,13 +255,7 @@ export async function startSource(
       stopping = true;
       for (const timer of pauses) clearTimeout(timer);
       await Promise.allSettled(running);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise((resolve) =>
-        timer = setTimeout(resolve, FINAL_COMMIT_TIMEOUT_MS)
-      );
-      await Promise.race([commits.flush(), deadline]);
-      clearTimeout(timer);
-      commits.close();
+      await commits.finish(FINAL_COMMIT_TIMEOUT_MS);
       await consumer.disconnect();
       connected = false;
     },
