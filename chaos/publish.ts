@@ -44,6 +44,7 @@ export function reportOf(run: Run, { group, production, faults, result }: Outcom
         members: group.members.length,
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
         kinds: o.kinds,
+        kafkaClient: o.kafkaClient,
       },
     },
     result,
@@ -82,15 +83,17 @@ export async function publish(run: Run, report: Report, outcome: Outcome): Promi
 }
 
 /**
- * `chaos/reports/<mode>[-seed-<seed>][-<bug>].{json,md}`, as `deno fmt --check` (CI) wants them: a
- * long run of the product consumer is named by its seed, so the runs of several seeds are kept side
- * by side; a short run (CI's) and a planted bug's run replace the previous one.
+ * `chaos/reports/<mode>[-seed-<seed>][-<bug>][-platformatic].{json,md}`, as `deno fmt --check`
+ * (CI) wants them: a long run of the product consumer is named by its seed, so the runs of several
+ * seeds are kept side by side; a short run (CI's) and a planted bug's run replace the previous one;
+ * a run on the other Kafka client never replaces one on the default.
  */
 async function publishEvidence(report: Report, json: string): Promise<void> {
   const { mode, seed, plant } = report.run;
+  const client = report.run.settings.kafkaClient;
   const name = `${mode}${mode === "long" && !plant ? `-seed-${seed}` : ""}${
     plant ? `-${plant}` : ""
-  }`;
+  }${client === "kafkajs" || client === undefined ? "" : `-${client}`}`;
   await Deno.mkdir(`${stack.ROOT}/chaos/reports`, { recursive: true });
   await Deno.writeTextFile(`${stack.ROOT}/chaos/reports/${name}.json`, json);
   await Deno.writeTextFile(`${stack.ROOT}/chaos/reports/${name}.md`, markdown(report));
