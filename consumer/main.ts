@@ -32,7 +32,6 @@ import { sessionSetting } from "@iot/shared/database";
 import { startOfflineJob } from "./offline_job.ts";
 import { startRetention } from "./retention.ts";
 import { kafkaTopicLog, type Source, startSource } from "./source.ts";
-import { startPlatformaticSource } from "./platformatic_source.ts";
 import { startSummary } from "./summary.ts";
 
 /** The database seam `main` lets the fault-injection suite wrap, with the types it speaks. */
@@ -177,15 +176,18 @@ export async function main(
     retryUntilStopped({ what: "kafka connection", log, stopped, isStopped, explain }, async () => {
       // A new client per attempt: it reads the password file again, so a rotated one is used.
       const starting = config.kafkaConsumerClient === "platformatic"
-        ? startPlatformaticSource(
-          {
-            brokers: config.kafkaBrokers,
-            clientId: config.clientId,
-            security: config.kafkaSecurity,
-          },
-          sourceOptions,
-          handler,
-          log,
+        // Loaded only when chosen: the default path does not carry the other client.
+        ? import("./platformatic_source.ts").then(({ startPlatformaticSource }) =>
+          startPlatformaticSource(
+            {
+              brokers: config.kafkaBrokers,
+              clientId: config.clientId,
+              security: config.kafkaSecurity,
+            },
+            sourceOptions,
+            handler,
+            log,
+          )
         )
         : startSource(
           createKafka(config.kafkaBrokers, config.clientId, log, config.kafkaSecurity),
