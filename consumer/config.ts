@@ -92,7 +92,7 @@ export const CONSUMER_SETTINGS = {
     description: "The Kafka client that reads the topic: `kafkajs`, or `platformatic` " +
       "(@platformatic/kafka with the consumer's own fetch loop: the same guarantees under the " +
       "fault-injection suite and the same rate, a higher memory peak after large compressed " +
-      "batches; bench/README.md, \"The consumer's Kafka client\"). Both can share a group " +
+      'batches; bench/README.md, "The consumer\'s Kafka client"). Both can share a group ' +
       "during a rolling switch.",
   },
   DATABASE_URL: {
