@@ -14,7 +14,7 @@ import {
   type Logger,
 } from "@iot/shared/runtime";
 import { platformaticConnectionOptions } from "@iot/shared/kafka-platformatic";
-import type { SourceOptions } from "./source.ts";
+import { memberLimits, type SourceOptions } from "./source.ts";
 
 /** Where the client connects, and as whom. */
 export interface PlatformaticTarget {
@@ -47,12 +47,11 @@ export function createGroupConsumer(
   options: SourceOptions,
   log: Logger,
 ): { consumer: GroupConsumer; group: GroupSettings } {
+  const limits = memberLimits(options);
   const group: GroupSettings = {
     sessionTimeout: options.sessionTimeoutMs,
-    // As source.ts: a member learns of a rebalance from a heartbeat; a second apart keeps a
-    // joining member's wait short.
-    heartbeatInterval: Math.min(1000, Math.floor(options.sessionTimeoutMs / 3)),
-    rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs),
+    heartbeatInterval: limits.heartbeatIntervalMs,
+    rebalanceTimeout: limits.rebalanceTimeoutMs,
     // kafkajs's name for round-robin assignment (the client's own is "roundrobin"): a group takes
     // members only with a protocol they all name, so without it a rolling switch of
     // KAFKA_CONSUMER_CLIENT would keep the new members out of the group until the old ones left.

@@ -35,7 +35,10 @@ import {
   responseOf,
 } from "./fetch_response.ts";
 import {
+  FETCH_MAX_WAIT_MS,
+  FINAL_COMMIT_TIMEOUT_MS,
   KAFKA_COMMIT_INTERVAL_MS,
+  memberLimits,
   type PartitionBatch,
   type Source,
   type SourceHandler,
@@ -47,10 +50,6 @@ type FetchResponse = Awaited<ReturnType<GroupConsumer["fetch"]>>;
 /** One partition of it. */
 type FetchedPartition = FetchResponse["responses"][number]["partitions"][number];
 
-/** Longest the broker holds a fetch that finds nothing new (as source.ts). */
-const FETCH_MAX_WAIT_MS = 500;
-/** Longest a stopping consumer waits to commit its last offsets (as source.ts). */
-const FINAL_COMMIT_TIMEOUT_MS = 5000;
 /** Backoff of the loop after a failed fetch, join or offset lookup. */
 const LOOP_BACKOFF: BackoffPolicy = { initialMs: 300, maxMs: 10_000 };
 /** Pause of a partition whose handler threw, before its batch is fetched again. */
@@ -75,6 +74,7 @@ export async function startPlatformaticSource(
 ): Promise<Source> {
   const { topic } = options;
   const { consumer, group } = createGroupConsumer(target, options, log);
+  const limits = memberLimits(options);
   const positions = new FetchPositions();
   let stopping = false;
   // Set while fetches fail, and while the client has dropped this member from the group.
@@ -222,8 +222,7 @@ export async function startPlatformaticSource(
             partitions: ps.map((p) => ({
               partition: p,
               fetchOffset: asked.get(p)!,
-              // As source.ts: a quarter of a fetch per partition.
-              partitionMaxBytes: Math.floor(options.fetchMaxBytes / 4),
+              partitionMaxBytes: limits.partitionMaxBytes,
               currentLeaderEpoch: -1,
               lastFetchedEpoch: -1,
             })),

@@ -52,10 +52,10 @@ export interface PartitionBatch {
 export const KAFKA_COMMIT_INTERVAL_MS = 1000;
 
 /** Longest the broker holds a fetch that finds no new record (see startSource). */
-const FETCH_MAX_WAIT_MS = 500;
+export const FETCH_MAX_WAIT_MS = 500;
 
 /** Longest a stopping consumer waits to commit its last offsets (Kafka may be down). */
-const FINAL_COMMIT_TIMEOUT_MS = 5000;
+export const FINAL_COMMIT_TIMEOUT_MS = 5000;
 
 /** Settings of the source. */
 export interface SourceOptions {
@@ -71,6 +71,25 @@ export interface SourceOptions {
   fetchMaxBytes: number;
   /** Partitions processed at once. */
   concurrency: number;
+}
+
+/** A member's group timings and fetch bound, as both sources derive them (why: startSource). */
+export interface MemberLimits {
+  /** Heartbeat interval, in ms. */
+  heartbeatIntervalMs: number;
+  /** How long the group waits for members to rejoin, in ms. */
+  rebalanceTimeoutMs: number;
+  /** Most bytes, as stored, one fetch holds of one partition. */
+  partitionMaxBytes: number;
+}
+
+/** See {@linkcode MemberLimits}. */
+export function memberLimits(options: SourceOptions): MemberLimits {
+  return {
+    heartbeatIntervalMs: Math.min(1000, Math.floor(options.sessionTimeoutMs / 3)),
+    rebalanceTimeoutMs: Math.max(60_000, options.sessionTimeoutMs),
+    partitionMaxBytes: Math.floor(options.fetchMaxBytes / 4),
+  };
 }
 
 /** Callbacks the source drives. */
@@ -108,6 +127,7 @@ export async function startSource(
   handler: SourceHandler,
   log: Logger,
 ): Promise<Source> {
+  const limits = memberLimits(options);
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeoutMs,
@@ -115,8 +135,8 @@ export async function startSource(
     // an offset commit. Commits are paced to one a second (kafka_commits.ts), so heartbeats at
     // most a second apart keep a joining member's wait short: with 3 s, a second consumer started
     // beside a busy one was ready after 3.5 s instead of 0.6 s (deno task bench, 2 and 3 consumers).
-    heartbeatInterval: Math.min(1000, Math.floor(options.sessionTimeoutMs / 3)),
-    rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs),
+    heartbeatInterval: limits.heartbeatIntervalMs,
+    rebalanceTimeout: limits.rebalanceTimeoutMs,
     // kafkajs notices partitions added to the topic only when it fetches metadata again: before
     // each fetch it refreshes metadata older than this, and a member whose topic has partitions
     // the last join did not know rejoins the group (KafkaJSStaleTopicMetadataAssignment); the
@@ -130,7 +150,7 @@ export async function startSource(
     // peaked at 433 MB (chaos suite, every codec); the default of 1 MiB keeps that within the
     // memory request. A quarter per partition lets one fetch serve the partitions that run at
     // once. A record batch larger than these is still returned whole by the broker (KIP-74).
-    maxBytesPerPartition: Math.floor(options.fetchMaxBytes / 4),
+    maxBytesPerPartition: limits.partitionMaxBytes,
     maxBytes: options.fetchMaxBytes,
     // How long the broker holds a fetch that finds nothing new. A stop, and a member's rejoin
     // when another joins, wait for the fetch in flight: on an idle topic, with kafkajs's default
