@@ -11,10 +11,41 @@ import { CompressionCodecs, CompressionTypes } from "kafkajs";
 import { createKafka } from "@iot/shared/kafka";
 import { createLogger } from "@iot/shared/runtime";
 import { compressionsAlgorithms } from "@platformatic/kafka";
-import { type PartitionBatch, type Source, startSource } from "./source.ts";
+import {
+  type PartitionBatch,
+  type Source,
+  type SourceHandler,
+  type SourceOptions,
+  startSource,
+} from "./source.ts";
 import { startPlatformaticSource } from "./platformatic_source.ts";
 import { eventually } from "../testing/processes.ts";
 import { createTopic, startServices, uniqueName } from "../testing/services.ts";
+
+/** One partition read at a time by a group of its own. */
+function sourceOptions(topic: string): SourceOptions {
+  return {
+    topic,
+    groupId: `${topic}-group`,
+    sessionTimeoutMs: 10_000,
+    metadataMaxAgeMs: 30_000,
+    fetchMaxBytes: 1_048_576,
+    concurrency: 1,
+  };
+}
+
+/** A handler that keeps every value as text, resolves each batch whole, and keeps crashes. */
+function collector(received: string[], crashes: Error[]): SourceHandler {
+  return {
+    onBatch: (batch: PartitionBatch) => {
+      for (const r of batch.records) received.push(new TextDecoder().decode(r.value!));
+      batch.resolveOffset(batch.records.at(-1)!.offset);
+      return Promise.resolve();
+    },
+    onAssignment: () => {},
+    onCrash: (error) => crashes.push(error),
+  };
+}
 
 /**
  * A one-partition topic holding one lz4 batch of 50 values, written by kafkajs with our encoder,
@@ -72,22 +103,12 @@ Deno.test({
 
     const received: string[] = [];
     const crashes: Error[] = [];
-    const source = await startSource(kafka, {
-      topic,
-      groupId: `${topic}-group`,
-      sessionTimeoutMs: 10_000,
-      metadataMaxAgeMs: 30_000,
-      fetchMaxBytes: 1_048_576,
-      concurrency: 1,
-    }, {
-      onBatch: (batch: PartitionBatch) => {
-        for (const r of batch.records) received.push(r.value!.toString());
-        batch.resolveOffset(batch.records.at(-1)!.offset);
-        return Promise.resolve();
-      },
-      onAssignment: () => {},
-      onCrash: (error) => crashes.push(error),
-    }, log);
+    const source = await startSource(
+      kafka,
+      sourceOptions(topic),
+      collector(received, crashes),
+      log,
+    );
     try {
       await eventually(
         () => Promise.resolve(received.length >= values.length),
@@ -153,23 +174,8 @@ Deno.test({
         clientId: "it-codec-fail-plat",
         security: { protocol: "PLAINTEXT" },
       },
-      {
-        topic,
-        groupId: `${topic}-group`,
-        sessionTimeoutMs: 10_000,
-        metadataMaxAgeMs: 30_000,
-        fetchMaxBytes: 1_048_576,
-        concurrency: 1,
-      },
-      {
-        onBatch: (batch: PartitionBatch) => {
-          for (const r of batch.records) received.push(new TextDecoder().decode(r.value!));
-          batch.resolveOffset(batch.records.at(-1)!.offset);
-          return Promise.resolve();
-        },
-        onAssignment: () => {},
-        onCrash: (error) => crashes.push(error),
-      },
+      sourceOptions(topic),
+      collector(received, crashes),
       log,
     );
     try {
